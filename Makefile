@@ -1,0 +1,55 @@
+# The README's two commands, `make demo` and `make test`, do all their own set-up:
+# a .venv with the package and its test extra, and a private AIRFLOW_HOME.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow_home
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+
+.PHONY: install test lint typecheck pytest demo bench browser wheel-check clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the connection-form browser test (nothing may download a browser here).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "NOTE: chromium is not installed and this user cannot apt-get it: the browser test will skip (under CI=true it fails)"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+demo: $(STAMP)
+	$(BIN)/python -m airflow_provider_simplestore.demo
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Builds the wheel and installs it into a clean venv, then asks Airflow there to discover it.
+wheel-check: $(STAMP)
+	$(BIN)/python -m pytest tests/test_packaging.py -k wheel
+
+clean:
+	rm -rf $(VENV) .airflow_home build dist *.egg-info test-output

@@ -1,0 +1,85 @@
+"""Shared fixtures: a private AIRFLOW_HOME, a migrated SQLite DB, and sandboxes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+# Set before anything imports Airflow: Airflow reads its configuration at import time.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="simplestore-airflow-home-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags_examples")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ.pop("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+
+
+def airflow_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real `airflow` CLI of this venv; raises with its output if it fails."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "airflow"), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"airflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    return Path(_AIRFLOW_HOME)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(airflow_home: Path) -> Path:
+    """The private AIRFLOW_HOME with its SQLite database migrated."""
+    airflow_cli("db", "migrate")
+    return airflow_home
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    """One seeded sandbox for the session. Use it read-only; write in `fresh_sandbox`."""
+    from airflow_provider_simplestore.sandbox import run_sandbox
+
+    with run_sandbox(seed=7) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fresh_sandbox() -> Iterator[Callable[..., Any]]:
+    """Factory: `fresh_sandbox(**options)` starts a private sandbox, stopped after the test."""
+    from airflow_provider_simplestore.sandbox import run_sandbox
+
+    with ExitStack() as stack:
+
+        def start(**options: Any) -> Any:
+            return stack.enter_context(run_sandbox(**options))
+
+        yield start
+
+
+@pytest.fixture
+def simplestore_conn(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`simplestore_default` pointing at the shared sandbox, injected the way users do it."""
+    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sandbox.connection_json())
+    return sandbox
