@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -14,8 +12,7 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+from tests.support import REPO_ROOT, airflow_cli
 
 # Set before anything imports Airflow: Airflow reads its configuration at import time.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="simplestore-airflow-home-")
@@ -28,20 +25,6 @@ os.environ.pop("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", None)
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
-
-
-def airflow_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real `airflow` CLI of this venv; raises with its output if it fails."""
-    proc = subprocess.run(
-        [str(VENV_BIN / "airflow"), *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"airflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="session")
