@@ -1,0 +1,229 @@
+"""Pure ASGI middleware in front of the FastAPI app: body limit, auth, faults, latency, stats.
+
+Pure ASGI (not Starlette's BaseHTTPMiddleware) because it sits on the hot path of every page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import struct
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import suppress
+from typing import Any
+
+from starlette.routing import Match
+
+from airflow_provider_simplestore.sandbox.faults import FaultRule
+from airflow_provider_simplestore.sandbox.state import SandboxState
+from airflow_provider_simplestore.sandbox.web import PROBLEM_JSON, problem_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+TOKEN_PATH = "/connect/token"
+UNMATCHED = "<unmatched>"
+
+
+class SandboxMiddleware:
+    def __init__(self, app: Any, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+        self._templates: dict[tuple[str, str], str] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith("/_sandbox/"):
+            await self.app(scope, receive, send)
+            return
+        state = self.state
+        method: str = scope["method"]
+        authorization: bytes | None = None
+        length: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-length":
+                length = value
+        if path == TOKEN_PATH:
+            state.stats.token_requests += 1
+            rule = state.faults.draw(method, path, token=True)
+            authenticate = False
+        elif path.startswith("/v1/"):
+            state.stats.requests[f"{method} {self._template(scope)}"] += 1
+            rule = state.faults.draw(method, path)
+            authenticate = True
+        else:
+            await self.app(scope, receive, send)
+            return
+        if length is not None and length.isdigit() and int(length) > state.options.max_body_bytes:
+            limit = state.options.max_body_bytes
+            await _send_problem(send, 413, f"request body is larger than the sandbox limit of {limit} bytes", path)
+            return
+        if state.options.latency_ms:
+            await asyncio.sleep(state.options.latency_ms / 1000)
+        if rule is not None and rule.phase == "before":
+            state.stats.faults[rule.kind] += 1
+            await self._fault_before(rule, scope, receive, send, authorization, authenticate)
+            return
+        if authenticate and not await self._authorized(authorization, path, send):
+            return
+        if rule is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._fault_after(rule, scope, receive, send)
+
+    async def _authorized(self, authorization: bytes | None, path: str, send: Send) -> bool:
+        token = None
+        if authorization is not None:
+            scheme, _, value = authorization.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                token = value.strip()
+        reason = self.state.tokens.problem(token)
+        if reason is None:
+            return True
+        await _send_problem(send, 401, reason, path, [(b"www-authenticate", b'Bearer error="invalid_token"')])
+        return False
+
+    async def _fault_before(
+        self,
+        rule: FaultRule,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        authorization: bytes | None,
+        authenticate: bool,
+    ) -> None:
+        """The request is not processed; `slow` holds it and then serves it if the client stayed."""
+        if rule.kind == "reset":
+            await reset_connection(receive, send)
+        elif rule.kind == "slow":
+            replay = await _hold(receive, rule.delay)
+            if replay is None:  # the client gave up while held: never process it
+                return
+            if authenticate and not await self._authorized(authorization, scope["path"], send):
+                return
+            await self.app(scope, replay, send)
+        else:
+            await _send_fault(send, rule, scope["path"])
+
+    async def _fault_after(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request is processed and committed; only then does the fault replace the answer."""
+        held: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, keep)
+        self.state.stats.faults[rule.kind] += 1
+        if rule.kind == "reset":
+            await reset_connection(receive, send)
+        elif rule.kind == "slow":
+            await asyncio.sleep(rule.delay)
+            for message in held:
+                await send(message)
+        else:
+            await _send_fault(send, rule, scope["path"])
+
+    def _template(self, scope: Scope) -> str:
+        """The route template (`/v1/products/{productId}`) a request matches, for the stats."""
+        key = (scope["method"], scope["path"])
+        template = self._templates.get(key)
+        if template is None:
+            template = UNMATCHED
+            for route in self.app.router.routes:
+                match, _ = route.matches(scope)
+                if match is Match.FULL:
+                    template = route.path
+                    break
+                if match is Match.PARTIAL and template == UNMATCHED:
+                    template = route.path
+            if len(self._templates) > 50_000:
+                self._templates.clear()
+            self._templates[key] = template
+        return template
+
+
+async def _send_problem(
+    send: Send, status: int, detail: str, path: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = problem_body(status, detail, path)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_fault(send: Send, rule: FaultRule, path: str) -> None:
+    headers = []
+    if rule.kind in ("429", "503"):
+        headers.append((b"retry-after", str(math.ceil(rule.retry_after)).encode()))
+    await _send_problem(send, int(rule.kind), f"injected fault: {rule.kind}", path, headers)
+
+
+async def _hold(receive: Receive, delay: float) -> Receive | None:
+    """Read the whole body, then wait `delay` seconds for a disconnect.
+
+    Returns a `receive` that replays the body, or None if the client went away meanwhile.
+    """
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        messages.append(message)
+        if not message.get("more_body"):
+            break
+    try:
+        message = await asyncio.wait_for(receive(), timeout=delay)
+    except asyncio.TimeoutError:
+        pass
+    else:
+        if message["type"] == "http.disconnect":
+            return None
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def reset_connection(receive: Receive, send: Send) -> None:
+    """Close the client's socket with no HTTP response at all (an RST, not a 500).
+
+    ASGI has no message for this, so reach the transport through uvicorn's `send`, which is a
+    bound method of its request/response cycle (we are the outermost app, so nothing wraps it).
+    """
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("the ASGI server does not expose its transport: cannot inject a reset")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with suppress(OSError, AttributeError, TypeError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Wait for the server to see the loss, so it does not try to answer with its own 500.
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(_until_disconnect(receive), timeout=2)
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    for _ in range(10_000):
+        if (await receive())["type"] == "http.disconnect":
+            return

@@ -1,0 +1,89 @@
+"""Helpers shared by resource routes: paging, versions, small validators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from msgspec import UNSET
+from starlette.requests import Request
+from starlette.responses import Response
+
+from airflow_provider_simplestore.sandbox.state import SandboxState
+from airflow_provider_simplestore.sandbox.store import Row, Table, check_version
+from airflow_provider_simplestore.sandbox.web import (
+    Query,
+    bad_request,
+    encode,
+    json_response,
+    page_bytes,
+    paging,
+    raw_json,
+)
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def page(state: SandboxState, table: Table, rows: list[Row], query: Query) -> Response:
+    size, index = paging(query, state.options.max_page_size)
+    return raw_json(table.page(rows, size, index))
+
+
+def page_views(state: SandboxState, rows: list[Row], query: Query, view: Callable[[Row], Row]) -> Response:
+    """A page of per-request views of rows (e.g. without phones), encoded on the fly, not cached."""
+    size, index = paging(query, state.options.max_page_size)
+    start = size * index
+    items = (encode(view(row)) for row in rows[start : start + size])
+    return raw_json(page_bytes(items, len(rows), size, index))
+
+
+def one(table: Table, key: str) -> Response:
+    return raw_json(table.encoded(table.require(key)))
+
+
+def written(row: Row, id_field: str, status: int = 200) -> Response:
+    return json_response({id_field: row[id_field], "version": row["version"]}, status)
+
+
+def sent_version(body_version: Any, request: Request) -> list[str | None]:
+    """The `version` a write names, from the body and/or the `Version` query parameter."""
+    return [None if body_version is UNSET else body_version, Query.of(request).get("Version")]
+
+
+def guard_version(row: Row, body_version: Any, request: Request) -> None:
+    check_version(row, *sent_version(body_version, request))
+
+
+def text(value: Any, name: str, *, required: bool = False) -> None:
+    if value is UNSET:
+        if required:
+            raise bad_request(f"{name} is required")
+        return
+    if required and (value is None or not str(value).strip()):
+        raise bad_request(f"{name} must not be empty")
+
+
+def not_negative(value: Any, name: str) -> None:
+    if value is not UNSET and value is not None and value < 0:
+        raise bad_request(f"{name} must not be negative, got {value}")
+
+
+def currency(value: Any, name: str) -> None:
+    if value is not UNSET and not CURRENCY.match(value or ""):
+        raise bad_request(f"{name} must be an ISO 4217 code such as AUD, got {value!r}")
+
+
+def slug(value: Any, name: str = "slug") -> None:
+    if value is not UNSET and not SLUG.match(value or ""):
+        raise bad_request(f"{name} must be letters, digits, '-' or '_', got {value!r}")
+
+
+def merge(target: Row, changes: dict[str, Any], nested: tuple[str, ...] = ()) -> None:
+    """Apply the present fields; the `nested` objects are merged key by key, not replaced."""
+    for key, value in changes.items():
+        if key in nested and isinstance(value, dict) and isinstance(target.get(key), dict):
+            target[key] = {**target[key], **value}
+        else:
+            target[key] = value

@@ -1,0 +1,92 @@
+"""One sandbox's mutable state: the store, issued tokens, fault plan and counters."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from typing import Any
+
+from airflow_provider_simplestore.sandbox.data import seed_store
+from airflow_provider_simplestore.sandbox.faults import FAULT_KINDS, FaultPlan, FaultRule
+from airflow_provider_simplestore.sandbox.options import SandboxOptions
+from airflow_provider_simplestore.sandbox.store import Store
+
+
+class Tokens:
+    """Opaque bearer tokens with a lifetime; `revoke_all` makes every issued token invalid."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._expiry: dict[str, float] = {}
+        self._revoked: set[str] = set()
+
+    def issue(self) -> str:
+        now = time.monotonic()
+        if len(self._expiry) > 10_000:  # forget long-expired tokens so the table stays small
+            self._expiry = {t: e for t, e in self._expiry.items() if e > now - 3600}
+        token = secrets.token_urlsafe(32)
+        self._expiry[token] = now + self.ttl
+        return token
+
+    def problem(self, token: str | None) -> str | None:
+        """Why `token` may not be used, or None when it is live."""
+        if not token:
+            return "missing bearer token"
+        if token in self._revoked:
+            return "the access token was revoked"
+        expiry = self._expiry.get(token)
+        if expiry is None:
+            return "unknown access token"
+        if time.monotonic() >= expiry:
+            return "the access token has expired"
+        return None
+
+    def revoke_all(self) -> int:
+        count = len(self._expiry)
+        self._revoked.update(self._expiry)
+        self._expiry.clear()
+        return count
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.token_grants = 0
+        self.token_requests = 0
+        self.requests: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+
+    def snapshot(self, store: Store) -> dict[str, Any]:
+        return {
+            "token_grants": self.token_grants,
+            "token_requests": self.token_requests,
+            "requests": dict(sorted(self.requests.items())),
+            "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
+            "objects": store.counts(),
+            "creations": {name: store.creations[name] for name in store.counts()},
+        }
+
+
+class SandboxState:
+    """Everything the routes and the middleware share. Single event loop: no locks needed."""
+
+    def __init__(self, options: SandboxOptions) -> None:
+        self.options = options
+        self.tokens = Tokens(options.token_ttl)
+        self.store = self._seeded()
+        self.stats = Stats()
+        self.faults = FaultPlan(options.faults, options.token_faults, options.effective_fault_seed)
+
+    def _seeded(self) -> Store:
+        store = Store(self.options.seed)
+        seed_store(store, self.options)
+        return store
+
+    def reset(self) -> None:
+        """Seeded data again, counters zeroed, faults cleared. Issued tokens stay valid."""
+        self.store = self._seeded()
+        self.stats = Stats()
+        self.faults = FaultPlan((), (), self.options.effective_fault_seed)
+
+    def set_faults(self, rules: list[FaultRule], token_rules: list[FaultRule], seed: int | None) -> None:
+        self.faults = FaultPlan(rules, token_rules, self.options.effective_fault_seed if seed is None else seed)
