@@ -1,0 +1,1 @@
+"""SimpleStore hooks: `airflow_provider_simplestore.hooks.simplestore`."""

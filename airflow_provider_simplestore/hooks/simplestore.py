@@ -1,0 +1,620 @@
+"""SimpleStoreHook (requests) and SimpleStoreAsyncHook (httpx).
+
+Both are thin I/O shells. What they share lives once, elsewhere: connection validation
+(`settings`), the token cache (`token`), the retry policy (`retry`), errors (`errors`), request
+building, decoding and page maths (`protocol`), paths (`resources`) and the typed endpoint
+methods (`hooks.endpoints`). What is left here is sending bytes and classifying each library's
+transport errors.
+
+    hook = SimpleStoreHook("simplestore_default")
+    for order in hook.list_orders(created_from=start, created_to=end, max_workers=4):
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import socket
+import ssl
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+from airflow.sdk import BaseHook
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from airflow_provider_simplestore import protocol
+from airflow_provider_simplestore.errors import (
+    SimpleStoreAuthError,
+    SimpleStoreError,
+    SimpleStoreForbiddenError,
+    SimpleStoreNotFoundError,
+    SimpleStoreResponseError,
+    SimpleStoreTransportError,
+    redact,
+    transport_error,
+)
+from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
+from airflow_provider_simplestore.protocol import Call, Page
+from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
+from airflow_provider_simplestore.retry import build_async_retrying, build_retrying
+from airflow_provider_simplestore.settings import SimpleStoreSettings
+from airflow_provider_simplestore.token import (
+    TOKEN_CACHE,
+    Token,
+    TokenCache,
+    mark_token_error,
+    token_form,
+    token_from_response,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+__all__ = ["Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
+
+POOL_SIZE = 32  # pooled connections per hook; raised to max_workers when a call asks for more
+
+
+class _SimpleStoreHookBase(BaseHook):
+    """Construction shared by both hooks. No I/O here: the connection is read on first use."""
+
+    conn_name_attr = "simplestore_conn_id"
+    default_conn_name = "simplestore_default"
+    conn_type = "simplestore"
+    hook_name = "SimpleStore"
+
+    def __init__(
+        self,
+        simplestore_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        page_size: int | None = None,
+        token_cache: TokenCache | None = None,
+    ) -> None:
+        super().__init__()
+        self.simplestore_conn_id = simplestore_conn_id
+        self.overrides: dict[str, Any] = {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "retry_deadline": retry_deadline,
+            "page_size": page_size,
+        }
+        self.token_cache = token_cache or TOKEN_CACHE
+        self._settings: SimpleStoreSettings | None = None
+
+    def _settings_from(self, conn: Connection, extras: dict[str, Any] | None = None) -> SimpleStoreSettings:
+        return SimpleStoreSettings.from_connection(conn, extras, **self.overrides)
+
+    @staticmethod
+    def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: int) -> tuple[int, int]:
+        size = settings.page_size if page_size is None else page_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+        return size, max_workers
+
+    @staticmethod
+    def _lock_wait(settings: SimpleStoreSettings) -> float:
+        """How long a caller may wait for another caller's token fetch (and its retries)."""
+        return settings.retry.deadline + settings.connect_timeout + settings.timeout
+
+
+class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleStoreHookBase):
+    """Hook for the SimpleStore REST API over `requests` (one pooled Session per hook).
+
+    :param simplestore_conn_id: connection of type ``simplestore`` (login = client id,
+        password = client secret, host = API base URL, extras as in the connection form).
+    :param timeout: read timeout override, seconds.
+    :param max_retries: retries of a transient failure override.
+    :param retry_deadline: total seconds one call may spend retrying, override.
+    :param page_size: default page size of list calls, override.
+    :param sleep: how retries wait (default ``time.sleep``); tests inject a recorder.
+    :param token_cache: the token cache (default: the process-wide one).
+    """
+
+    TEST_CONNECTION_BUDGET = 9.0  # seconds for the whole test_connection()
+    TEST_CONNECTION_TIMEOUT = 4.0  # seconds for each of its two requests (connect, then read)
+
+    def __init__(
+        self,
+        simplestore_conn_id: str = _SimpleStoreHookBase.default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        page_size: int | None = None,
+        sleep: Callable[[float], None] | None = None,
+        token_cache: TokenCache | None = None,
+    ) -> None:
+        super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
+                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache)
+        self.sleep = sleep
+        self._session: requests.Session | None = None
+        self._pool_size = 0
+        self._session_lock = threading.Lock()
+
+    @property
+    def settings(self) -> SimpleStoreSettings:
+        """The validated connection (read on first use; raises SimpleStoreConfigError)."""
+        if self._settings is None:
+            self._settings = self._settings_from(self.get_connection(self.simplestore_conn_id))
+        return self._settings
+
+    def get_conn(self, pool_size: int = 0) -> requests.Session:
+        """The hook's Session; its pool holds at least `pool_size` connections."""
+        with self._session_lock:
+            if self._session is None:
+                self._session = requests.Session()
+            if self._pool_size == 0 or pool_size > self._pool_size:
+                size = max(POOL_SIZE, pool_size)
+                # max_retries=0: urllib3 must not retry behind our back (it cannot tell a safe retry).
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
+                self._session.mount("https://", adapter)
+                self._session.mount("http://", adapter)
+                self._pool_size = size
+            return self._session
+
+    def close(self) -> None:
+        with self._session_lock:
+            if self._session is not None:
+                self._session.close()
+            self._session, self._pool_size = None, 0
+
+    def __enter__(self) -> SimpleStoreHook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ---- requests --------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """Send one API call (retried as retry.py allows); decoded JSON, None for an empty body."""
+        settings = self.settings
+        call = protocol.prepare(settings.base_url, method, path, params, json)
+        retrying = build_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
+        return retrying(self._authorized, call)
+
+    def _authorized(self, call: Call) -> Any:
+        settings = self.settings
+        token = self._token()
+        response = self._send(call, token)
+        if response.status_code == protocol.REPLAY_STATUS:
+            self.token_cache.invalidate(settings.token_key, token)
+            token = self._token()
+            response = self._send(call, token)
+        return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
+                                        response.content, secrets=(settings.client_secret, token))
+
+    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> requests.Response:
+        settings = self.settings
+        try:
+            return self.get_conn().request(
+                call.method,
+                call.url,
+                params=call.query,
+                data=call.body,
+                headers=protocol.headers(token, body=call.body is not None),
+                timeout=timeout or (settings.connect_timeout, settings.timeout),
+                verify=settings.verify,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise _requests_error(exc, call.method, call.path, call.url) from exc
+
+    def _token(self) -> str:
+        settings = self.settings
+        return self.token_cache.get(settings.token_key, self._fetch_token,
+                                    fingerprint=settings.secret_fingerprint, wait_timeout=self._lock_wait(settings))
+
+    def _fetch_token(self, timeout: tuple[float, float] | None = None) -> Token:
+        settings = self.settings
+        path = protocol.url_path(settings.auth_url)
+        try:
+            response = self.get_conn().post(
+                settings.auth_url,
+                data=token_form(settings.client_id, settings.client_secret),
+                headers=protocol.token_headers(),
+                timeout=timeout or (settings.connect_timeout, settings.timeout),
+                verify=settings.verify,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            # `from None`: the requests exception holds the form body, i.e. the secret.
+            raise mark_token_error(_requests_error(exc, "POST", path, settings.auth_url)) from None
+        return token_from_response(path, response.status_code, response.headers, response.content,
+                                   secrets=(settings.client_secret,))
+
+    # ---- pages -----------------------------------------------------------------------------------
+
+    def _page(self, path: str, params: Any, index: int, size: int) -> Page:
+        data = self.request("GET", path, params=protocol.page_params(params, index, size))
+        return protocol.parse_page(path, data, requested_index=index)
+
+    def paginate_pages(
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+    ) -> Iterator[Page]:
+        """Pages of a list endpoint, lazily, in order. With `max_workers` > 1 the pages after the
+        first are fetched concurrently (at most 2 * max_workers pages held at once)."""
+        size, workers = self._paging(self.settings, page_size, max_workers)
+        page = first = self._page(path, params, 0, size)
+        yield first
+        if workers > 1:
+            yield from self._pages_concurrently(path, params, protocol.remaining_pages(first), first.page_size, workers)
+            return
+        while protocol.has_more(page):
+            page = self._page(path, params, page.index + 1, first.page_size)
+            yield page
+
+    def _pages_concurrently(self, path: str, params: Any, indexes: range, size: int, workers: int) -> Iterator[Page]:
+        if not indexes:
+            return
+        self.get_conn(pool_size=workers)
+        todo = iter(indexes)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simplestore-pages") as pool:
+            window: deque[Future[Page]] = deque(
+                pool.submit(self._page, path, params, index, size) for index in itertools.islice(todo, 2 * workers)
+            )
+            try:
+                while window:
+                    page = window.popleft().result()
+                    window.extend(pool.submit(self._page, path, params, i, size) for i in itertools.islice(todo, 1))
+                    yield page
+            finally:
+                for future in window:
+                    future.cancel()
+
+    def paginate(
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+    ) -> Iterator[dict[str, Any]]:
+        """Items of a list endpoint, lazily (one page in memory with max_workers=1)."""
+        for page in self.paginate_pages(path, params, page_size, max_workers):
+            yield from page.items
+
+    def count(self, path: str, params: Any = None) -> int:
+        """totalRecordsFound of a pageSize=1 request."""
+        return self._page(path, params, 0, 1).total_records
+
+    def empty(self) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    # ---- test_connection -------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """(ok, message) for the UI: a token fetch and one cheap read; no retries, no writes,
+        no secrets, at most TEST_CONNECTION_BUDGET seconds whatever the network does."""
+        try:
+            # Read here, not in the worker: Airflow may hand over an unsaved connection in a ContextVar.
+            settings = self.settings
+        except Exception as exc:  # config errors, unknown connection: their messages name the problem
+            return False, redact(str(exc))
+        outcome: list[tuple[bool, str]] = []
+        context = contextvars.copy_context()
+        worker = threading.Thread(
+            target=lambda: outcome.append(context.run(self._check_connection, settings)),
+            name="simplestore-test-connection",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(self.TEST_CONNECTION_BUDGET)
+        if outcome:
+            return outcome[0]
+        return False, (f"No answer from SimpleStore within {self.TEST_CONNECTION_BUDGET:g} s; "
+                       "check the API URL, the token URL and the network.")
+
+    def _check_connection(self, settings: SimpleStoreSettings) -> tuple[bool, str]:
+        timeout = (min(settings.connect_timeout, self.TEST_CONNECTION_TIMEOUT),
+                   min(settings.timeout, self.TEST_CONNECTION_TIMEOUT))
+        secrets = (settings.client_secret,)
+        try:
+            token = self._fetch_token(timeout=timeout)
+        except SimpleStoreError as exc:
+            return False, _token_check_message(settings, exc)
+        except Exception as exc:
+            return False, redact(f"Token request failed: {type(exc).__name__}: {exc}", secrets)
+        self.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint)
+        probe = ENDPOINTS[PROBE_ENDPOINT]
+        call = protocol.prepare(settings.base_url, probe.method, probe.path, protocol.page_params(None, 0, 1))
+        try:
+            response = self._send(call, token.value, timeout=timeout)
+            data = protocol.decode_response(call.method, call.path, response.status_code, response.headers,
+                                            response.content, secrets=(*secrets, token.value))
+            page = protocol.parse_page(call.path, data, requested_index=0)
+        except SimpleStoreError as exc:
+            return False, _api_check_message(settings, exc)
+        except Exception as exc:
+            return False, redact(f"API check failed: {type(exc).__name__}: {exc}", (*secrets, token.value))
+        return True, (f"Connected to SimpleStore at {settings.base_url} as client {settings.client_id!r}: "
+                      f"{page.total_records} products visible.")
+
+
+class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[str, Any]]], _SimpleStoreHookBase):
+    """The same hook on `httpx.AsyncClient`, for triggers and async tasks.
+
+    Same constructor, same settings, token cache, retry policy and errors; ``await`` the calls
+    (``await hook.request(...)``, ``await hook.count(...)``, ``await hook.get_order(...)``) and
+    ``async for`` the lists (``hook.paginate(...)``, ``hook.list_orders(...)``).
+    :param sleep: how retries wait (default ``asyncio.sleep``).
+    """
+
+    def __init__(
+        self,
+        simplestore_conn_id: str = _SimpleStoreHookBase.default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        page_size: int | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        token_cache: TokenCache | None = None,
+    ) -> None:
+        super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
+                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache)
+        self.sleep = sleep
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    async def get_settings(self) -> SimpleStoreSettings:
+        """The validated connection, read with `aget_connection` on first use."""
+        if self._settings is None:
+            conn = await self.aget_connection(self.simplestore_conn_id)
+            self._settings = self._settings_from(conn, await conn.aextra_dejson())
+        return self._settings
+
+    async def get_async_conn(self) -> httpx.AsyncClient:
+        """The hook's client for the running event loop (a client cannot outlive its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed or self._client_loop is not loop:
+            settings = await self.get_settings()
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+                verify=_ssl_verify(settings.verify),
+                limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
+                follow_redirects=False,
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client, self._client_loop = None, None
+
+    async def __aenter__(self) -> SimpleStoreAsyncHook:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ---- requests --------------------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """Send one API call (retried as retry.py allows); decoded JSON, None for an empty body."""
+        settings = await self.get_settings()
+        call = protocol.prepare(settings.base_url, method, path, params, json)
+        retrying = build_async_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
+        return await retrying(self._authorized, call)
+
+    async def _authorized(self, call: Call) -> Any:
+        settings = await self.get_settings()
+        token = await self._token()
+        response = await self._send(call, token)
+        if response.status_code == protocol.REPLAY_STATUS:
+            self.token_cache.invalidate(settings.token_key, token)
+            token = await self._token()
+            response = await self._send(call, token)
+        return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
+                                        response.content, secrets=(settings.client_secret, token))
+
+    async def _send(self, call: Call, token: str) -> httpx.Response:
+        client = await self.get_async_conn()
+        try:
+            return await client.request(
+                call.method,
+                call.url,
+                params=call.query,
+                content=call.body,
+                headers=protocol.headers(token, body=call.body is not None),
+            )
+        except httpx.HTTPError as exc:
+            raise _httpx_error(exc, call.method, call.path, call.url) from exc
+
+    async def _token(self) -> str:
+        settings = await self.get_settings()
+        return await self.token_cache.aget(settings.token_key, self._fetch_token,
+                                           fingerprint=settings.secret_fingerprint,
+                                           wait_timeout=self._lock_wait(settings))
+
+    async def _fetch_token(self) -> Token:
+        settings = await self.get_settings()
+        client = await self.get_async_conn()
+        path = protocol.url_path(settings.auth_url)
+        try:
+            response = await client.post(
+                settings.auth_url,
+                data=token_form(settings.client_id, settings.client_secret),
+                headers=protocol.token_headers(),
+            )
+        except httpx.HTTPError as exc:
+            raise mark_token_error(_httpx_error(exc, "POST", path, settings.auth_url)) from None
+        return token_from_response(path, response.status_code, response.headers, response.content,
+                                   secrets=(settings.client_secret,))
+
+    # ---- pages -----------------------------------------------------------------------------------
+
+    async def _page(self, path: str, params: Any, index: int, size: int) -> Page:
+        data = await self.request("GET", path, params=protocol.page_params(params, index, size))
+        return protocol.parse_page(path, data, requested_index=index)
+
+    async def paginate_pages(
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+    ) -> AsyncIterator[Page]:
+        """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
+        size, workers = self._paging(await self.get_settings(), page_size, max_workers)
+        page = first = await self._page(path, params, 0, size)
+        yield first
+        if workers > 1:
+            async for page in self._pages_concurrently(path, params, protocol.remaining_pages(first),
+                                                       first.page_size, workers):
+                yield page
+            return
+        while protocol.has_more(page):
+            page = await self._page(path, params, page.index + 1, first.page_size)
+            yield page
+
+    async def _pages_concurrently(
+        self, path: str, params: Any, indexes: range, size: int, workers: int
+    ) -> AsyncIterator[Page]:
+        gate = asyncio.Semaphore(workers)
+
+        async def fetch(index: int) -> Page:
+            async with gate:
+                return await self._page(path, params, index, size)
+
+        todo = iter(indexes)
+        window = deque(asyncio.ensure_future(fetch(index)) for index in itertools.islice(todo, 2 * workers))
+        try:
+            while window:
+                page = await window.popleft()
+                window.extend(asyncio.ensure_future(fetch(index)) for index in itertools.islice(todo, 1))
+                yield page
+        finally:
+            for task in window:
+                task.cancel()
+            await asyncio.gather(*window, return_exceptions=True)
+
+    async def paginate(
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for page in self.paginate_pages(path, params, page_size, max_workers):
+            for item in page.items:
+                yield item
+
+    async def count(self, path: str, params: Any = None) -> int:
+        return (await self._page(path, params, 0, 1)).total_records
+
+    async def empty(self) -> AsyncIterator[dict[str, Any]]:
+        return
+        yield  # an async generator that yields nothing
+
+
+# ---- transport errors: each library's exceptions, classified once -------------------------------
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _requests_error(exc: requests.RequestException, method: str, path: str, url: str) -> SimpleStoreTransportError:
+    inner = exc.args[0] if exc.args else None
+    cause = getattr(inner, "reason", inner)  # MaxRetryError.reason is the urllib3 error
+    if not isinstance(cause, BaseException):
+        cause = exc
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason, sent = "tls", False
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        reason, sent = "connect_timeout", False
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        reason, sent = "read_timeout", True
+    elif isinstance(cause, NameResolutionError):
+        reason, sent = "dns", False
+    elif isinstance(cause, NewConnectionError):
+        reason, sent = "connect", False
+    else:  # reset or dropped after the request went out (ProtocolError, ChunkedEncodingError, ...)
+        reason, sent = "connection_lost", True
+    return transport_error(method, path, _host(url), reason=reason, request_sent=sent, cause=cause)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _httpx_error(exc: httpx.HTTPError, method: str, path: str, url: str) -> SimpleStoreTransportError:
+    if isinstance(exc, httpx.ConnectTimeout):
+        reason, sent = "connect_timeout", False
+    elif isinstance(exc, httpx.PoolTimeout):
+        reason, sent = "pool_timeout", False
+    elif isinstance(exc, httpx.ReadTimeout):
+        reason, sent = "read_timeout", True
+    elif isinstance(exc, httpx.WriteTimeout):
+        reason, sent = "write_timeout", True
+    elif isinstance(exc, httpx.ConnectError):
+        sent = False
+        reason = "tls" if _caused_by(exc, ssl.SSLError) else "dns" if _caused_by(exc, socket.gaierror) else "connect"
+    else:
+        reason, sent = "connection_lost", True
+    return transport_error(method, path, _host(url), reason=reason, request_sent=sent, cause=exc)
+
+
+def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx wants an SSLContext for a CA bundle (a path string is deprecated)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+
+
+# ---- test_connection messages: specific, short, no secrets ----------------------------------------
+
+_REACH = {
+    "dns": "its host name does not resolve",
+    "connect": "the connection was refused or failed",
+    "connect_timeout": "connecting timed out",
+    "read_timeout": "it did not answer in time",
+    "write_timeout": "sending timed out",
+    "tls": "the TLS handshake failed (certificate, or the verify / ca_bundle extras)",
+    "connection_lost": "the connection was dropped",
+    "pool_timeout": "no connection was available",
+}
+
+
+def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
+    where = f"the token URL {settings.auth_url}"
+    if isinstance(exc, SimpleStoreAuthError):
+        return (f"Credentials rejected: {where} says the client id or secret is wrong "
+                f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")
+    if isinstance(exc, SimpleStoreTransportError):
+        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
+    if isinstance(exc, SimpleStoreNotFoundError):
+        return f"Wrong token URL: {where} answered 404. Check the Token URL extra."
+    if isinstance(exc, SimpleStoreResponseError):
+        return f"Wrong token URL: {where} did not answer like an OAuth2 token server ({_summary(exc)})."
+    return f"The token request to {where} failed: {_summary(exc)}."
+
+
+def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
+    where = f"the API URL {settings.base_url}"
+    if isinstance(exc, SimpleStoreAuthError):
+        return (f"The API URL {settings.base_url} rejected the token from {settings.auth_url} (HTTP 401): "
+                "do the API URL and the Token URL belong to the same SimpleStore environment?")
+    if isinstance(exc, SimpleStoreForbiddenError):
+        return f"The credentials work, but {where} refused to list products (HTTP 403)."
+    if isinstance(exc, SimpleStoreTransportError):
+        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
+    if isinstance(exc, (SimpleStoreNotFoundError, SimpleStoreResponseError)):
+        return (f"Wrong API URL: {settings.base_url} does not look like the SimpleStore API "
+                f"({_summary(exc)}). It should be the base URL, e.g. https://api.simplestore.io.")
+    return f"The API check at {where} failed: {_summary(exc)}."
+
+
+def _summary(exc: SimpleStoreError) -> str:
+    """The error's message without its `METHOD /path: ` prefix."""
+    text = str(exc)
+    prefix = " ".join(part for part in (exc.method, exc.path) if part) + ": "
+    return text[len(prefix):] if text.startswith(prefix) else text

@@ -1,0 +1,249 @@
+"""What both hooks do with a request and a response, without doing any I/O.
+
+The hooks are thin shells around requests and httpx: everything they share (URLs, headers,
+query and body encoding, response decoding, the paged envelope and the page plan) lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_simplestore import __version__
+from airflow_provider_simplestore.errors import (
+    SimpleStoreError,
+    SimpleStoreResponseError,
+    body_excerpt,
+    describe,
+    error_from_response,
+    request_id_from,
+)
+from airflow_provider_simplestore.retry import parse_retry_after
+
+USER_AGENT = f"airflow-provider-simplestore/{__version__}"
+JSON_TYPE = "application/json"
+PAGE_SIZE_PARAM = "pageSize"
+PAGE_INDEX_PARAM = "pageIndex"
+# A 401 from the API means the token died early (revoked, restarted server): drop it, replay once.
+REPLAY_STATUS = 401
+_PAGING_NAMES = {PAGE_SIZE_PARAM.lower(), PAGE_INDEX_PARAM.lower()}
+
+QueryParams = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list endpoint: the documented envelope, validated."""
+
+    index: int
+    items: list[dict[str, Any]]
+    page_size: int
+    total_records: int
+    total_pages: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request ready to send: `path` is what errors and log lines show (no query, no host)."""
+
+    method: str
+    url: str
+    path: str
+    query: QueryParams
+    body: bytes | None
+
+
+def prepare(base_url: str, method: str, path: str, params: Any = None, json: Any = None) -> Call:
+    return Call(
+        method=method.upper(),
+        url=build_url(base_url, path),
+        path=path.split("?", 1)[0],
+        query=encode_params(params),
+        body=encode_body(json),
+    )
+
+
+def build_url(base_url: str, path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"API paths start with '/', got {path!r}")
+    return base_url.rstrip("/") + path
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, as errors and log lines name a request (never its query)."""
+    return urlsplit(url).path or "/"
+
+
+def headers(token: str | None = None, *, body: bool = False) -> dict[str, str]:
+    out = {"User-Agent": USER_AGENT, "Accept": JSON_TYPE}
+    if body:
+        out["Content-Type"] = JSON_TYPE
+    if token is not None:
+        out["Authorization"] = f"Bearer {token}"
+    return out
+
+
+def token_headers() -> dict[str, str]:
+    return {"User-Agent": USER_AGENT, "Accept": JSON_TYPE}
+
+
+def format_value(value: Any) -> str:
+    """One query value: bools as true/false, datetimes as ISO UTC with Z, enums by value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # naive means UTC, as everywhere in Airflow
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+        return text.replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return format_value(value.value)
+    return str(value)
+
+
+def encode_params(params: Any) -> QueryParams:
+    """Query parameters (a mapping or (name, value) pairs) as (name, text) pairs: lists repeat
+    the key, None is dropped."""
+    if params is None:
+        return ()
+    pairs = params.items() if isinstance(params, Mapping) else params
+    out: list[tuple[str, str]] = []
+    for name, value in pairs:
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, set, frozenset)):
+            values = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+            out.extend((name, format_value(item)) for item in values if item is not None)
+        else:
+            out.append((name, format_value(value)))
+    return tuple(out)
+
+
+def page_params(params: Any, index: int, size: int) -> QueryParams:
+    """`params` plus pageSize/pageIndex (any caller-given paging parameter is replaced)."""
+    kept = [(name, value) for name, value in encode_params(params) if name.lower() not in _PAGING_NAMES]
+    return (*kept, (PAGE_SIZE_PARAM, str(size)), (PAGE_INDEX_PARAM, str(index)))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date, Enum)):
+        return format_value(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
+
+
+def encode_body(body: Any) -> bytes | None:
+    """The JSON request body (datetimes as ISO UTC, Decimals as numbers); None for no body."""
+    if body is None:
+        return None
+    return json.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_response(
+    method: str,
+    path: str,
+    status: int,
+    response_headers: Mapping[str, str],
+    content: bytes,
+    *,
+    secrets: Iterable[str | None] = (),
+) -> Any:
+    """The decoded JSON of a 2xx answer (None when empty), or raise the typed error."""
+    if not 200 <= status < 300:
+        raise error_for(method, path, status, response_headers, content, secrets=secrets)
+    if not content or not content.strip():
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        content_type = response_headers.get("content-type") or response_headers.get("Content-Type") or "?"
+        raise SimpleStoreResponseError(
+            describe(method, path, f"HTTP {status} with a body that is not JSON ({content_type})",
+                     request_id=request_id_from(response_headers)),
+            method=method,
+            path=path,
+            status=status,
+            request_id=request_id_from(response_headers),
+            body_excerpt=body_excerpt(content, secrets),
+        ) from None
+
+
+def error_for(
+    method: str,
+    path: str,
+    status: int,
+    response_headers: Mapping[str, str],
+    content: bytes,
+    *,
+    secrets: Iterable[str | None] = (),
+) -> SimpleStoreError:
+    """The typed error of a non-2xx answer, with its Retry-After already parsed."""
+    retry_after = parse_retry_after(response_headers.get("retry-after") or response_headers.get("Retry-After"))
+    return error_from_response(method, path, status, response_headers, content, secrets=secrets,
+                               retry_after=retry_after)
+
+
+def _envelope_error(path: str, problem: str) -> SimpleStoreResponseError:
+    return SimpleStoreResponseError(
+        describe("GET", path, f"not the paged envelope SimpleStore list endpoints return: {problem}"),
+        method="GET",
+        path=path,
+        status=200,
+    )
+
+
+def _count(data: Mapping[str, Any], name: str, path: str, *, required: bool = True) -> int | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _envelope_error(path, f"{name} is {value!r}")
+    return value
+
+
+def parse_page(path: str, data: Any, *, requested_index: int) -> Page:
+    """Validate the documented envelope (`result`, `pageSize`, `pageIndex`, `totalRecordsFound`,
+    `totalPages`) and return it as a `Page`."""
+    if not isinstance(data, Mapping):
+        raise _envelope_error(path, f"the body is a {type(data).__name__}, not an object")
+    items = data.get("result")
+    if not isinstance(items, list):
+        raise _envelope_error(path, "there is no `result` list")
+    size = _count(data, "pageSize", path)
+    total = _count(data, "totalRecordsFound", path)
+    assert size is not None and total is not None
+    index = _count(data, "pageIndex", path, required=False)
+    pages = _count(data, "totalPages", path, required=False)
+    if index is not None and index != requested_index:
+        raise _envelope_error(path, f"asked for page {requested_index}, got page {index}")
+    if size == 0 and (total or items):
+        raise _envelope_error(path, "pageSize is 0 but there are records")
+    if pages is None:
+        pages = math.ceil(total / size) if size else 0
+    if len(items) > size:
+        raise _envelope_error(path, f"{len(items)} items on a page of {size}")
+    return Page(index=requested_index, items=items, page_size=size, total_records=total, total_pages=pages)
+
+
+def remaining_pages(first: Page) -> range:
+    """Indexes still to fetch after the first page (requested with the first page's applied size)."""
+    return range(first.index + 1, first.total_pages)
+
+
+def has_more(page: Page) -> bool:
+    """Whether a sequential walk goes on after `page`: the server's totalPages, and a full page
+    (a short or empty page means the records changed under us: stop rather than loop)."""
+    return page.index + 1 < page.total_pages and len(page.items) == page.page_size

@@ -1,0 +1,212 @@
+"""An Airflow Connection, checked and typed: `SimpleStoreSettings`.
+
+Everything a hook needs is validated here, before any request, and a bad value raises
+`SimpleStoreConfigError` naming the connection and the field. Extras may come from the UI, a
+URI or JSON, so "30" and "true" are accepted where 30 and True are. Defaults come from the one
+table the connection form also uses (`CONNECTION_EXTRA_DEFAULTS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.retry import RetrySettings
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SimpleStoreConfigError", "SimpleStoreSettings"]
+
+_HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")  # a DNS name, IPv4, or an IPv6 without brackets
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+@dataclass(frozen=True)
+class SimpleStoreSettings:
+    """Validated settings of one SimpleStore connection (the secret stays out of `repr`)."""
+
+    conn_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str = DEFAULT_API_URL
+    auth_url: str = CONNECTION_EXTRA_DEFAULTS["auth_url"]
+    timeout: float = CONNECTION_EXTRA_DEFAULTS["timeout"]
+    connect_timeout: float = CONNECTION_EXTRA_DEFAULTS["connect_timeout"]
+    page_size: int = CONNECTION_EXTRA_DEFAULTS["page_size"]
+    verify: bool | str = True  # False, True, or the path of a CA bundle
+    allow_insecure_http: bool = False
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+    @property
+    def token_key(self) -> tuple[str, str]:
+        """Key of the process-wide token cache."""
+        return (self.auth_url, self.client_id)
+
+    @property
+    def secret_fingerprint(self) -> str:
+        """Identifies the secret without revealing it (a changed secret must not reuse a token)."""
+        return hashlib.sha256(self.client_secret.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_connection(
+        cls, conn: Connection, extras: Mapping[str, Any] | None = None, **overrides: Any
+    ) -> SimpleStoreSettings:
+        """Build from a Connection; `extras` lets async callers pass `await conn.aextra_dejson()`.
+
+        `overrides` (any extra's key, e.g. timeout=5, max_retries=0) win over the connection;
+        None means "not overridden".
+        """
+        conn_id = conn.conn_id
+        values: dict[str, Any] = dict(conn.extra_dejson if extras is None else extras)
+        unknown_overrides = sorted(set(overrides) - set(CONNECTION_EXTRA_DEFAULTS))
+        if unknown_overrides:
+            raise SimpleStoreConfigError(
+                f"SimpleStore connection {conn_id!r}: unknown setting(s) {', '.join(unknown_overrides)}"
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        ignored = sorted(set(values) - set(CONNECTION_EXTRA_DEFAULTS))
+        if ignored:
+            log.warning("SimpleStore connection %r: ignoring unknown extra(s) %s", conn_id, ", ".join(ignored))
+        return _Reader(conn_id, values).settings(conn)
+
+
+class _Reader:
+    """Reads one field at a time, so every error names the connection and the field."""
+
+    def __init__(self, conn_id: str, extras: Mapping[str, Any]) -> None:
+        self.conn_id = conn_id
+        self.extras = extras
+
+    def error(self, name: str, problem: str) -> SimpleStoreConfigError:
+        return SimpleStoreConfigError(f"SimpleStore connection {self.conn_id!r}: field {name!r} {problem}")
+
+    def raw(self, name: str) -> Any:
+        value = self.extras.get(name)
+        if isinstance(value, str) and not value.strip():
+            value = None
+        return CONNECTION_EXTRA_DEFAULTS[name] if value is None else value
+
+    def number(self, name: str, *, minimum: float, exclusive: bool = False) -> float:
+        value = self.raw(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.error(name, f"must be a number, not {type(value).__name__}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise self.error(name, f"must be a number, got {value!r}") from None
+        if not math.isfinite(number) or number < minimum or (exclusive and number == minimum):
+            bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
+            raise self.error(name, f"must be {bound}, got {value!r}")
+        return number
+
+    def integer(self, name: str, *, minimum: int) -> int:
+        number = self.number(name, minimum=minimum)
+        if not number.is_integer():
+            raise self.error(name, f"must be a whole number, got {self.raw(name)!r}")
+        return int(number)
+
+    def boolean(self, name: str) -> bool:
+        value = self.raw(name)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise self.error(name, f"must be true or false, got {value!r}")
+
+    def text(self, name: str) -> str | None:
+        value = self.raw(name)
+        if value is not None and not isinstance(value, str):
+            raise self.error(name, f"must be a string, not {type(value).__name__}")
+        return value.strip() if value else None
+
+    def url(self, name: str, value: str, *, allow_insecure_http: bool, port: int | None = None) -> str:
+        if "://" not in value:  # a bare host name, as the UI's host field invites
+            value = f"https://{value}" + (f":{port}" if port and ":" not in value else "")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as exc:
+            raise self.error(name, f"is not a valid URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.fullmatch(parts.hostname):
+            raise self.error(name, f"must be an http(s) URL with a host, got {value!r}")
+        if parts.username or parts.password:
+            raise self.error(name, "must not carry credentials; use the login and password fields")
+        if parts.query or parts.fragment:
+            raise self.error(name, f"must not have a query or fragment, got {value!r}")
+        if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+            raise self.error(
+                name,
+                f"uses plain http:// to {parts.hostname!r}: the client secret and access token would travel "
+                "in clear. Use https://, or set the extra allow_insecure_http to true for a trusted network.",
+            )
+        return value.rstrip("/")
+
+    def verify(self) -> bool | str:
+        verify = self.raw("verify")
+        ca_bundle = self.text("ca_bundle")
+        if isinstance(verify, str) and verify.strip().lower() not in _TRUE | _FALSE:
+            ca_bundle, verify = (ca_bundle or verify.strip()), True  # `verify` may name a CA bundle
+        elif not self.boolean("verify"):
+            if ca_bundle:
+                raise self.error("ca_bundle", "is set while verify is false; remove one of them")
+            return False
+        if ca_bundle is None:
+            return True
+        if not os.path.isfile(ca_bundle):
+            raise self.error("ca_bundle", f"names no readable file: {ca_bundle!r}")
+        return ca_bundle
+
+    def settings(self, conn: Connection) -> SimpleStoreSettings:
+        client_id = (conn.login or "").strip()
+        client_secret = conn.password or ""
+        if not client_id:
+            raise self.error("login", "(client id) is missing")
+        if not client_secret:
+            raise self.error("password", "(client secret) is missing")
+        insecure = self.boolean("allow_insecure_http")
+        base_url = self.url("host", (conn.host or "").strip() or DEFAULT_API_URL, allow_insecure_http=insecure,
+                            port=conn.port)
+        auth_url = self.url("auth_url", self.text("auth_url") or "", allow_insecure_http=insecure)
+        retry = RetrySettings(
+            max_retries=self.integer("max_retries", minimum=0),
+            deadline=self.number("retry_deadline", minimum=0, exclusive=True),
+            max_wait=self.number("max_retry_wait", minimum=0),
+        )
+        return SimpleStoreSettings(
+            conn_id=self.conn_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            base_url=base_url,
+            auth_url=auth_url,
+            timeout=self.number("timeout", minimum=0, exclusive=True),
+            connect_timeout=self.number("connect_timeout", minimum=0, exclusive=True),
+            page_size=self.integer("page_size", minimum=1),
+            verify=self.verify(),
+            allow_insecure_http=insecure,
+            retry=retry,
+        )
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False

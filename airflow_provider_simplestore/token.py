@@ -1,0 +1,246 @@
+"""OAuth2 client-credentials tokens: one cache per process, one fetch at a time per client.
+
+The cache is keyed by (auth URL, client id) and shared by every hook instance, thread and the
+async hook. A per-key `threading.Lock` makes the fetch single-flight for threads and asyncio
+tasks alike: threads block on it (bounded), tasks poll it without blocking their event loop,
+and both re-check the cache once they hold it. The HTTP call itself is the hook's: it is passed
+in as a callable, so this logic exists once.
+
+Tokens are refreshed ahead of expiry by a lead that scales with their lifetime, measured on a
+monotonic clock, and are handed to Airflow's secret masker the moment they are fetched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk.log import amask_secret, mask_secret
+
+from airflow_provider_simplestore.errors import (
+    SimpleStoreAuthError,
+    SimpleStoreError,
+    SimpleStoreResponseError,
+    describe,
+    request_id_from,
+)
+from airflow_provider_simplestore.protocol import error_for
+
+log = logging.getLogger(__name__)
+
+TokenKey = tuple[str, str]  # (auth_url, client_id)
+DEFAULT_EXPIRES_IN = 3600.0  # documented lifetime, used when the server omits expires_in
+MIN_REFRESH_LEAD = 60.0
+REFRESH_LEAD_FRACTION = 0.1
+ASYNC_LOCK_POLL = 0.005  # seconds between an async waiter's tries of the per-key lock
+# OAuth error codes that mean "these credentials are wrong": never retried.
+_REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str = field(repr=False)
+    expires_in: float
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: str = field(repr=False)
+    refresh_at: float
+    expires_at: float
+    fingerprint: str
+
+
+def refresh_lead(lifetime: float) -> float:
+    """max(60 s, 10 %) of the lifetime, but never more than half of it (a 3 s token still caches)."""
+    return min(max(MIN_REFRESH_LEAD, REFRESH_LEAD_FRACTION * lifetime), lifetime / 2)
+
+
+def token_form(client_id: str, client_secret: str) -> dict[str, str]:
+    """The form body of a client-credentials grant."""
+    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+
+
+def token_from_response(
+    path: str,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    secrets: Iterable[str | None] = (),
+) -> Token:
+    """A `Token` from the token server's answer, or the typed error (marked as a token request)."""
+    if status == 200:
+        try:
+            data = json.loads(content)
+            value, expires_in = data["access_token"], float(data.get("expires_in") or DEFAULT_EXPIRES_IN)
+        except (ValueError, TypeError, KeyError):
+            raise mark_token_error(
+                SimpleStoreResponseError(
+                    describe("POST", path, "the token server's answer has no access_token; check the token URL",
+                             request_id=request_id_from(headers)),
+                    method="POST",
+                    path=path,
+                    status=status,
+                )
+            ) from None
+        if not isinstance(value, str) or not value or expires_in <= 0:
+            raise mark_token_error(
+                SimpleStoreResponseError(describe("POST", path, "the token server sent an unusable token"),
+                                         method="POST", path=path, status=status)
+            )
+        return Token(value, expires_in)
+    error = error_for("POST", path, status, headers, content, secrets=secrets)
+    if status in (400, 401) and (error.title in _REJECTED or status == 401):
+        error = SimpleStoreAuthError(
+            describe("POST", path, f"the client id or secret was rejected ({error.title or f'HTTP {status}'}); "
+                     "check the connection's login and password", request_id=error.request_id),
+            method="POST",
+            path=path,
+            status=status,
+            title=error.title,
+            detail=error.detail,
+            request_id=error.request_id,
+            body_excerpt=error.body_excerpt,
+        )
+    raise mark_token_error(error)
+
+
+def mark_token_error(error: SimpleStoreError) -> SimpleStoreError:
+    """Mark an error as the token request's: retry.py may repeat that POST (it creates nothing)."""
+    error.token_request = True
+    return error
+
+
+class TokenCache:
+    """Process-wide cache of access tokens; see the module docstring."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._entries: dict[TokenKey, _Entry] = {}
+        self._locks: dict[TokenKey, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, key: TokenKey) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _fresh(self, key: TokenKey, fingerprint: str) -> str | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry.fingerprint == fingerprint and self.clock() < entry.refresh_at:
+            return entry.value
+        return None
+
+    def _usable_after_failure(self, key: TokenKey, fingerprint: str, error: BaseException) -> str | None:
+        """A refresh that failed transiently may fall back on the old token while it is still valid."""
+        entry = self._entries.get(key)
+        if isinstance(error, SimpleStoreAuthError) or entry is None or entry.fingerprint != fingerprint:
+            return None
+        if self.clock() < entry.expires_at:
+            log.warning("SimpleStore token refresh failed (%s); using the current token until it expires",
+                        type(error).__name__)
+            return entry.value
+        return None
+
+    def _store(self, key: TokenKey, token: Token, fingerprint: str) -> None:
+        now = self.clock()
+        entry = _Entry(
+            token.value,
+            refresh_at=now + token.expires_in - refresh_lead(token.expires_in),
+            expires_at=now + token.expires_in,
+            fingerprint=fingerprint,
+        )
+        with self._locks_guard:  # invalidate() compares and deletes under the same guard
+            self._entries[key] = entry
+
+    def _lock_timeout(self, key: TokenKey, wait_timeout: float) -> SimpleStoreError:
+        return SimpleStoreError(f"timed out after {wait_timeout:g} s waiting for another token request to {key[0]}")
+
+    def get(
+        self, key: TokenKey, fetch: Callable[[], Token], *, fingerprint: str = "", wait_timeout: float = 300
+    ) -> str:
+        """The cached token, or one fetched by `fetch()` (one caller at a time per key)."""
+        if (value := self._fresh(key, fingerprint)) is not None:
+            return value
+        lock = self._lock(key)
+        if not lock.acquire(timeout=wait_timeout):
+            raise self._lock_timeout(key, wait_timeout)
+        try:
+            if (value := self._fresh(key, fingerprint)) is not None:
+                return value  # another caller fetched it while we waited
+            try:
+                token = fetch()
+            except SimpleStoreError as exc:
+                if (fallback := self._usable_after_failure(key, fingerprint, exc)) is not None:
+                    return fallback
+                raise
+            mask_secret(token.value)
+            self._store(key, token, fingerprint)
+            return token.value
+        finally:
+            lock.release()
+
+    async def aget(
+        self,
+        key: TokenKey,
+        fetch: Callable[[], Awaitable[Token]],
+        *,
+        fingerprint: str = "",
+        wait_timeout: float = 300,
+    ) -> str:
+        """`get` for asyncio: waits for the per-key lock without blocking the event loop."""
+        if (value := self._fresh(key, fingerprint)) is not None:
+            return value
+        lock = self._lock(key)
+        deadline = time.monotonic() + wait_timeout
+        while not lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise self._lock_timeout(key, wait_timeout)
+            await asyncio.sleep(ASYNC_LOCK_POLL)
+            if (value := self._fresh(key, fingerprint)) is not None:
+                return value
+        try:
+            if (value := self._fresh(key, fingerprint)) is not None:
+                return value
+            try:
+                token = await fetch()
+            except SimpleStoreError as exc:
+                if (fallback := self._usable_after_failure(key, fingerprint, exc)) is not None:
+                    return fallback
+                raise
+            await amask_secret(token.value)
+            self._store(key, token, fingerprint)
+            return token.value
+        finally:
+            lock.release()
+
+    def put(self, key: TokenKey, token: Token, *, fingerprint: str = "") -> None:
+        """Store a token fetched outside `get` (test_connection fetches one explicitly)."""
+        mask_secret(token.value)
+        self._store(key, token, fingerprint)
+
+    def invalidate(self, key: TokenKey, token: str) -> bool:
+        """Drop `token` if it is still the cached one (a newer token stays). True if dropped."""
+        with self._locks_guard:
+            entry = self._entries.get(key)
+            if entry is not None and entry.value == token:
+                del self._entries[key]
+                return True
+        return False
+
+    def clear(self) -> None:
+        with self._locks_guard:
+            self._entries.clear()
+
+    def snapshot(self) -> dict[TokenKey, dict[str, Any]]:
+        """Timing of each cached token (no values), for tests and debugging."""
+        return {key: {"refresh_at": e.refresh_at, "expires_at": e.expires_at} for key, e in self._entries.items()}
+
+
+TOKEN_CACHE = TokenCache()

@@ -1,0 +1,164 @@
+"""protocol.py and resources.py: encoding, decoding, the envelope, page maths, the path table."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from airflow_provider_simplestore import __version__, protocol
+from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStoreResponseError
+from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
+from airflow_provider_simplestore.protocol import Page
+from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES, Endpoint
+
+
+class Status(enum.Enum):
+    PAID = "Paid"
+
+
+def envelope(items: list, size: int = 2, index: int = 0, total: int = 5, pages: int | None = 3) -> dict:
+    data = {"result": items, "pageSize": size, "pageIndex": index, "totalRecordsFound": total,
+            "resultCount": len(items), "queryDurationMilliseconds": 1}
+    if pages is not None:
+        data["totalPages"] = pages
+    return data
+
+
+def test_headers() -> None:
+    assert protocol.USER_AGENT.split("/") == ["airflow-provider-simplestore", __version__]
+    assert protocol.headers("tok", body=True) == {
+        "User-Agent": protocol.USER_AGENT, "Accept": "application/json", "Content-Type": "application/json",
+        "Authorization": "Bearer tok",
+    }
+    assert "Content-Type" not in protocol.headers("tok") and "Authorization" not in protocol.token_headers()
+
+
+def test_encode_params() -> None:
+    aware = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    params = {"orderId": ["a", "b"], "isActive": True, "x": False, "none": None, "from": aware,
+              "naive": datetime(2026, 3, 1, 1, 2, 3, 456000), "day": date(2026, 3, 1), "status": Status.PAID, "n": 5}
+    assert protocol.encode_params(params) == (
+        ("orderId", "a"), ("orderId", "b"), ("isActive", "true"), ("x", "false"),
+        ("from", "2026-03-01T10:30:00Z"), ("naive", "2026-03-01T01:02:03.456Z"), ("day", "2026-03-01"),
+        ("status", "Paid"), ("n", "5"),
+    )
+    assert protocol.encode_params([("a", 1), ("a", 2)]) == (("a", "1"), ("a", "2"))
+    assert protocol.encode_params(None) == ()
+
+
+def test_page_params_replace_any_paging_the_caller_passed() -> None:
+    assert protocol.page_params({"PageSize": 7, "pageindex": 3, "status": "Paid"}, 2, 50) == (
+        ("status", "Paid"), ("pageSize", "50"), ("pageIndex", "2"),
+    )
+
+
+def test_encode_body() -> None:
+    body = {"when": datetime(2026, 1, 2, tzinfo=timezone.utc), "price": Decimal("9.95"), "qty": Decimal("2"),
+            "tags": ("a",), "name": "Teekanne ü"}
+    assert json.loads(protocol.encode_body(body) or b"") == {
+        "when": "2026-01-02T00:00:00Z", "price": 9.95, "qty": 2, "tags": ["a"], "name": "Teekanne ü",
+    }
+    assert protocol.encode_body(None) is None
+    with pytest.raises(TypeError, match="cannot send a object"):
+        protocol.encode_body({"x": object()})
+
+
+def test_prepare() -> None:
+    call = protocol.prepare("http://h:1/", "get", "/v1/orders?x=1", {"a": [1, 2]})
+    assert (call.method, call.url, call.path, call.query, call.body) == (
+        "GET", "http://h:1/v1/orders?x=1", "/v1/orders", (("a", "1"), ("a", "2")), None)
+    with pytest.raises(ValueError, match="start with '/'"):
+        protocol.prepare("http://h:1", "GET", "v1/orders")
+
+
+def test_decode_response() -> None:
+    assert protocol.decode_response("GET", "/v1/x", 200, {}, b'{"a": 1}') == {"a": 1}
+    assert protocol.decode_response("DELETE", "/v1/x", 204, {}, b"") is None
+    assert protocol.decode_response("DELETE", "/v1/x", 200, {}, b"  ") is None
+    with pytest.raises(SimpleStoreResponseError, match=r"GET /v1/x: HTTP 200 with a body that is not JSON \(text/"):
+        protocol.decode_response("GET", "/v1/x", 200, {"content-type": "text/html"}, b"<html>")
+    with pytest.raises(SimpleStoreNotFoundError) as info:
+        protocol.decode_response("GET", "/v1/x", 404, {"Retry-After": "3"}, b'{"title": "Not Found"}')
+    assert info.value.retry_after == 3 and info.value.title == "Not Found"
+
+
+def test_parse_page() -> None:
+    page = protocol.parse_page("/v1/x", envelope([{"id": 1}, {"id": 2}]), requested_index=0)
+    assert page == Page(index=0, items=[{"id": 1}, {"id": 2}], page_size=2, total_records=5, total_pages=3)
+    no_pages = protocol.parse_page("/v1/x", envelope([{"id": 1}], pages=None), requested_index=0)
+    assert no_pages.total_pages == 3  # computed when the server omits it
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ([], "not an object"),
+        ({"items": []}, "no `result` list"),
+        (envelope([], size=-1), "pageSize is -1"),
+        ({**envelope([]), "totalRecordsFound": "5"}, "totalRecordsFound is '5'"),
+        (envelope([], index=1), "asked for page 0, got page 1"),
+        (envelope([1, 2, 3], size=2), "3 items on a page of 2"),
+        (envelope([1], size=0), "pageSize is 0"),
+    ],
+)
+def test_not_the_envelope(data: object, problem: str) -> None:
+    with pytest.raises(SimpleStoreResponseError, match="not the paged envelope") as info:
+        protocol.parse_page("/v1/x", data, requested_index=0)
+    assert problem in str(info.value)
+
+
+def test_page_plan() -> None:
+    first = Page(index=0, items=[1, 2], page_size=2, total_records=5, total_pages=3)
+    assert list(protocol.remaining_pages(first)) == [1, 2]
+    assert protocol.has_more(first)
+    assert not protocol.has_more(Page(index=2, items=[1], page_size=2, total_records=5, total_pages=3))
+    assert not protocol.has_more(Page(index=0, items=[1], page_size=2, total_records=5, total_pages=3))  # short
+    assert list(protocol.remaining_pages(Page(0, [], 100, 0, 0))) == []
+
+
+def test_resources_contract() -> None:
+    assert set(RESOURCES) == {"products", "categories", "collections", "specials", "customers", "orders",
+                              "baskets", "folders"}
+    assert RESOURCES["orders"].created_field == "createdOnUtc"
+    assert RESOURCES["products"].natural_keys == ("slug", "inventory.sku")
+    assert RESOURCES["customers"].natural_keys == ("emailAddress",)
+    assert RESOURCES["folders"].item("f 1") == "/v1/folder/f%201"
+    assert RESOURCES["products"].item("catalog:products:33:a") == "/v1/products/catalog:products:33:a"
+    for resource in RESOURCES.values():
+        assert "{id}" in resource.item_path and resource.list_path.startswith("/v1/")
+        list_endpoint = ENDPOINTS[f"list_{resource.name}"]
+        assert (list_endpoint.method, list_endpoint.path) == ("GET", resource.list_path)
+
+
+def test_ids_are_quoted_as_one_segment() -> None:
+    assert ENDPOINTS["get_order"].format(order_id="a/../b?c") == "/v1/orders/a%2F..%2Fb%3Fc"
+    with pytest.raises(ValueError, match="invalid id"):
+        ENDPOINTS["get_order"].format(order_id="..")
+    with pytest.raises(TypeError, match="needs the id 'order_id'"):
+        ENDPOINTS["get_order"].format()
+    assert Endpoint("GET", "/v1/x/{a}").format(a=5) == "/v1/x/5"
+
+
+def test_resource_filters_are_checked() -> None:
+    assert RESOURCES["orders"].query({"status": "Paid", "customer_id": None}) == {"status": "Paid"}
+    with pytest.raises(TypeError, match=r"orders has no filter.*colour"):
+        RESOURCES["orders"].query({"colour": "red"})
+
+
+@pytest.mark.parametrize("hook_class", [SimpleStoreHook, SimpleStoreAsyncHook])
+def test_every_endpoint_has_a_method_on_both_hooks(hook_class: type) -> None:
+    for name in ENDPOINTS:
+        assert callable(getattr(hook_class, name, None)), f"{hook_class.__name__} lacks {name}()"
+
+
+def test_async_hook_methods_are_awaitable_or_async_iterables() -> None:
+    hook = SimpleStoreAsyncHook("unused")
+    coroutine = hook.get_order("o1")
+    assert inspect.isawaitable(coroutine)
+    coroutine.close()  # never awaited: no I/O happened
+    assert hasattr(hook.list_orders(), "__aiter__")
