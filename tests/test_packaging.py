@@ -35,6 +35,7 @@ def test_wheel_installs_into_a_clean_venv_and_registers(tmp_path: Path):
     assert f"-{__version__}-" in wheel.name
     names = zipfile.ZipFile(wheel).namelist()
     assert "airflow_provider_simplestore/py.typed" in names
+    assert "airflow_provider_simplestore/sandbox/README.md" in names  # the table of sandbox choices
     assert not [n for n in names if n.startswith(("tests/", "dags_examples/", "benchmarks/"))]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "apache_airflow_provider" in zipfile.ZipFile(wheel).read(entry_points).decode()
