@@ -1,0 +1,1 @@
+"""Operators: one call, exports to storage, loads into SQL, imports from files."""

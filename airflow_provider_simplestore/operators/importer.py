@@ -1,0 +1,525 @@
+"""SimpleStoreImportOperator: JSON Lines or CSV rows upserted into products or customers.
+
+Each row is matched to an existing object by its natural key (a product's ``slug`` or
+``inventory.sku``, a customer's ``emailAddress``), compared with it, and then created, updated
+(only the fields that differ) or left unchanged, so importing the same file twice changes nothing
+the second time. A create whose outcome was lost (5xx or a dropped connection after sending: the
+hook does not repeat a POST) is reconciled by looking the natural key up again instead of sending
+it blindly a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_simplestore.errors import (
+    SimpleStoreConfigError,
+    SimpleStoreConflictError,
+    SimpleStoreNotFoundError,
+    SimpleStoreServerError,
+    SimpleStoreTransportError,
+    SimpleStoreValidationError,
+)
+from airflow_provider_simplestore.operators.formats import (
+    FORMATS,
+    InputFormatError,
+    RowError,
+    dumps,
+    format_from_name,
+    lookup,
+    read_rows,
+    unflatten,
+)
+from airflow_provider_simplestore.operators.progress import Progress
+from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+# How many times one row's create may be reconciled and re-sent before the task gives up.
+MAX_WRITE_ATTEMPTS = 3
+
+
+# --- fields ---------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        if text:
+            return text
+        raise ValueError("empty text")
+    raise ValueError(f"expected text, got {_shown(value)}")
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    if isinstance(value, int | float):
+        number: float | int = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {_shown(value)}") from None
+        if number.is_integer() and "." not in value and "e" not in value.lower():
+            number = int(number)
+    else:
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {_shown(value)}")
+    return number
+
+
+def _non_negative(value: Any) -> float | int:
+    number = _number(value)
+    if number < 0:
+        raise ValueError(f"must not be negative, got {_shown(value)}")
+    return number
+
+
+def _integer(value: Any) -> int:
+    number = _number(value)
+    if not float(number).is_integer():
+        raise ValueError(f"expected a whole number, got {_shown(value)}")
+    return int(number)
+
+
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n"}
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"expected true or false, got {_shown(value)}")
+
+
+def _currency(value: Any) -> str:
+    text = _text(value).upper()
+    if len(text) != 3 or not text.isalpha():
+        raise ValueError(f"expected a 3-letter ISO 4217 code, got {_shown(value)}")
+    return text
+
+
+def _email(value: Any) -> str:
+    text = _text(value)
+    if "@" not in text or " " in text:
+        raise ValueError(f"not an email address: {_shown(value)}")
+    return text
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an import writes to: its importable fields, natural keys and hook methods."""
+
+    resource: str
+    id_field: str
+    fields: Mapping[str, Callable[[Any], Any]]  # dotted field -> parser
+    natural_keys: tuple[str, ...]
+    case_insensitive: frozenset[str]  # fields compared without case (emails, slugs, skus)
+
+
+TARGETS: dict[str, Target] = {
+    "products": Target(
+        "products",
+        "productId",
+        {
+            "slug": _text,
+            "title": _text,
+            "description": _text,
+            "isActive": _boolean,
+            "status": _text,
+            "paymentMethod": _text,
+            "basePrice.sellPrice": _non_negative,
+            "basePrice.retailPrice": _non_negative,
+            "basePrice.currencyCode": _currency,
+            "inventory.sku": _text,
+            "inventory.availableQuantity": _number,
+            "inventory.minActiveQuantity": _number,
+            "inventory.trackInventory": _boolean,
+            "baseRewards.isEnabled": _boolean,
+            "baseRewards.points": _integer,
+            "baseRewards.minPayAmount": _non_negative,
+            "baseRewards.minPointsAmount": _non_negative,
+        },
+        ("slug", "inventory.sku"),
+        frozenset({"slug", "inventory.sku"}),
+    ),
+    "customers": Target(
+        "customers",
+        "customerId",
+        {"emailAddress": _email, "firstName": _text, "lastName": _text, "displayName": _text},
+        ("emailAddress",),
+        frozenset({"emailAddress"}),
+    ),
+}
+
+
+def parse_row(target: Target, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed values for the row's fields; ValueError naming every bad or unknown field."""
+    problems: list[str] = []
+    parsed: dict[str, Any] = {}
+    for name, value in row.items():
+        parser = target.fields.get(name)
+        if parser is None:
+            problems.append(f"unknown field {name!r}")
+            continue
+        if value is None:
+            continue  # JSON null: nothing to set, as a blank CSV cell
+        try:
+            parsed[name] = parser(value)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if not problems and not any(key in parsed for key in target.natural_keys):
+        problems.append(f"no natural key: give {' or '.join(target.natural_keys)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return parsed
+
+
+def same(target: Target, name: str, current: Any, wanted: Any) -> bool:
+    if isinstance(wanted, bool) or isinstance(current, bool):
+        return current is wanted
+    if isinstance(wanted, int | float):
+        return isinstance(current, int | float) and math.isclose(current, wanted, rel_tol=1e-12, abs_tol=1e-9)
+    if isinstance(wanted, str) and isinstance(current, str) and name in target.case_insensitive:
+        return current.casefold() == wanted.casefold()
+    return bool(current == wanted)
+
+
+def changes(target: Target, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The wanted fields whose value differs from the object's current one."""
+    return {name: value for name, value in wanted.items() if not same(target, name, lookup(current, name), value)}
+
+
+# --- the operator ---------------------------------------------------------------------------------
+
+
+class RowRejected(Exception):
+    """One row cannot be written; the reason goes to the rejects report."""
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged + self.rejected
+
+
+class SimpleStoreImportOperator(BaseOperator):
+    """Upsert products or customers from a JSON Lines or CSV file in object storage.
+
+    Columns (CSV header, or JSON keys; nested JSON objects and dotted names alike) are the
+    importable fields of ``TARGETS[resource]``: for products ``slug``, ``title``, ``description``,
+    ``isActive``, ``status``, ``paymentMethod``, ``basePrice.sellPrice``, ``basePrice.retailPrice``,
+    ``basePrice.currencyCode``, ``inventory.sku``, ``inventory.availableQuantity``,
+    ``inventory.minActiveQuantity``, ``inventory.trackInventory``, ``baseRewards.*``; for customers
+    ``emailAddress``, ``firstName``, ``lastName``, ``displayName``. A blank CSV cell (or a JSON null)
+    leaves that field as it is. A product is matched by ``slug``, else by ``inventory.sku``; a
+    customer by ``emailAddress`` (case-insensitive).
+
+    The file is read twice: first to check it (an unknown CSV column, text that is not UTF-8, or
+    more malformed rows than ``max_error_ratio`` allows fail the task before anything is written),
+    then to write, ``batch_size`` rows between progress lines. Each row is created, updated (only
+    its differing fields, with the object's ``version``), left unchanged, or rejected. Rejected rows
+    (line number, reason, row) are written to ``<input>.rejected.jsonl`` next to the input (a stale
+    report is removed when none are rejected). The task fails when rejected rows exceed
+    ``max_error_ratio`` of all rows; the rows written by then stay written, and a re-run is safe.
+
+    :param resource: ``products`` or ``customers``.
+    :param source: input file URL (templated), e.g. ``file:///data/inventory/{{ ds }}.csv``.
+    :param file_format: ``jsonl`` or ``csv``; by default taken from the source's suffix.
+    :param max_error_ratio: largest tolerated share of rejected rows (0 = none tolerated).
+    :param batch_size: rows between progress lines.
+    :param storage_conn_id: Airflow connection for the source's filesystem, if it needs one.
+    :param simplestore_conn_id: the SimpleStore connection (templated).
+    :return: ``{"created", "updated", "unchanged", "rejected", "rows", "rejected_report"}``.
+    """
+
+    template_fields: Sequence[str] = ("simplestore_conn_id", "source", "storage_conn_id")
+    ui_color = "#fdf1e3"
+
+    def __init__(
+        self,
+        *,
+        resource: str,
+        source: str,
+        file_format: str | None = None,
+        max_error_ratio: float = 0.1,
+        batch_size: int = 100,
+        storage_conn_id: str | None = None,
+        progress_interval: float = 10.0,
+        simplestore_conn_id: str = "simplestore_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if resource not in TARGETS:
+            raise SimpleStoreConfigError(f"cannot import {resource!r}; expected one of: {', '.join(TARGETS)}")
+        if file_format is not None and file_format not in FORMATS:
+            raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
+        if not 0 <= max_error_ratio <= 1:
+            raise SimpleStoreConfigError(f"max_error_ratio must be between 0 and 1, got {max_error_ratio}")
+        if batch_size < 1:
+            raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
+        self.resource = resource
+        self.source = source
+        self.file_format = file_format
+        self.max_error_ratio = max_error_ratio
+        self.batch_size = batch_size
+        self.storage_conn_id = storage_conn_id
+        self.progress_interval = progress_interval
+        self.simplestore_conn_id = simplestore_conn_id
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
+
+    @property
+    def target(self) -> Target:
+        return TARGETS[self.resource]
+
+    # reading
+
+    def _rows(self, path: ObjectStoragePath, fmt: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+        """Parsed, typed rows (or RowError) with their line numbers; unreadable input raises."""
+
+        def check_header(header: list[str]) -> None:
+            unknown = [name for name in header if name not in self.target.fields]
+            if unknown:
+                raise InputFormatError(
+                    f"line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
+                    f"importable {self.resource} columns: {', '.join(self.target.fields)}"
+                )
+
+        try:
+            with path.open("rb") as binary:
+                for number, row in read_rows(binary, fmt, check_header):
+                    if isinstance(row, RowError):
+                        yield number, row
+                        continue
+                    try:
+                        yield number, parse_row(self.target, row)
+                    except ValueError as exc:
+                        yield number, RowError(str(exc), row=row)
+        except InputFormatError as exc:
+            raise AirflowFailException(f"input {path}: {exc}") from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise AirflowFailException(f"input {path} cannot be read: {exc.strerror or exc}") from None
+
+    def _check(self, path: ObjectStoragePath, fmt: str) -> tuple[int, int]:
+        """First pass: (rows, malformed rows); fails before any write when the file is unusable."""
+        rows = malformed = 0
+        for _, row in self._rows(path, fmt):
+            rows += 1
+            malformed += isinstance(row, RowError)
+        return rows, malformed
+
+    # writing
+
+    def _find(self, wanted: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The object the row's natural keys point at; RowRejected when they point at two."""
+        found: dict[str, Any] | None = None
+        for key in self.target.natural_keys:
+            value = wanted.get(key)
+            if value is None:
+                continue
+            match = self._lookup(key, value)
+            if match is None:
+                continue
+            if found is not None and found[self.target.id_field] != match[self.target.id_field]:
+                raise RowRejected(
+                    f"{' and '.join(self.target.natural_keys)} match different {self.resource}: "
+                    f"{found[self.target.id_field]} and {match[self.target.id_field]}"
+                )
+            found = match
+        return found
+
+    def _lookup(self, key: str, value: str) -> dict[str, Any] | None:
+        if self.resource == "products":
+            candidates = self.hook.list_products(slug=value) if key == "slug" else self.hook.list_products(sku=value)
+        else:
+            candidates = self.hook.list_customers(email=value)
+        for candidate in candidates:
+            if same(self.target, key, lookup(candidate, key), value):
+                return candidate
+        return None
+
+    def _create(self, body: dict[str, Any]) -> Any:
+        if self.resource == "products":
+            return self.hook.create_product(body)
+        return self.hook.create_customer(body)
+
+    def _update(self, object_id: str, body: dict[str, Any]) -> Any:
+        if self.resource == "products":
+            return self.hook.update_product(object_id, body)
+        return self.hook.update_customer(object_id, body)
+
+    def upsert(self, wanted: dict[str, Any]) -> str:
+        """Write one row; returns created, updated or unchanged (or raises RowRejected)."""
+        current = self._find(wanted)
+        if current is None:
+            return self._create_reconciled(wanted)
+        return self._update_reconciled(current, wanted)
+
+    def _create_reconciled(self, wanted: dict[str, Any]) -> str:
+        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+            lost = False
+            try:
+                self._create(unflatten(wanted))
+                return "created"
+            except SimpleStoreValidationError as exc:
+                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}") from None
+            except SimpleStoreConflictError:
+                pass  # the key was taken meanwhile: look again below
+            except (SimpleStoreServerError, SimpleStoreTransportError) as exc:
+                if attempt == MAX_WRITE_ATTEMPTS:
+                    raise
+                if isinstance(exc, SimpleStoreTransportError) and not exc.request_sent:
+                    continue  # it never reached the server: sending again is safe
+                lost = True
+                self.log.warning("Create outcome unknown (%s); reconciling by natural key", exc)
+            current = self._find(wanted)
+            if current is not None:
+                outcome = self._update_reconciled(current, wanted)
+                # Our own create that landed although its answer was lost still counts as created.
+                return "created" if lost and outcome == "unchanged" else outcome
+            self.log.info("The create did not land; sending it again (attempt %d)", attempt + 1)
+        raise RowRejected("could not create it: its natural key kept conflicting")
+
+    def _update_reconciled(self, current: dict[str, Any], wanted: dict[str, Any]) -> str:
+        object_id = current[self.target.id_field]
+        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+            diff = changes(self.target, current, wanted)
+            if not diff:
+                return "unchanged" if attempt == 1 else "updated"
+            body = unflatten(diff)
+            if current.get("version") is not None:
+                body["version"] = current["version"]
+            try:
+                self._update(object_id, body)
+                return "updated"
+            except SimpleStoreValidationError as exc:
+                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}") from None
+            except SimpleStoreNotFoundError:
+                raise RowRejected(f"{self.resource} {object_id} was deleted during the import") from None
+            except (SimpleStoreConflictError, SimpleStoreServerError, SimpleStoreTransportError) as exc:
+                # Stale version, a duplicate key, or an outcome we did not see: read it again.
+                if attempt == MAX_WRITE_ATTEMPTS:
+                    if isinstance(exc, SimpleStoreConflictError):
+                        raise RowRejected(f"conflict: {exc.detail or exc.title or exc}") from None
+                    raise
+                self.log.info("Update of %s not confirmed (%s); reading it again", object_id, exc)
+            refreshed = self._find(wanted)
+            if refreshed is None or refreshed[self.target.id_field] != object_id:
+                raise RowRejected(f"{self.resource} {object_id} changed its natural key during the import")
+            current = refreshed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        path = storage_path(self.source, conn_id=self.storage_conn_id, role="input")
+        fmt = self.file_format or format_from_name(path.name)
+        if fmt is None:
+            raise SimpleStoreConfigError(f"cannot tell the format of {path}: pass file_format ('jsonl' or 'csv')")
+        report = path.parent / f"{path.name}.rejected.jsonl"
+
+        total, malformed = self._check(path, fmt)
+        self.log.info("Input %s: %d rows, %d malformed", path, total, malformed)
+        counts = Counts()
+        with tempfile.TemporaryFile() as rejects:
+            if total and malformed / total > self.max_error_ratio:
+                for number, row in self._rows(path, fmt):
+                    if isinstance(row, RowError):
+                        counts.rejected += 1
+                        _reject(rejects, number, row.reason, raw=row.raw, row=row.row)
+                self._publish_report(rejects, report, counts)
+                raise AirflowFailException(
+                    f"input {path}: {malformed} of {total} rows are malformed, over max_error_ratio="
+                    f"{self.max_error_ratio}; nothing was written. Rejected rows: {report}"
+                )
+            progress = Progress(
+                self.log, f"import of {self.resource}", interval=self.progress_interval, unit="batches", item="rows"
+            )
+            progress.total = total
+            in_batch = 0
+            for number, row in self._rows(path, fmt):
+                if isinstance(row, RowError):
+                    counts.rejected += 1
+                    _reject(rejects, number, row.reason, raw=row.raw, row=row.row)
+                else:
+                    try:
+                        outcome = self.upsert(row)
+                        setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    except RowRejected as exc:
+                        counts.rejected += 1
+                        _reject(rejects, number, str(exc), row=row)
+                in_batch += 1
+                if in_batch == self.batch_size:
+                    progress.page(in_batch)
+                    in_batch = 0
+            progress.page(in_batch)
+            progress.finish(
+                f": {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged, "
+                f"{counts.rejected} rejected"
+            )
+            report_path = self._publish_report(rejects, report, counts)
+        if total and counts.rejected / total > self.max_error_ratio:
+            raise AirflowException(
+                f"input {path}: {counts.rejected} of {total} rows rejected, over max_error_ratio="
+                f"{self.max_error_ratio} ({counts.created} created, {counts.updated} updated, "
+                f"{counts.unchanged} unchanged). Rejected rows: {report}"
+            )
+        return {
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "rejected": counts.rejected,
+            "rows": counts.rows,
+            "rejected_report": report_path,
+        }
+
+    def _publish_report(self, rejects: IO[bytes], report: ObjectStoragePath, counts: Counts) -> str | None:
+        if not counts.rejected:
+            if remove_if_exists(report):
+                self.log.info("Removed the stale rejects report %s", report)
+            return None
+        rejects.seek(0)
+        with atomic_write(report) as out:
+            while chunk := rejects.read(1 << 16):
+                out.write(chunk)
+        self.log.warning("%d rejected rows written to %s", counts.rejected, report)
+        return str(report)
+
+
+def _reject(out: IO[bytes], line: int, reason: str, *, raw: str | None = None, row: Any = None) -> None:
+    entry: dict[str, Any] = {"line": line, "reason": reason}
+    if row is not None:
+        entry["row"] = row
+    elif raw is not None:
+        entry["raw"] = raw
+    out.write((dumps(entry) + "\n").encode())

@@ -1,0 +1,93 @@
+"""SimpleStoreOperator: one API call, its JSON result to XCom."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+DEFAULT_MAX_XCOM_BYTES = 1024 * 1024
+METHODS = ("GET", "POST", "PUT", "DELETE")
+
+
+class ResultTooLargeError(SimpleStoreConfigError):
+    """The result is bigger than ``max_xcom_bytes``: XCom is for small values."""
+
+
+class SimpleStoreOperator(BaseOperator):
+    """Call one SimpleStore endpoint and push the decoded JSON result to XCom.
+
+    The hook does authentication, retries (GET/PUT/DELETE; a POST whose outcome is unknown is
+    not repeated) and error mapping. The result, after ``response_filter``, must fit in
+    ``max_xcom_bytes`` once JSON-encoded; to move whole resources use
+    ``SimpleStoreExportOperator`` (to files) or ``SimpleStoreToSqlOperator`` (to a table).
+
+    :param endpoint: path under the API base URL, e.g. ``/v1/products/{{ params.product_id }}`` (templated).
+    :param method: GET, POST, PUT or DELETE.
+    :param query: query parameters (templated). Named ``query`` because ``params`` is Airflow's.
+    :param json: request body (templated).
+    :param response_filter: ``callable(result) -> value`` applied before the XCom push.
+    :param max_xcom_bytes: largest JSON result pushed to XCom (default 1 MiB); 0 turns the check off.
+    :param simplestore_conn_id: the SimpleStore connection (templated).
+    """
+
+    template_fields: Sequence[str] = ("simplestore_conn_id", "endpoint", "method", "query", "json")
+    template_fields_renderers = {"query": "json", "json": "json"}
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        method: str = "GET",
+        query: dict[str, Any] | None = None,
+        json: Any = None,
+        response_filter: Callable[[Any], Any] | None = None,
+        max_xcom_bytes: int = DEFAULT_MAX_XCOM_BYTES,
+        simplestore_conn_id: str = "simplestore_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_xcom_bytes < 0:
+            raise SimpleStoreConfigError(f"max_xcom_bytes must be 0 or more, got {max_xcom_bytes}")
+        self.endpoint = endpoint
+        self.method = method
+        self.query = query
+        self.json = json
+        self.response_filter = response_filter
+        self.max_xcom_bytes = max_xcom_bytes
+        self.simplestore_conn_id = simplestore_conn_id
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        method = str(self.method).upper()
+        if method not in METHODS:
+            raise SimpleStoreConfigError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
+        self.log.info("Calling %s %s", method, self.endpoint)
+        result = self.hook.request(method, self.endpoint, params=self.query, json=self.json)
+        if self.response_filter is not None:
+            result = self.response_filter(result)
+        if self.max_xcom_bytes and result is not None:
+            size = len(json.dumps(result, default=str).encode())
+            if size > self.max_xcom_bytes:
+                raise ResultTooLargeError(
+                    f"{method} {self.endpoint}: the result is {size} bytes, over max_xcom_bytes="
+                    f"{self.max_xcom_bytes}. Narrow it with response_filter, or move the data with "
+                    "SimpleStoreExportOperator (to a file) or SimpleStoreToSqlOperator (to a table)."
+                )
+        return result

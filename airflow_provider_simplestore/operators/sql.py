@@ -1,0 +1,345 @@
+"""SimpleStoreToSqlOperator: one resource into a table of any common-sql database, upserted by id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.operators.formats import dumps, lookup
+from airflow_provider_simplestore.operators.progress import Progress
+from airflow_provider_simplestore.operators.source import (
+    check_resource,
+    created_params,
+    is_incremental,
+    iso,
+    resource_spec,
+    run_window,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+    from airflow.sdk import Context
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    source: str  # dotted field of the API record
+
+
+# Typed columns per resource, besides id, version, document and synced_at. Types are the portable
+# subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
+TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "products": (
+        Column("slug", "TEXT", "slug"),
+        Column("sku", "TEXT", "inventory.sku"),
+        Column("title", "TEXT", "title"),
+        Column("status", "TEXT", "status"),
+        Column("is_active", "BOOLEAN", "isActive"),
+        Column("currency_code", "TEXT", "basePrice.currencyCode"),
+        Column("sell_price", "NUMERIC", "basePrice.sellPrice"),
+        Column("available_quantity", "NUMERIC", "inventory.availableQuantity"),
+    ),
+    "categories": (
+        Column("slug", "TEXT", "slug"),
+        Column("name", "TEXT", "name"),
+        Column("parent_id", "TEXT", "parentId"),
+        Column("is_active", "BOOLEAN", "isActive"),
+    ),
+    "collections": (
+        Column("slug", "TEXT", "slug"),
+        Column("name", "TEXT", "name"),
+        Column("is_active", "BOOLEAN", "isActive"),
+    ),
+    "specials": (
+        Column("name", "TEXT", "name"),
+        Column("special_type", "TEXT", "specialType"),
+        Column("amount", "NUMERIC", "amount"),
+        Column("start_on_utc", "TEXT", "startOnUtc"),
+        Column("end_on_utc", "TEXT", "endOnUtc"),
+        Column("is_active", "BOOLEAN", "isActive"),
+    ),
+    "customers": (
+        Column("email_address", "TEXT", "emailAddress"),
+        Column("first_name", "TEXT", "firstName"),
+        Column("last_name", "TEXT", "lastName"),
+        Column("display_name", "TEXT", "displayName"),
+    ),
+    "orders": (
+        Column("status", "TEXT", "status"),
+        Column("customer_id", "TEXT", "customerId"),
+        Column("created_on_utc", "TEXT", "createdOnUtc"),
+        Column("currency_code", "TEXT", "currencyCode"),
+        Column("subtotal", "NUMERIC", "subtotal"),
+        Column("shipping_fee", "NUMERIC", "shippingFee"),
+        Column("total", "NUMERIC", "total"),
+    ),
+    "baskets": (
+        Column("status", "TEXT", "status"),
+        Column("customer_id", "TEXT", "customerId"),
+        Column("order_id", "TEXT", "orderId"),
+        Column("currency_code", "TEXT", "currencyCode"),
+        Column("total_currency", "NUMERIC", "totalCurrency"),
+    ),
+    "folders": (
+        Column("name", "TEXT", "name"),
+        Column("parent_id", "TEXT", "parentId"),
+    ),
+}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+class TableMissingError(AirflowFailException):
+    """The target table does not exist (or lacks columns) and ``create_table`` is off."""
+
+
+def table_columns(resource: str) -> tuple[Column, ...]:
+    """Every column of a resource's table, in order: id, version, typed columns, document, synced_at."""
+    return (
+        Column("id", "TEXT", ""),
+        Column("version", "TEXT", "version"),
+        *TYPED_COLUMNS[resource],
+        Column("document", "TEXT", ""),
+        Column("synced_at", "TEXT", ""),
+    )
+
+
+def create_table_sql(table: str, resource: str) -> str:
+    lines = [f"{c.name} {c.sql_type}" + (" PRIMARY KEY" if c.name == "id" else "") for c in table_columns(resource)]
+    lines = [line + (" NOT NULL" if line.startswith(("document ", "synced_at ")) else "") for line in lines]
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    " + ",\n    ".join(lines) + "\n)"
+
+
+def upsert_sql(table: str, resource: str, placeholder: str) -> str:
+    """``INSERT ... ON CONFLICT (id) DO UPDATE``: SQLite >= 3.24 and PostgreSQL alike."""
+    names = [c.name for c in table_columns(resource)]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([placeholder] * len(names))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
+
+def _typed(value: Any, sql_type: str) -> Any:
+    if value is None:
+        return None
+    if sql_type == "TEXT":
+        return value if isinstance(value, str) else dumps(value)
+    if sql_type == "BOOLEAN":
+        return bool(value) if isinstance(value, bool) else None
+    if sql_type == "NUMERIC":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return value
+
+
+def row_values(record: Mapping[str, Any], resource: str, id_field: str, synced_at: str) -> tuple[Any, ...]:
+    values: list[Any] = []
+    for column in table_columns(resource):
+        if column.name == "id":
+            values.append(str(record[id_field]))
+        elif column.name == "document":
+            values.append(dumps(record))
+        elif column.name == "synced_at":
+            values.append(synced_at)
+        else:
+            values.append(_typed(lookup(record, column.source), column.sql_type))
+    return tuple(values)
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class SimpleStoreToSqlOperator(BaseOperator):
+    """Load a SimpleStore resource into a database table, upserting by the resource's id.
+
+    Works with any common-sql ``DbApiHook`` connection (SQLite, PostgreSQL, ...): the SQL is the
+    portable subset (``CREATE TABLE IF NOT EXISTS``, ``INSERT ... ON CONFLICT (id) DO UPDATE``)
+    with the hook's own parameter placeholder. Rows are written in batches, one transaction per
+    batch; every write is an idempotent upsert, so a retried or re-run task converges.
+
+    The table has ``id`` (primary key), ``version``, a few typed columns per resource (see
+    ``TYPED_COLUMNS``), ``document`` (the full JSON record as text) and ``synced_at`` (UTC ISO
+    text). With ``create_table=False`` a missing table (or one lacking those columns) is a clear
+    error before any API call, and nothing is written.
+
+    Orders are loaded incrementally by default: ``createdOnUtc`` in the run's data interval, so
+    hourly runs, retries and catch-up runs each touch only their own window.
+
+    :param resource: products, categories, collections, specials, customers, orders, baskets or folders.
+    :param table: target table, ``name`` or ``schema.name`` (templated; letters, digits, underscores).
+    :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated).
+    :param create_table: create the table when it does not exist.
+    :param batch_size: rows per insert batch and transaction.
+    :param incremental: filter on the data interval (default: True for orders).
+    :param created_from: start of the window, inclusive (templated; default data_interval_start).
+    :param created_to: end of the window, exclusive (templated; default data_interval_end).
+    :param filters: extra list filters sent as query parameters (templated).
+    :param page_size: records per API request (default: the connection's).
+    :param max_workers: pages fetched in parallel by the hook.
+    :param simplestore_conn_id: the SimpleStore connection (templated).
+    :return: the number of rows written (inserted or updated).
+    """
+
+    template_fields: Sequence[str] = (
+        "simplestore_conn_id",
+        "sql_conn_id",
+        "table",
+        "created_from",
+        "created_to",
+        "filters",
+    )
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        resource: str,
+        table: str,
+        sql_conn_id: str = "sqlite_default",
+        create_table: bool = True,
+        batch_size: int = 500,
+        incremental: bool | None = None,
+        created_from: Any = None,
+        created_to: Any = None,
+        filters: dict[str, Any] | None = None,
+        page_size: int | None = None,
+        max_workers: int = 1,
+        progress_interval: float = 10.0,
+        simplestore_conn_id: str = "simplestore_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.resource = check_resource(resource)
+        self.incremental = is_incremental(resource, incremental)
+        if batch_size < 1:
+            raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
+        if max_workers < 1:
+            raise SimpleStoreConfigError(f"max_workers must be at least 1, got {max_workers}")
+        self.table = table
+        self.sql_conn_id = sql_conn_id
+        self.create_table = create_table
+        self.batch_size = batch_size
+        self.created_from = created_from
+        self.created_to = created_to
+        self.filters = filters
+        self.page_size = page_size
+        self.max_workers = max_workers
+        self.progress_interval = progress_interval
+        self.simplestore_conn_id = simplestore_conn_id
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
+
+    def get_db_hook(self) -> DbApiHook:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+        from airflow.sdk import BaseHook
+
+        hook = BaseHook.get_hook(self.sql_conn_id)
+        if not isinstance(hook, DbApiHook):
+            raise SimpleStoreConfigError(
+                f"sql_conn_id {self.sql_conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
+            )
+        return hook
+
+    def execute(self, context: Context) -> int:
+        if not _IDENTIFIER.match(self.table or ""):
+            raise SimpleStoreConfigError(
+                f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
+            )
+        params: dict[str, Any] = dict(self.filters or {})
+        what = self.resource
+        if self.incremental:
+            window = run_window(context, self.created_from, self.created_to)
+            params.update(created_params(self.resource, window))
+            what = f"{self.resource} created in {window}"
+        db = self.get_db_hook()
+        conn = db.get_conn()
+        try:
+            self._prepare_table(conn)
+            written = self._load(conn, db.placeholder, params, what)
+        finally:
+            conn.close()
+        return written
+
+    def _prepare_table(self, conn: Any) -> None:
+        missing = self._missing_columns(conn)
+        if missing is None or missing:
+            if not self.create_table or missing:
+                problem = "does not exist" if missing is None else f"lacks columns {', '.join(missing)}"
+                raise TableMissingError(
+                    f"table {self.table} {problem} in {self.sql_conn_id!r}"
+                    + ("; pass create_table=True to create it" if missing is None else "")
+                    + f". Expected: {create_table_sql(self.table, self.resource)}"
+                )
+            self.log.info("Creating table %s", self.table)
+            cursor = conn.cursor()
+            try:
+                cursor.execute(create_table_sql(self.table, self.resource))
+            finally:
+                cursor.close()
+            conn.commit()
+
+    def _missing_columns(self, conn: Any) -> list[str] | None:
+        """Columns the table lacks, or None when there is no such table (portable: a probe query)."""
+        cursor = conn.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {self.table} WHERE 1 = 0")
+            present = {str(d[0]).lower() for d in cursor.description or ()}
+        except Exception:
+            conn.rollback()  # PostgreSQL aborts the transaction on an error
+            return None
+        finally:
+            cursor.close()
+        conn.rollback()
+        return [c.name for c in table_columns(self.resource) if c.name not in present]
+
+    def _load(self, conn: Any, placeholder: str, params: dict[str, Any], what: str) -> int:
+        spec = resource_spec(self.resource)
+        statement = upsert_sql(self.table, self.resource, placeholder)
+        synced_at = iso(dt.datetime.now(dt.timezone.utc))
+        progress = Progress(self.log, what, interval=self.progress_interval)
+        written = 0
+
+        def records() -> Iterator[dict[str, Any]]:
+            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers):
+                progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
+                yield from page.items
+
+        self.log.info("Loading %s into %s", what, self.table)
+        for batch in batched(records(), self.batch_size):
+            rows = [row_values(record, self.resource, spec.id_field, synced_at) for record in batch]
+            cursor = conn.cursor()
+            try:
+                cursor.executemany(statement, rows)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
+            written += len(rows)
+        progress.finish(f", {written} rows upserted into {self.table}")
+        return written

@@ -1,0 +1,130 @@
+"""SimpleStoreOrdersSensor: wait for new orders, in poke, reschedule or deferrable mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.operators.source import iso, parse_moment
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+    from airflow_provider_simplestore.triggers.orders import OrdersEvent
+
+
+class SimpleStoreOrdersSensor(BaseSensorOperator):
+    """Wait until at least ``min_count`` orders matching the filters were created since ``since``.
+
+    Works in the three sensor modes: ``poke`` (the worker sleeps between checks), ``reschedule``
+    (the slot is freed between checks) and deferrable (``deferrable=True``: one check on the
+    worker, then ``SimpleStoreOrdersTrigger`` waits in the triggerer without holding a slot).
+    ``poke_interval`` and ``timeout`` mean the same in all three; on timeout the task fails (or is
+    skipped with ``soft_fail``).
+
+    Returns (to XCom) ``{"count", "since", "checked_at"}``: orders with ``createdOnUtc`` in
+    ``[since, checked_at)`` include the ones counted, so a downstream export can take exactly
+    that window.
+
+    :param since: orders created at or after this moment count (templated; ISO-8601 with a zone,
+        or a datetime). Default: the run's ``data_interval_start``.
+    :param status: only orders with this status (templated).
+    :param customer_id: only this customer's orders (templated).
+    :param min_count: how many orders to wait for.
+    :param deferrable: wait in the triggerer.
+    :param jitter: deferrable mode: random spread of each wait, as a share of ``poke_interval``.
+    :param simplestore_conn_id: the SimpleStore connection (templated).
+    """
+
+    template_fields: Sequence[str] = ("simplestore_conn_id", "since", "status", "customer_id")
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        since: Any = None,
+        status: str | None = None,
+        customer_id: str | None = None,
+        min_count: int = 1,
+        deferrable: bool = False,
+        jitter: float = 0.1,
+        simplestore_conn_id: str = "simplestore_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if min_count < 1:
+            raise SimpleStoreConfigError(f"min_count must be at least 1, got {min_count}")
+        self.since = since
+        self.status = status
+        self.customer_id = customer_id
+        self.min_count = min_count
+        self.deferrable = deferrable
+        self.jitter = jitter
+        self.simplestore_conn_id = simplestore_conn_id
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
+
+    def _filters(self) -> dict[str, Any]:
+        return {name: value for name in ("status", "customer_id") if (value := getattr(self, name)) not in (None, "")}
+
+    def _since(self, context: Context) -> str:
+        since = self.since if self.since not in (None, "") else context.get("data_interval_start")
+        if since is None:
+            raise SimpleStoreConfigError("since is not set and the run has no data interval start")
+        return iso(parse_moment(since, "since"))
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_simplestore.resources import RESOURCES
+        from airflow_provider_simplestore.triggers.orders import orders_query
+
+        since = self._since(context)
+        count = self.hook.count(RESOURCES["orders"].list_path, params=orders_query(self._filters(), since))
+        checked_at = iso(dt.datetime.now(dt.timezone.utc))
+        self.log.info("%d orders created since %s (waiting for %d)", count, since, self.min_count)
+        return PokeReturnValue(
+            is_done=count >= self.min_count,
+            xcom_value={"count": count, "since": since, "checked_at": checked_at},
+        )
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
+
+        deadline = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.timeout)
+        self.defer(
+            trigger=SimpleStoreOrdersTrigger(
+                simplestore_conn_id=self.simplestore_conn_id,
+                since=self._since(context),
+                filters=self._filters(),
+                min_count=self.min_count,
+                poll_interval=self.poke_interval,
+                deadline=iso(deadline),
+                jitter=self.jitter,
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(self, context: Context, event: OrdersEvent) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSensorTimeout
+
+        if event["status"] == "success":
+            self.log.info("%s", event["message"])
+            return {"count": event["count"], "since": event["since"], "checked_at": event["checked_at"]}
+        if event["status"] == "timeout":
+            raise AirflowSensorTimeout(f"Sensor timed out: {event['message']}")
+        raise AirflowException(f"Waiting for orders failed: {event['message']}")

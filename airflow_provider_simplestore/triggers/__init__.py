@@ -1,0 +1,1 @@
+"""Triggers (run in the triggerer; async hook only)."""
