@@ -1,0 +1,1 @@
+"""End-to-end tests: a real Airflow API server driven by headless Chromium, and a real deployment."""
