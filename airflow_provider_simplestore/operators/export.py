@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for, format_from_name
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_resource,
@@ -23,10 +23,9 @@ from airflow_provider_simplestore.operators.storage import atomic_write, storage
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
-class SimpleStoreExportOperator(BaseOperator):
+class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
 
     Memory stays constant whatever the size: each page is written as it arrives. The file is
@@ -111,12 +110,6 @@ class SimpleStoreExportOperator(BaseOperator):
         self.storage_conn_id = storage_conn_id
         self.progress_interval = progress_interval
         self.simplestore_conn_id = simplestore_conn_id
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
 
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")

@@ -15,7 +15,6 @@ import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -39,13 +38,13 @@ from airflow_provider_simplestore.operators.formats import (
     read_rows,
     unflatten,
 )
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 # How many times one row's create may be reconciled and re-sent before the task gives up.
 MAX_WRITE_ATTEMPTS = 3
@@ -230,7 +229,7 @@ class Counts:
         return self.created + self.updated + self.unchanged + self.rejected
 
 
-class SimpleStoreImportOperator(BaseOperator):
+class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
     """Upsert products or customers from a JSON Lines or CSV file in object storage.
 
     Columns (CSV header, or JSON keys; nested JSON objects and dotted names alike) are the
@@ -293,12 +292,6 @@ class SimpleStoreImportOperator(BaseOperator):
         self.storage_conn_id = storage_conn_id
         self.progress_interval = progress_interval
         self.simplestore_conn_id = simplestore_conn_id
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
 
     @property
     def target(self) -> Target:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 DEFAULT_MAX_XCOM_BYTES = 1024 * 1024
 METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -24,7 +23,7 @@ class ResultTooLargeError(SimpleStoreConfigError):
     """The result is bigger than ``max_xcom_bytes``: XCom is for small values."""
 
 
-class SimpleStoreOperator(BaseOperator):
+class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
     """Call one SimpleStore endpoint and push the decoded JSON result to XCom.
 
     The hook does authentication, retries (GET/PUT/DELETE; a POST whose outcome is unknown is
@@ -67,12 +66,6 @@ class SimpleStoreOperator(BaseOperator):
         self.response_filter = response_filter
         self.max_xcom_bytes = max_xcom_bytes
         self.simplestore_conn_id = simplestore_conn_id
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
 
     def execute(self, context: Context) -> Any:
         method = str(self.method).upper()

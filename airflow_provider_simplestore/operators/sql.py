@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -14,6 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import dumps, lookup
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_resource,
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import Context
 
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-class SimpleStoreToSqlOperator(BaseOperator):
+class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
     Works with any common-sql ``DbApiHook`` connection (SQLite, PostgreSQL, ...): the SQL is the
@@ -246,12 +245,6 @@ class SimpleStoreToSqlOperator(BaseOperator):
         self.max_workers = max_workers
         self.progress_interval = progress_interval
         self.simplestore_conn_id = simplestore_conn_id
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
 
     def get_db_hook(self) -> DbApiHook:
         from airflow.providers.common.sql.hooks.sql import DbApiHook

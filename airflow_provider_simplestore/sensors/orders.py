@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.source import iso, parse_moment
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
     from airflow_provider_simplestore.triggers.orders import OrdersEvent
 
 
-class SimpleStoreOrdersSensor(BaseSensorOperator):
+class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
     """Wait until at least ``min_count`` orders matching the filters were created since ``since``.
 
     Works in the three sensor modes: ``poke`` (the worker sleeps between checks), ``reschedule``
@@ -68,12 +67,6 @@ class SimpleStoreOrdersSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.jitter = jitter
         self.simplestore_conn_id = simplestore_conn_id
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id)
 
     def _filters(self) -> dict[str, Any]:
         return {name: value for name in ("status", "customer_id") if (value := getattr(self, name)) not in (None, "")}
