@@ -10,7 +10,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest demo bench browser wheel-check clean
+.PHONY: install test lint typecheck pytest demo bench browser postgres wheel-check clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,25 @@ browser:
 		echo "NOTE: chromium is not installed and this user cannot apt-get it: the browser test will skip (under CI=true it fails)"; \
 	fi
 
+# Debian's PostgreSQL server binaries for the SQL operator's Postgres tests. The tests run their own
+# throwaway cluster (tests/operators/conftest.py), so no service is started here.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+		|| { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql for the SQL operator's Postgres tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "NOTE: PostgreSQL is not installed and this user cannot apt-get it: the Postgres tests will skip (under CI=true they fail)"; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -19,7 +19,6 @@ from airflow_provider_simplestore.operators.source import (
     check_resource,
     created_params,
     is_incremental,
-    iso,
     resource_spec,
     run_window,
 )
@@ -312,7 +311,8 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     def _load(self, conn: Any, placeholder: str, params: dict[str, Any], what: str) -> int:
         spec = resource_spec(self.resource)
         statement = upsert_sql(self.table, self.resource, placeholder)
-        synced_at = iso(dt.datetime.now(dt.timezone.utc))
+        # Fixed precision, so that synced_at sorts correctly as text.
+        synced_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         progress = Progress(self.log, what, interval=self.progress_interval)
         written = 0
 

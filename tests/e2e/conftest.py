@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import running_in_ci
+
 # Without the background-networking flags Chromium's own connections (component updates, sync,
 # QUIC probes) are refused by this machine's closed network and slow every page down.
 CHROMIUM_ARGS = [
@@ -22,10 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def running_in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 @pytest.fixture(scope="session")
