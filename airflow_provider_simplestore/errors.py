@@ -149,6 +149,7 @@ def error_class_for_status(status: int) -> type[SimpleStoreError]:
 
 
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+@")  # scheme://user:password@
 _SECRET_FIELDS = re.compile(  # JSON, Python-repr and form encodings of a secret-bearing field
     r"(?i)([\"']?\b(?:access_token|refresh_token|id_token|client_secret|password)\b[\"']?\s*[:=]\s*[\"']?)"
     r"[^\"'&\s,;}]+"
@@ -156,11 +157,12 @@ _SECRET_FIELDS = re.compile(  # JSON, Python-repr and form encodings of a secret
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Scrub bearer tokens, token/secret fields (JSON or form) and the given literal secrets."""
+    """Scrub bearer tokens, URL passwords, token/secret fields (JSON or form) and the given literal secrets."""
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     text = _BEARER.sub(r"\1***", text)
+    text = _URL_PASSWORD.sub(r"\1***@", text)
     return _SECRET_FIELDS.sub(r"\1***", text)
 
 

@@ -214,9 +214,13 @@ def _count(data: Mapping[str, Any], name: str, path: str, *, required: bool = Tr
     return value
 
 
-def parse_page(path: str, data: Any, *, requested_index: int) -> Page:
+def parse_page(path: str, data: Any, *, requested_index: int, requested_size: int | None = None) -> Page:
     """Validate the documented envelope (`result`, `pageSize`, `pageIndex`, `totalRecordsFound`,
-    `totalPages`) and return it as a `Page`."""
+    `totalPages`) and return it as a `Page`.
+
+    Pages after the first are requested with the first page's applied size; a server that applies
+    another size mid-listing would make the page offsets skip or repeat records, so that is an error.
+    """
     if not isinstance(data, Mapping):
         raise _envelope_error(path, f"the body is a {type(data).__name__}, not an object")
     items = data.get("result")
@@ -235,6 +239,11 @@ def parse_page(path: str, data: Any, *, requested_index: int) -> Page:
         pages = math.ceil(total / size) if size else 0
     if len(items) > size:
         raise _envelope_error(path, f"{len(items)} items on a page of {size}")
+    if requested_index > 0 and requested_size is not None and size != requested_size and requested_index + 1 < pages:
+        raise _envelope_error(
+            path, f"page {requested_index} was asked with pageSize {requested_size} but has pageSize {size}; "
+            "the server changed its page size during the listing, so records would be skipped or repeated"
+        )
     return Page(index=requested_index, items=items, page_size=size, total_records=total, total_pages=pages)
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-TOKEN_PATH = "/connect/token"  # default path of the token URL (the auth_url extra)
-
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -57,9 +57,6 @@ class RetrySettings:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def without_retries(self) -> RetrySettings:
-        return RetrySettings(max_retries=0, deadline=self.deadline, max_wait=self.max_wait, initial_wait=0)
-
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or bad."""

@@ -143,10 +143,10 @@ class _Reader:
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError as exc:
             raise self.error(name, f"is not a valid URL ({exc})") from None
+        if parts.username or parts.password:  # first: the messages below show the URL
+            raise self.error(name, "must not carry credentials; use the login and password fields")
         if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.fullmatch(parts.hostname):
             raise self.error(name, f"must be an http(s) URL with a host, got {value!r}")
-        if parts.username or parts.password:
-            raise self.error(name, "must not carry credentials; use the login and password fields")
         if parts.query or parts.fragment:
             raise self.error(name, f"must not have a query or fragment, got {value!r}")
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):

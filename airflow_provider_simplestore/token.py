@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from airflow.sdk.log import amask_secret, mask_secret
 
@@ -237,10 +236,6 @@ class TokenCache:
     def clear(self) -> None:
         with self._locks_guard:
             self._entries.clear()
-
-    def snapshot(self) -> dict[TokenKey, dict[str, Any]]:
-        """Timing of each cached token (no values), for tests and debugging."""
-        return {key: {"refresh_at": e.refresh_at, "expires_at": e.expires_at} for key, e in self._entries.items()}
 
 
 TOKEN_CACHE = TokenCache()

@@ -248,7 +248,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
 
     def _page(self, path: str, params: Any, index: int, size: int) -> Page:
         data = self.request("GET", path, params=protocol.page_params(params, index, size))
-        return protocol.parse_page(path, data, requested_index=index)
+        return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
         self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
@@ -382,9 +382,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def get_async_conn(self) -> httpx.AsyncClient:
         """The hook's client for the running event loop (a client cannot outlive its loop)."""
+        # Settings first: no await between the check and the assignment, so concurrent first
+        # calls share one client instead of each building one (and leaking all but the last).
+        settings = await self.get_settings()
         loop = asyncio.get_running_loop()
         if self._client is None or self._client.is_closed or self._client_loop is not loop:
-            settings = await self.get_settings()
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
                 verify=_ssl_verify(settings.verify),
@@ -463,7 +465,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def _page(self, path: str, params: Any, index: int, size: int) -> Page:
         data = await self.request("GET", path, params=protocol.page_params(params, index, size))
-        return protocol.parse_page(path, data, requested_index=index)
+        return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
         self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -89,16 +88,6 @@ def cell(value: Any) -> str:
     return dumps(value)
 
 
-def flatten_keys(record: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
-    """The dotted names of every leaf of nested objects (lists and empty objects are leaves)."""
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            yield from flatten_keys(value, f"{name}.")
-        else:
-            yield name
-
-
 class JsonlEncoder:
     """One JSON object per line, keys as the API sent them."""
 
@@ -144,7 +133,7 @@ class CsvEncoder:
         return self._line(self.columns)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
-        for name in flatten_keys(record):
+        for name in flatten(record):
             if name not in self._seen:
                 self._seen.add(name)
                 if not self._covered(name):
@@ -295,7 +284,3 @@ def read_rows(
     if fmt == "csv":
         return read_csv(binary, on_header)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

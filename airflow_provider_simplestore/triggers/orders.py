@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import random
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -25,6 +25,9 @@ from airflow_provider_simplestore.errors import (
 )
 from airflow_provider_simplestore.operators.source import iso, parse_moment
 from airflow_provider_simplestore.resources import RESOURCES
+
+if TYPE_CHECKING:
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
 
 TRANSIENT_ERRORS = (SimpleStoreServerError, SimpleStoreRateLimitError, SimpleStoreTransportError)
 
@@ -124,7 +127,13 @@ class SimpleStoreOrdersTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
 
-        hook = SimpleStoreAsyncHook(simplestore_conn_id=self.simplestore_conn_id, **self.hook_kwargs)
+        # `async with`: the triggerer lives on, so the hook's client and its sockets must not outlive
+        # this run, also when it is cancelled.
+        async with SimpleStoreAsyncHook(simplestore_conn_id=self.simplestore_conn_id, **self.hook_kwargs) as hook:
+            yield await self._poll(hook)
+
+    async def _poll(self, hook: SimpleStoreAsyncHook) -> TriggerEvent:
+        """Poll until an outcome; the one event of this run."""
         params = orders_query(self.filters, self.since)
         deadline = parse_moment(self.deadline, "deadline") if self.deadline else None
         errors = 0
@@ -137,21 +146,17 @@ class SimpleStoreOrdersTrigger(BaseTrigger):
                 errors += 1
                 self.log.warning("Polling orders failed (%d in a row): %s", errors, exc)
                 if errors >= self.max_consecutive_errors:
-                    yield self._event("error", count, f"{errors} polls in a row failed; last error: {exc}")
-                    return
+                    return self._event("error", count, f"{errors} polls in a row failed; last error: {exc}")
             except SimpleStoreError as exc:
-                yield self._event("error", count, str(exc))
-                return
+                return self._event("error", count, str(exc))
             if count is not None and count >= self.min_count:
-                yield self._event("success", count, f"{count} orders created since {self.since}")
-                return
+                return self._event("success", count, f"{count} orders created since {self.since}")
             wait = self._wait()
             if deadline is not None:
                 left = (deadline - utcnow()).total_seconds()
                 if left <= 0:
                     message = f"{count or 0} of {self.min_count} orders since {self.since} by {self.deadline}"
-                    yield self._event("timeout", count, message)
-                    return
+                    return self._event("timeout", count, message)
                 wait = min(wait, left)
             self.log.info("%s orders since %s (need %d); next poll in %.1fs", count, self.since, self.min_count, wait)
             await asyncio.sleep(wait)

@@ -102,6 +102,7 @@ def test_secrets_never_reach_the_error() -> None:
         ('{"access_token": "tok-123456", "expires_in": 3600}', "tok-123456"),
         ("grant_type=client_credentials&client_id=a&client_secret=p4ssw0rd!", "p4ssw0rd"),
         ("'access_token':'zzz999'", "zzz999"),
+        ("cannot reach https://client:pw-in-url@api.example.com/v1", "pw-in-url"),
     ],
 )
 def test_redact(text: str, secret_part: str) -> None:

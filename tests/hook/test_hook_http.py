@@ -453,3 +453,24 @@ def test_created_filters_take_aware_datetimes(sandbox: Any, connect: Callable, c
     c = client(connect(sandbox))
     future = datetime.now(timezone.utc) + timedelta(days=3650)
     assert c.items("list_orders", created_from=future) == []
+
+
+# ---- the async client ------------------------------------------------------------------------------
+
+
+def test_concurrent_first_calls_share_one_async_client(sandbox: Any, connect: Callable) -> None:
+    """The first calls of a fresh async hook race to build its client: one is built, and closed."""
+    conn_id = connect(sandbox)
+
+    async def race() -> tuple[list[Any], Any]:
+        hook = SimpleStoreAsyncHook(conn_id)
+        clients = await asyncio.gather(*(hook.get_async_conn() for _ in range(4)))
+        counts = await asyncio.gather(*(hook.count("/v1/orders") for _ in range(4)))
+        assert len(set(counts)) == 1
+        current = await hook.get_async_conn()
+        await hook.aclose()
+        return clients, current
+
+    clients, current = asyncio.run(race())
+    assert all(c is current for c in clients)
+    assert current.is_closed

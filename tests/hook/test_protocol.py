@@ -112,6 +112,20 @@ def test_not_the_envelope(data: object, problem: str) -> None:
     assert problem in str(info.value)
 
 
+def test_a_page_size_changed_mid_listing_is_refused() -> None:
+    """Page 1 asked for 2 per page but got 1 per page: the offsets no longer line up with page 0's."""
+    shrunk = {**envelope([{"id": 2}], size=1, index=1), "totalPages": 5}
+    with pytest.raises(SimpleStoreResponseError, match="changed its page size") as info:
+        protocol.parse_page("/v1/x", shrunk, requested_index=1, requested_size=2)
+    assert "asked with pageSize 2 but has pageSize 1" in str(info.value)
+    # the first page may apply less than asked (the server's cap): later pages are asked with that
+    first = protocol.parse_page("/v1/x", envelope([{"id": 1}], size=1), requested_index=0, requested_size=100)
+    assert first.page_size == 1
+    # a last page that reports its own length is harmless
+    last = {**envelope([{"id": 5}], size=1, index=2), "totalPages": 3}
+    assert protocol.parse_page("/v1/x", last, requested_index=2, requested_size=2).items == [{"id": 5}]
+
+
 def test_page_plan() -> None:
     first = Page(index=0, items=[1, 2], page_size=2, total_records=5, total_pages=3)
     assert list(protocol.remaining_pages(first)) == [1, 2]

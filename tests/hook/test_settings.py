@@ -125,6 +125,27 @@ def test_bad_settings_name_the_connection_and_the_field(
     assert "s3cret-value" not in message
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://client:url-pw-123@api.example.com",
+        "https://client:url-pw-123@bad_host!",
+        "client:url-pw-123@api.example.com",
+    ],
+)
+@pytest.mark.parametrize("field", ["host", "auth_url"])
+def test_a_password_in_a_url_is_never_echoed(field: str, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever else is wrong with the URL, the error (and test_connection's message) hides its password."""
+    fields = {"host": url} if field == "host" else {}
+    extra = {"auth_url": url} if field == "auth_url" else {}
+    with pytest.raises(SimpleStoreConfigError, match=f"'{field}' must not carry credentials") as info:
+        SimpleStoreSettings.from_connection(conn(extra, **fields))
+    assert "url-pw-123" not in str(info.value)
+    monkeypatch.setenv("AIRFLOW_CONN_URL_PW", conn(extra, **fields).as_json())
+    ok, message = SimpleStoreHook("url_pw").test_connection()
+    assert not ok and "credentials" in message and "url-pw-123" not in message
+
+
 @pytest.mark.parametrize("field", ["host", "auth_url"])
 def test_plain_http_to_a_remote_host_is_refused_because_the_secret_travels_in_clear(field: str) -> None:
     fields = {"host": "http://api.example.com"} if field == "host" else {}

@@ -127,6 +127,41 @@ def test_trigger_stops_at_once_on_a_permanent_error(fresh_sandbox: Callable[...,
     assert sb.stats()["token_requests"] >= 1 and not sb.stats()["requests"].get("GET /v1/orders")
 
 
+def test_trigger_closes_its_client_when_done_or_cancelled(shop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The triggerer is long-lived: a trigger run must not leave its HTTP client (and sockets) open."""
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
+
+    clients: list[Any] = []
+    real_get_async_conn = SimpleStoreAsyncHook.get_async_conn
+
+    async def recording(self: SimpleStoreAsyncHook) -> Any:
+        client = await real_get_async_conn(self)
+        if client not in clients:
+            clients.append(client)
+        return client
+
+    monkeypatch.setattr(SimpleStoreAsyncHook, "get_async_conn", recording)
+    done = SimpleStoreOrdersTrigger(simplestore_conn_id="simplestore_default", since="2000-01-01T00:00:00Z")
+    [event] = collect(done)
+    assert event["status"] == "success" and len(clients) == 1 and clients[0].is_closed
+
+    waiting = SimpleStoreOrdersTrigger(
+        simplestore_conn_id="simplestore_default", since=iso(dt.datetime.now(UTC)), poll_interval=60
+    )
+
+    async def cancel_while_waiting() -> None:
+        task = asyncio.ensure_future(waiting.run().__anext__())
+        deadline = time.monotonic() + 10
+        while len(clients) < 2 and time.monotonic() < deadline:  # polled once, now asleep
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_waiting())
+    assert len(clients) == 2 and clients[1].is_closed
+
+
 def test_sensor_poke_counts_matching_orders(simplestore_conn: Any) -> None:
     orders = sorted(listing(simplestore_conn, "/v1/orders"), key=lambda o: o["createdOnUtc"])
     since = orders[-5]["createdOnUtc"]
