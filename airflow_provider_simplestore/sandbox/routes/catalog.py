@@ -11,6 +11,7 @@ from starlette.responses import Response
 from airflow_provider_simplestore.sandbox.data import now_utc, reprice_all, slugify
 from airflow_provider_simplestore.sandbox.routes import Api
 from airflow_provider_simplestore.sandbox.routes.common import (
+    check_parent,
     currency,
     guard_version,
     merge,
@@ -67,18 +68,6 @@ def _refresh_refs(store: Store, field: str, key: str, row: Row | None) -> None:
     store.memberships_changed()
 
 
-def _check_parent(store: Store, category_id: str, parent_id: str | None) -> None:
-    seen = {category_id}
-    current = parent_id
-    while current:
-        if current in seen:
-            raise bad_request(f"parentId {parent_id!r} would make a cycle")
-        parent = store.categories.get(current)
-        if parent is None:
-            raise bad_request(f"parentId {current!r} does not exist")
-        seen.add(current)
-        current = parent.get("parentId")
-
 
 def _special_fields(store: Store, body: SpecialIn, current: Row | None) -> dict[str, Any]:
     changes = _fields(body, "specialId")
@@ -132,7 +121,7 @@ def register(api: Api, state: SandboxState) -> None:
         store = state.store
         category_id = store.new_uuid()
         changes = _fields(body, "categoryId")
-        _check_parent(store, category_id, changes.get("parentId"))
+        check_parent(store.categories, category_id, changes.get("parentId"))
         row: Row = {
             "categoryId": category_id,
             "version": store.next_version(),
@@ -163,7 +152,7 @@ def register(api: Api, state: SandboxState) -> None:
         slug(body.slug)
         changes = _fields(body, "categoryId")
         if "parentId" in changes:
-            _check_parent(store, row["categoryId"], changes["parentId"])
+            check_parent(store.categories, row["categoryId"], changes["parentId"])
         merge(row, changes)
         row["version"] = store.next_version()
         store.categories.touch_all()

@@ -87,3 +87,17 @@ def merge(target: Row, changes: dict[str, Any], nested: tuple[str, ...] = ()) ->
             target[key] = {**target[key], **value}
         else:
             target[key] = value
+
+
+def check_parent(table: Table, own_id: str, parent_id: str | None) -> None:
+    """400 unless `parent_id` is None or an existing row of `table` whose ancestry avoids `own_id`."""
+    seen = {own_id}
+    current = parent_id
+    while current:
+        if current in seen:
+            raise bad_request(f"parentId {parent_id!r} would make a cycle")
+        parent = table.get(current)
+        if parent is None:
+            raise bad_request(f"parentId {current!r} does not exist")
+        seen.add(current)
+        current = parent.get("parentId")

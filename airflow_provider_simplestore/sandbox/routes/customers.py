@@ -136,24 +136,28 @@ def register(api: Api, state: SandboxState) -> None:
             }
         )
 
-    @api.route("DELETE", "/v1/customers/{customerId}/addresses")
-    async def remove_addresses(request: Request) -> Response:
+    async def remove_entries(request: Request, field: str, singular: str) -> Response:
+        """Delete the addresses or phones named by `keys`; unknown keys are ignored."""
         store = state.store
         row = store.customers.require(request.path_params["customerId"])
         body = await read_json(request, KeysIn, state.options.max_body_bytes)
         guard_version(row, body.version, request)
         keys = set(body.keys)
-        removed = [a for a in row["addresses"] if a["key"] in keys]
-        row["addresses"] = [a for a in row["addresses"] if a["key"] not in keys]
+        removed = [entry for entry in row[field] if entry["key"] in keys]
+        row[field] = [entry for entry in row[field] if entry["key"] not in keys]
         _bump(store, row)
         return json_response(
             {
                 "customerId": row["customerId"],
                 "version": row["version"],
-                "addressesRemoved": removed,
-                "totalAddressesAttached": len(row["addresses"]),
+                f"{field}Removed": removed,
+                f"total{singular}Attached": len(row[field]),
             }
         )
+
+    @api.route("DELETE", "/v1/customers/{customerId}/addresses")
+    async def remove_addresses(request: Request) -> Response:
+        return await remove_entries(request, "addresses", "Addresses")
 
     @api.route("POST", "/v1/customers/{customerId}/phones")
     async def add_phone(request: Request) -> Response:
@@ -182,19 +186,4 @@ def register(api: Api, state: SandboxState) -> None:
 
     @api.route("DELETE", "/v1/customers/{customerId}/phones")
     async def remove_phones(request: Request) -> Response:
-        store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        body = await read_json(request, KeysIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
-        keys = set(body.keys)
-        removed = [p for p in row["phones"] if p["key"] in keys]
-        row["phones"] = [p for p in row["phones"] if p["key"] not in keys]
-        _bump(store, row)
-        return json_response(
-            {
-                "customerId": row["customerId"],
-                "version": row["version"],
-                "phonesRemoved": removed,
-                "totalPhonesAttached": len(row["phones"]),
-            }
-        )
+        return await remove_entries(request, "phones", "Phones")

@@ -7,25 +7,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from airflow_provider_simplestore.sandbox.routes import Api
-from airflow_provider_simplestore.sandbox.routes.common import guard_version, merge, one, page_views, text, written
+from airflow_provider_simplestore.sandbox.routes.common import (
+    check_parent,
+    guard_version,
+    merge,
+    one,
+    page_views,
+    text,
+    written,
+)
 from airflow_provider_simplestore.sandbox.schemas import FolderIn, present
 from airflow_provider_simplestore.sandbox.state import SandboxState
-from airflow_provider_simplestore.sandbox.store import Row, Store
+from airflow_provider_simplestore.sandbox.store import Row
 from airflow_provider_simplestore.sandbox.views import folder_summary
-from airflow_provider_simplestore.sandbox.web import Query, bad_request, conflict, empty, read_json
-
-
-def _check_parent(store: Store, folder_id: str, parent_id: str | None) -> None:
-    seen = {folder_id}
-    current = parent_id
-    while current:
-        if current in seen:
-            raise bad_request(f"parentId {parent_id!r} would make a cycle")
-        parent = store.folders.get(current)
-        if parent is None:
-            raise bad_request(f"parentId {current!r} does not exist")
-        seen.add(current)
-        current = parent.get("parentId")
+from airflow_provider_simplestore.sandbox.web import Query, conflict, empty, read_json
 
 
 def register(api: Api, state: SandboxState) -> None:
@@ -48,7 +43,7 @@ def register(api: Api, state: SandboxState) -> None:
         store = state.store
         folder_id = store.new_uuid()
         parent_id = None if body.parent_id is UNSET else body.parent_id
-        _check_parent(store, folder_id, parent_id)
+        check_parent(store.folders, folder_id, parent_id)
         row: Row = {"folderId": folder_id, "version": store.next_version(), "name": body.name, "parentId": parent_id}
         row["attributes"] = {} if body.attributes is UNSET else body.attributes
         store.folders.insert(row)
@@ -68,7 +63,7 @@ def register(api: Api, state: SandboxState) -> None:
         if body.name is not UNSET:
             text(body.name, "name", required=True)
         if body.parent_id is not UNSET:
-            _check_parent(store, row["folderId"], body.parent_id)
+            check_parent(store.folders, row["folderId"], body.parent_id)
         merge(row, {k: v for k, v in present(body).items() if k in ("name", "parentId", "attributes")})
         row["version"] = store.next_version()
         store.folders.changed(row["folderId"])
