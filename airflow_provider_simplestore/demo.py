@@ -73,8 +73,10 @@ def load_dag(file_name: str) -> Any:
 
 
 def run_dag(dag: Any, logical_date: dt.datetime, label: str) -> None:
+    from airflow_provider_simplestore.compat import dag_test
+
     started = time.monotonic()
-    dag_run = dag.test(logical_date=logical_date)
+    dag_run = dag_test(dag, logical_date)
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     if dag_run.state != "success":
         raise SystemExit(f"{dag.dag_id} failed: {states}")

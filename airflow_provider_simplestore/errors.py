@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_simplestore.compat import AirflowException
 
 BODY_EXCERPT_CHARS = 300
 # Headers that carry a server-side request/trace id, most specific first.

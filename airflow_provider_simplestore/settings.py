@@ -24,7 +24,7 @@ from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFA
 from airflow_provider_simplestore.retry import RetrySettings
 
 if TYPE_CHECKING:
-    from airflow.sdk import Connection
+    from airflow.providers.common.compat.sdk import Connection
 
 log = logging.getLogger(__name__)
 

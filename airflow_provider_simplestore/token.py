@@ -20,8 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from airflow.sdk.log import amask_secret, mask_secret
-
+from airflow_provider_simplestore.compat import amask_secret, mask_secret
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
     SimpleStoreError,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from airflow.sdk import DAG, CronDataIntervalTimetable
+from airflow.providers.common.compat.sdk import DAG
 
+from airflow_provider_simplestore.compat import cron_data_interval_timetable
 from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
 
 with DAG(
     dag_id="simplestore_orders_to_sql",
     description="Hourly, incremental load of SimpleStore orders into a SQL table",
     # A data-interval timetable: each run covers the hour *before* it starts.
-    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+    schedule=cron_data_interval_timetable("0 * * * *"),
     start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     default_args={"retries": 3},

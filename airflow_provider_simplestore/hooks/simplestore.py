@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from airflow.sdk import BaseHook
 
 from airflow_provider_simplestore import protocol
+from airflow_provider_simplestore.compat import BaseHook, aget_connection_and_extras
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
     SimpleStoreError,
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     # `requests` is imported where it is used: it costs ~30 ms, three quarters of what importing the
     # provider's operators, sensors and hooks costs at DAG parse time (benchmarks/parse_time.py).
     import requests
-    from airflow.sdk import Connection
+    from airflow.providers.common.compat.sdk import Connection
 
 __all__ = ["Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
 
@@ -144,6 +144,20 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         self._session: requests.Session | None = None
         self._pool_size = 0
         self._session_lock = threading.Lock()
+
+    # The connection form for Airflow 2.11's webserver and the 3.0-3.1 API server, which ask the
+    # hook class itself (3.2+ read conn-fields from get_provider_info and never call these).
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        from airflow_provider_simplestore.hooks.connection_form import connection_form_widgets
+
+        return connection_form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        from airflow_provider_simplestore.hooks.connection_form import ui_field_behaviour
+
+        return ui_field_behaviour()
 
     @property
     def settings(self) -> SimpleStoreSettings:
@@ -374,10 +388,10 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
     async def get_settings(self) -> SimpleStoreSettings:
-        """The validated connection, read with `aget_connection` on first use."""
+        """The validated connection, read without blocking the event loop on first use."""
         if self._settings is None:
-            conn = await self.aget_connection(self.simplestore_conn_id)
-            self._settings = self._settings_from(conn, await conn.aextra_dejson())
+            conn, extras = await aget_connection_and_extras(self, self.simplestore_conn_id)
+            self._settings = self._settings_from(conn, extras)
         return self._settings
 
     async def get_async_conn(self) -> httpx.AsyncClient:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
+from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for, format_from_name
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
@@ -21,7 +20,7 @@ from airflow_provider_simplestore.operators.source import (
 from airflow_provider_simplestore.operators.storage import atomic_write, storage_path
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 
 

@@ -201,7 +201,9 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def _text_lines(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
     """Decoded lines with 1-based numbers; a UTF-8 BOM is ignored."""
-    for number, raw in enumerate(binary, start=1):
+    # readline, not `for raw in binary`: Airflow 2.11 hands out opened files in a proxy that
+    # forwards methods but cannot be iterated.
+    for number, raw in enumerate(iter(binary.readline, b""), start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:

@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_simplestore.errors import (
     SimpleStoreConfigError,
     SimpleStoreConflictError,
@@ -43,7 +41,7 @@ from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context, ObjectStoragePath
+    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
 
 
 # How many times one row's create may be reconciled and re-sent before the task gives up.

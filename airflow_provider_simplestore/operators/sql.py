@@ -8,9 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import dumps, lookup
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
@@ -24,8 +22,8 @@ from airflow_provider_simplestore.operators.source import (
 )
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
     from airflow.providers.common.sql.hooks.sql import DbApiHook
-    from airflow.sdk import Context
 
 
 
@@ -247,7 +245,6 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
 
     def get_db_hook(self) -> DbApiHook:
         from airflow.providers.common.sql.hooks.sql import DbApiHook
-        from airflow.sdk import BaseHook
 
         hook = BaseHook.get_hook(self.sql_conn_id)
         if not isinstance(hook, DbApiHook):

@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_simplestore.compat import AirflowFailException
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 
 if TYPE_CHECKING:
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
 # Filesystems that come from an Airflow provider, to tell the user which one to install.
 _PROVIDER_FOR_SCHEME = {
@@ -45,7 +44,7 @@ class StorageError(SimpleStoreConfigError, AirflowFailException):
 
 def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = None, role: str) -> ObjectStoragePath:
     """An ``ObjectStoragePath`` whose filesystem is known to be installed, or a clear error."""
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
     text = str(location).strip()
     if not text:

@@ -6,15 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_simplestore.compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+)
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.source import iso, parse_moment
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_simplestore.triggers.orders import OrdersEvent
 
@@ -113,8 +116,6 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         )
 
     def execute_complete(self, context: Context, event: OrdersEvent) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowSensorTimeout
-
         if event["status"] == "success":
             self.log.info("%s", event["message"])
             return {"count": event["count"], "since": event["since"], "checked_at": event["checked_at"]}

@@ -183,7 +183,9 @@ def test_example_dag_leaks_no_secret_and_no_token(
     run = Run(sb, tmp_path, monkeypatch)
     SETUPS[dag.dag_id](run, dag)
 
-    dag_run = dag.test(logical_date=run.logical_date)
+    from airflow_provider_simplestore.compat import dag_test
+
+    dag_run = dag_test(dag, run.logical_date)
     for thread in run.threads:
         thread.join(timeout=60)
 

@@ -42,7 +42,10 @@ def refuse(self, address, *args, **kwargs):
 socket.socket.connect = refuse
 socket.socket.connect_ex = refuse
 socket.create_connection = lambda address, *a, **k: refuse(None, address)
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag  # 3.2+
+except ImportError:
+    from airflow.models.dagbag import DagBag  # 2.11-3.1
 started = time.monotonic()
 bag = DagBag(dag_folder=sys.argv[1])
 print(json.dumps({
@@ -77,9 +80,11 @@ def load_dag(file_name: str) -> Any:
     return module.dag
 
 
-def run(dag: Any, **kwargs: Any) -> Any:
+def run(dag: Any, logical_date: dt.datetime) -> Any:
+    from airflow_provider_simplestore.compat import dag_test
+
     started = time.monotonic()
-    dag_run = dag.test(**kwargs)
+    dag_run = dag_test(dag, logical_date)
     print(f"dag.test({dag.dag_id}) took {time.monotonic() - started:.1f}s")
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert dag_run.state == "success", states

@@ -6,7 +6,7 @@ import json
 import pickle
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_simplestore import errors
 from airflow_provider_simplestore.errors import (

@@ -160,7 +160,7 @@ def test_16_threads_and_16_async_tasks_make_one_grant(sandbox: Any, connect: Cal
 
 
 def test_tokens_are_masked_for_airflow_logs(sandbox: Any, connect: Callable, client: Callable) -> None:
-    from airflow.sdk.log import redact as airflow_redact
+    from airflow.providers.common.compat.sdk import redact as airflow_redact
 
     c = client(connect(sandbox))
     c.call("get_configuration")

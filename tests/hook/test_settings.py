@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from airflow.sdk import Connection
+from airflow.providers.common.compat.sdk import Connection
 
 from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from airflow.sdk.log import redact as airflow_redact
+from airflow.providers.common.compat.sdk import redact as airflow_redact
 
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,

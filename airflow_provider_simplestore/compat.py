@@ -1,0 +1,146 @@
+"""The Airflow versions this provider runs on (2.11 through 3.3), and what differs between them.
+
+Most of what moved between Airflow 2 and 3 is covered by ``apache-airflow-providers-common-compat``
+(``airflow.providers.common.compat.sdk``: base classes, exceptions, ``ObjectStoragePath``,
+``mask_secret``; ``...compat.connection``: async connection reads), as in the official providers.
+This module holds only what that package does not cover, and refuses an unsupported Airflow with
+one clear error before anything else of the provider touches Airflow.
+
+Every runtime module imports Airflow names from here, so the version check always runs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from airflow import __version__ as AIRFLOW_VERSION
+
+MIN_AIRFLOW = (2, 11, 0)
+SUPPORTED_RANGE = "apache-airflow>=2.11.0 (2.11 and 3.0 through 3.3 are tested)"
+
+
+class SimpleStoreAirflowVersionError(ImportError):
+    """The installed Airflow is older than this provider supports."""
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """(major, minor, micro) of a version string such as ``3.3.2``, ``3.1.0rc1`` or ``2.11.0.dev0``."""
+    parts: list[int] = []
+    for piece in version.split(".")[:3]:
+        digits = ""
+        for char in piece:
+            if not char.isdigit():
+                break
+            digits += char
+        parts.append(int(digits or 0))
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+AIRFLOW_RELEASE = _release(AIRFLOW_VERSION)
+if AIRFLOW_RELEASE < MIN_AIRFLOW:
+    raise SimpleStoreAirflowVersionError(
+        f"airflow-provider-simplestore needs {SUPPORTED_RANGE}; this environment has Airflow "
+        f"{AIRFLOW_VERSION}. Upgrade Airflow, or pin an older provider."
+    )
+
+AIRFLOW_V_3_0_PLUS = AIRFLOW_RELEASE >= (3, 0, 0)
+AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE >= (3, 3, 0)
+
+# The names the provider uses, from common-compat (newest Airflow path first, Airflow 2 path after).
+from airflow.providers.common.compat.sdk import (  # noqa: E402 - after the version check, on purpose
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseHook,
+    BaseOperator,
+    BaseSensorOperator,
+    Connection,
+    PokeReturnValue,
+)
+
+# common-compat re-exports mask_secret from 1.21, which needs Python 3.11; on Python 3.10 pip
+# installs 1.20, the last release for it, which does not have it.
+if AIRFLOW_V_3_0_PLUS:
+    from airflow.sdk.log import mask_secret
+else:
+    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
+
+
+
+async def amask_secret(secret: str) -> None:
+    """``mask_secret`` for code on an event loop (triggers, async tasks).
+
+    3.3 has ``airflow.sdk.log.amask_secret``. Before it, ``mask_secret`` may make a blocking call
+    to the task supervisor, which must not run on the event loop: it runs in a worker thread.
+    """
+    if AIRFLOW_V_3_3_PLUS:
+        from airflow.sdk.log import amask_secret as masker
+
+        await masker(secret)
+    else:
+        await asyncio.to_thread(mask_secret, secret)
+
+
+async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Connection, dict[str, Any]]:
+    """The connection and its extras, read without blocking the event loop, on every version.
+
+    Only 3.3 reads and masks a connection asynchronously (``aget_connection`` with
+    ``aextra_dejson``). Before it, ``aget_connection`` (3.1+) masks with a blocking call to the
+    supervisor that can deadlock a busy event loop, so the sync reads run in a worker thread.
+    (common-compat 1.23's ``get_async_connection`` does the same, but needs Python 3.11.)
+    """
+    if hasattr(hook, "aget_connection") and hasattr(Connection, "aextra_dejson"):
+        conn = await hook.aget_connection(conn_id)
+        return conn, await conn.aextra_dejson()
+    conn = await asyncio.to_thread(hook.get_connection, conn_id)
+    return conn, await asyncio.to_thread(lambda: dict(conn.extra_dejson))
+
+
+def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
+    """``dag.test()`` of one logical date (Airflow 2 calls the argument ``execution_date``)."""
+    if AIRFLOW_V_3_0_PLUS:
+        return dag.test(logical_date=logical_date, **kwargs)
+    # 2.11's DagRun has a note whose author is FAB's user table: without that model loaded, testing
+    # a logical date that already has a run fails to map the ORM ("could not find table 'ab_user'").
+    from contextlib import suppress
+
+    with suppress(ImportError):
+        import airflow.providers.fab.auth_manager.models  # noqa: F401
+    return dag.test(execution_date=logical_date, **kwargs)
+
+
+def cron_data_interval_timetable(cron: str, timezone: str = "UTC") -> Any:
+    """A cron timetable whose runs cover the interval since the previous tick, on every version.
+
+    Airflow 3 turns ``schedule="<cron>"`` into a trigger timetable (no data interval); the
+    ``airflow.timetables`` class is the one that 2.11 and 3.x all accept on a DAG.
+    """
+    if AIRFLOW_V_3_3_PLUS:
+        from airflow.sdk import CronDataIntervalTimetable
+    else:
+        from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[assignment]
+    return CronDataIntervalTimetable(cron, timezone=timezone)
+
+
+__all__ = [
+    "AIRFLOW_RELEASE",
+    "AIRFLOW_VERSION",
+    "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "SUPPORTED_RANGE",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSensorTimeout",
+    "BaseHook",
+    "BaseOperator",
+    "BaseSensorOperator",
+    "Connection",
+    "PokeReturnValue",
+    "SimpleStoreAirflowVersionError",
+    "aget_connection_and_extras",
+    "amask_secret",
+    "cron_data_interval_timetable",
+    "dag_test",
+    "mask_secret",
+]
