@@ -96,6 +96,29 @@ def _conn_fields() -> dict[str, dict[str, Any]]:
     return fields
 
 
+def connection_type_info() -> dict[str, Any]:
+    """The `simplestore` connection type: its hook, form fields and standard-field behaviour."""
+    return {
+        "connection-type": "simplestore",
+        "hook-class-name": "airflow_provider_simplestore.hooks.simplestore.SimpleStoreHook",
+        "hook-name": "SimpleStore",
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port"],
+            "relabeling": {
+                "host": "API base URL",
+                "login": "Client ID",
+                "password": "Client Secret",
+            },
+            "placeholders": {
+                "host": DEFAULT_API_URL,
+                "login": "client id from the SimpleStore portal",
+                "password": "client secret from the SimpleStore portal",
+            },
+        },
+        "conn-fields": _conn_fields(),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-simplestore",
@@ -138,25 +161,5 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_simplestore.triggers.orders"],
             }
         ],
-        "connection-types": [
-            {
-                "connection-type": "simplestore",
-                "hook-class-name": "airflow_provider_simplestore.hooks.simplestore.SimpleStoreHook",
-                "hook-name": "SimpleStore",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {
-                        "host": "API base URL",
-                        "login": "Client ID",
-                        "password": "Client Secret",
-                    },
-                    "placeholders": {
-                        "host": DEFAULT_API_URL,
-                        "login": "client id from the SimpleStore portal",
-                        "password": "client secret from the SimpleStore portal",
-                    },
-                },
-                "conn-fields": _conn_fields(),
-            }
-        ],
+        "connection-types": [connection_type_info()],
     }

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 
 from airflow_provider_simplestore import __version__
+from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_simplestore.get_provider_info import (
     CONNECTION_EXTRA_DEFAULTS,
     get_provider_info,
@@ -87,23 +89,78 @@ def test_discovery_imports_no_hook_or_web_framework():
     assert out.stdout.strip() == "[]"
 
 
-def test_ui_receives_labels_hidden_fields_and_every_extra():
+def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(standard fields, extra fields) of the `simplestore` form, as this Airflow's UI receives them.
+
+    3.x: the API server's `HookMetaService` (3.2+ from conn-fields, 3.0-3.1 from the hook's form
+    methods). 2.11: the webserver's ProvidersManager, which calls the hook's form methods.
+    """
+    if not AIRFLOW_V_3_0_PLUS:
+        from airflow.providers_manager import ProvidersManager
+
+        manager = ProvidersManager()
+        behaviour = manager.field_behaviours["simplestore"]
+        standard = {
+            "host": {"title": behaviour["relabeling"]["host"], "hidden": False,
+                     "placeholder": behaviour["placeholders"]["host"]},
+            "login": {"title": behaviour["relabeling"]["login"]},
+            "password": {"title": behaviour["relabeling"]["password"]},
+            "port": {"hidden": "port" in behaviour["hidden_fields"]},
+            "schema": {"hidden": "schema" in behaviour["hidden_fields"]},
+        }
+        prefix = "extra__simplestore__"
+        extras = {}
+        for name, widget in manager.connection_form_widgets.items():
+            if name.startswith(prefix):
+                field = widget.field
+                extras[widget.field_name] = {"title": str(field.args[0]), "description": field.kwargs["description"],
+                                             "value": field.kwargs.get("default")}
+        return standard, extras
+
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 
     (meta,) = [m for m in HookMetaService.hook_meta_data() if m.connection_type == "simplestore"]
     assert meta.hook_name == "SimpleStore"
     std = meta.standard_fields
-    assert std.url_schema.hidden and std.port.hidden
-    assert std.host.title == "API base URL" and not std.host.hidden
-    assert std.host.placeholder == "https://api.simplestore.io"
-    assert std.login.title == "Client ID"
-    assert std.password.title == "Client Secret"
+    assert std is not None, "the UI received no field behaviour for simplestore"
+    standard = {
+        "host": {"title": std.host.title, "hidden": std.host.hidden, "placeholder": std.host.placeholder},
+        "login": {"title": std.login.title},
+        "password": {"title": std.password.title},
+        "port": {"hidden": std.port.hidden},
+        "schema": {"hidden": std.url_schema.hidden},
+    }
+    extras = {key: {"title": f["schema"]["title"], "description": f["description"], "value": f["value"]}
+              for key, f in (meta.extra_fields or {}).items()}
+    return standard, extras
+
+
+def test_ui_receives_labels_hidden_fields_and_every_extra():
+    standard, extras = _ui_form()
+    assert standard["schema"]["hidden"] and standard["port"]["hidden"]
+    assert standard["host"]["title"] == "API base URL" and not standard["host"]["hidden"]
+    assert standard["host"]["placeholder"] == "https://api.simplestore.io"
+    assert standard["login"]["title"] == "Client ID"
+    assert standard["password"]["title"] == "Client Secret"
     declared = _connection_type()["conn-fields"]
-    assert set(meta.extra_fields) == set(declared)
-    for key, field in meta.extra_fields.items():
-        assert field["schema"]["title"] == declared[key]["label"]
+    assert set(extras) == set(declared)
+    for key, field in extras.items():
+        assert field["title"] == declared[key]["label"]
         assert field["description"] == declared[key]["description"]
-        assert field["value"] == CONNECTION_EXTRA_DEFAULTS[key]
+        default = CONNECTION_EXTRA_DEFAULTS[key]
+        # Before 3.2 the form is built from wtforms fields, which carry decimals as text.
+        assert field["value"] in (default, None if default is None else str(default)), key
+
+
+def test_hook_form_methods_match_the_declared_fields():
+    """The hook's form methods (2.11-3.1) and conn-fields (3.2+) are one declaration."""
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+    behaviour = SimpleStoreHook.get_ui_field_behaviour()
+    declared = _connection_type()["ui-field-behaviour"]
+    assert behaviour == {key.replace("-", "_"): value for key, value in declared.items()}
+    assert "get_connection_form_widgets" in SimpleStoreHook.__dict__  # Airflow looks on the class itself
+    assert "get_ui_field_behaviour" in SimpleStoreHook.__dict__
 
 
 @pytest.mark.timeout(300)

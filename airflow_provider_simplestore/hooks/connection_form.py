@@ -1,0 +1,57 @@
+"""The `simplestore` connection form for the UIs that build it from the hook.
+
+Airflow 3.2 and later read the form from ``get_provider_info()`` (``conn-fields`` and
+``ui-field-behaviour``). Airflow 2.11's Flask webserver and the 3.0-3.1 API server call the hook's
+``get_connection_form_widgets()`` and ``get_ui_field_behaviour()`` instead. Both are built here
+from the same declaration in ``get_provider_info``, so every UI shows the same labels, help texts
+and defaults.
+
+wtforms, flask_appbuilder and flask_babel are imported inside the functions: on 2.11 they come
+with the webserver; on 3.0-3.1 the API server substitutes stand-ins for them while it calls these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_simplestore.get_provider_info import connection_type_info
+
+
+def _json_type(schema: dict[str, Any]) -> str:
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return next(t for t in types if t != "null")
+
+
+def connection_form_widgets() -> dict[str, Any]:
+    """wtforms fields of the extras, keyed by extra name (stored in `extra` under that name)."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import BooleanField, IntegerField, StringField
+    from wtforms.validators import NumberRange, Optional
+
+    widgets: dict[str, Any] = {}
+    for key, spec in connection_type_info()["conn-fields"].items():
+        schema = spec["schema"]
+        kind = _json_type(schema)
+        label = lazy_gettext(spec["label"])
+        default = schema.get("default")
+        if kind == "boolean":
+            widgets[key] = BooleanField(label, description=spec["description"], default=default)
+            continue
+        validators: list[Any] = [Optional()]
+        if "minimum" in schema:
+            validators.append(NumberRange(min=schema["minimum"]))
+        # Airflow accepts only String/Integer/Boolean/Password fields here: a decimal goes as text,
+        # which the hook parses ("30" and 30 are the same timeout).
+        field = IntegerField if kind == "integer" else StringField
+        if kind != "integer" and default is not None:
+            default = str(default)
+        widgets[key] = field(label, validators=validators, widget=BS3TextFieldWidget(),
+                             description=spec["description"], default=default)
+    return widgets
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """Hidden, relabelled and placeholder standard fields, in the hook methods' snake_case form."""
+    behaviour = connection_type_info()["ui-field-behaviour"]
+    return {key.replace("-", "_"): value for key, value in behaviour.items()}
