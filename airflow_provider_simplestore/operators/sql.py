@@ -13,7 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import dumps, lookup
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_resource,
@@ -256,6 +256,7 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
             )
         return hook
 
+    @closes_hook
     def execute(self, context: Context) -> int:
         if not _IDENTIFIER.match(self.table or ""):
             raise SimpleStoreConfigError(
