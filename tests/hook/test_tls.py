@@ -112,7 +112,9 @@ def test_test_connection_names_tls(https_sandbox: Any, ca_bundle: Any, connect: 
 def test_the_sandbox_refuses_half_a_tls_setup(ca_bundle: Any) -> None:
     from airflow_provider_simplestore.sandbox import run_sandbox
 
-    with pytest.raises(ValueError, match="both ssl_certfile and ssl_keyfile"), run_sandbox(ssl_certfile=str(ca_bundle[1])):
+    with pytest.raises(ValueError, match="both ssl_certfile and ssl_keyfile"), run_sandbox(
+        ssl_certfile=str(ca_bundle[1])
+    ):
         pass
     with pytest.raises(ValueError, match="thread mode"), run_sandbox(
         subprocess=True, ssl_certfile=str(ca_bundle[1]), ssl_keyfile=str(ca_bundle[2])
