@@ -174,9 +174,11 @@ def body_excerpt(content: bytes | str | None, secrets: Iterable[str | None] = ()
     return text if len(text) <= BODY_EXCERPT_CHARS else text[:BODY_EXCERPT_CHARS] + "..."
 
 
-def request_id_from(headers: Mapping[str, str]) -> str | None:
+def request_id_from(headers: Mapping[str, str], secrets: Iterable[str | None] = ()) -> str | None:
+    """The server's request id, scrubbed: it goes into messages, and a server may echo anything."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
+    value = next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
+    return redact(value, secrets) if value else None
 
 
 def describe(
@@ -266,7 +268,7 @@ def error_from_response(
     title = redact(title, secrets) if title else None
     detail = redact(detail, secrets) if detail else None
     excerpt = body_excerpt(content, secrets)
-    request_id = request_id_from(headers)
+    request_id = request_id_from(headers, secrets)
     cls = error_class_for_status(status)
     summary = f"HTTP {status}"
     if 300 <= status < 400:

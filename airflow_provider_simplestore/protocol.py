@@ -23,6 +23,7 @@ from airflow_provider_simplestore.errors import (
     body_excerpt,
     describe,
     error_from_response,
+    redact,
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
@@ -162,6 +163,7 @@ def decode_response(
     secrets: Iterable[str | None] = (),
 ) -> Any:
     """The decoded JSON of a 2xx answer (None when empty), or raise the typed error."""
+    secrets = tuple(secrets)  # used more than once below
     if not 200 <= status < 300:
         raise error_for(method, path, status, response_headers, content, secrets=secrets)
     if not content or not content.strip():
@@ -170,13 +172,14 @@ def decode_response(
         return json.loads(content)
     except ValueError:
         content_type = response_headers.get("content-type") or response_headers.get("Content-Type") or "?"
+        request_id = request_id_from(response_headers, secrets)
         raise SimpleStoreResponseError(
-            describe(method, path, f"HTTP {status} with a body that is not JSON ({content_type})",
-                     request_id=request_id_from(response_headers)),
+            describe(method, path, f"HTTP {status} with a body that is not JSON ({redact(content_type, secrets)})",
+                     request_id=request_id),
             method=method,
             path=path,
             status=status,
-            request_id=request_id_from(response_headers),
+            request_id=request_id,
             body_excerpt=body_excerpt(content, secrets),
         ) from None
 

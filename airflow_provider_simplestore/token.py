@@ -82,7 +82,7 @@ def token_from_response(
             raise mark_token_error(
                 SimpleStoreResponseError(
                     describe("POST", path, "the token server's answer has no access_token; check the token URL",
-                             request_id=request_id_from(headers)),
+                             request_id=request_id_from(headers, secrets)),
                     method="POST",
                     path=path,
                     status=status,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for, format_from_name
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_resource,
@@ -110,6 +110,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         self.progress_interval = progress_interval
         self.simplestore_conn_id = simplestore_conn_id
 
+    @closes_hook
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
         fmt = self.file_format or format_from_name(path.name) or "jsonl"

@@ -6,11 +6,15 @@ and parsing must stay cheap.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+R = TypeVar("R")
 
 
 class SimpleStoreHookMixin:
@@ -24,3 +28,23 @@ class SimpleStoreHookMixin:
         from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
         return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
+
+    def close_hook(self) -> None:
+        """Close the hook's pooled connections, if it was built; a later use builds a new one."""
+        hook = self.__dict__.pop("hook", None)
+        if hook is not None:
+            hook.close()
+
+
+def closes_hook(execute: Callable[..., R]) -> Callable[..., R]:
+    """Wraps an `execute`: the hook is closed when it returns, fails or defers. A worker process
+    runs task after task, so pooled sockets must not outlive the task that opened them."""
+
+    @functools.wraps(execute)
+    def wrapper(self: SimpleStoreHookMixin, *args: Any, **kwargs: Any) -> R:
+        try:
+            return execute(self, *args, **kwargs)
+        finally:
+            self.close_hook()
+
+    return wrapper

@@ -36,7 +36,7 @@ from airflow_provider_simplestore.operators.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
 
@@ -432,6 +432,7 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
             current = refreshed
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @closes_hook
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.source, conn_id=self.storage_conn_id, role="input")
         fmt = self.file_format or format_from_name(path.name)

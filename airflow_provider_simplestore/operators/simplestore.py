@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -66,6 +66,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         self.max_xcom_bytes = max_xcom_bytes
         self.simplestore_conn_id = simplestore_conn_id
 
+    @closes_hook
     def execute(self, context: Context) -> Any:
         method = str(self.method).upper()
         if method not in METHODS:

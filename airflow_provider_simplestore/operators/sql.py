@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.formats import dumps, lookup
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_resource,
@@ -253,6 +253,7 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
             )
         return hook
 
+    @closes_hook
     def execute(self, context: Context) -> int:
         if not _IDENTIFIER.match(self.table or ""):
             raise SimpleStoreConfigError(

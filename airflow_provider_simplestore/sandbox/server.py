@@ -7,6 +7,7 @@ import os
 import re
 import selectors
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -32,8 +33,9 @@ class SandboxError(RuntimeError):
 class Sandbox:
     """A running sandbox: where it is, its credentials, and its `/_sandbox` control calls."""
 
-    def __init__(self, url: str, options: SandboxOptions) -> None:
+    def __init__(self, url: str, options: SandboxOptions, *, control_ssl: ssl.SSLContext | None = None) -> None:
         self.url = url
+        self._control_ssl = control_ssl
         self.token_url = url + "/connect/token"
         self.options = options
         self.client_id = options.client_id
@@ -89,7 +91,7 @@ class Sandbox:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30, context=self._control_ssl) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             body = exc.read()[:500].decode("utf-8", "replace")
@@ -110,11 +112,12 @@ def bind_socket(host: str = HOST, port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, sock: socket.socket) -> Any:
+def uvicorn_config(app: Any, sock: socket.socket, **tls: str) -> Any:
     import uvicorn
 
     host, port = sock.getsockname()[:2]
     kwargs: dict[str, Any] = {
+        **tls,
         "host": host,
         "port": port,
         "log_level": "warning",
@@ -139,27 +142,45 @@ def uvicorn_config(app: Any, sock: socket.socket) -> Any:
 
 
 @contextmanager
-def run_sandbox(*, subprocess: bool = False, **options: Any) -> Iterator[Sandbox]:
+def run_sandbox(
+    *, subprocess: bool = False, ssl_certfile: str | None = None, ssl_keyfile: str | None = None, **options: Any
+) -> Iterator[Sandbox]:
     """Start a sandbox on 127.0.0.1 (free port), yield its `Sandbox` handle, stop it on exit.
 
     `subprocess=True` serves it from a child process (so benchmarks do not share a core with it);
     otherwise from a daemon thread of this process. Options: see `SandboxOptions`.
+    `ssl_certfile`/`ssl_keyfile` (PEM; thread mode only) serve it over https:// (TLS tests).
     """
     opts = SandboxOptions.build(**options)
+    if ssl_certfile or ssl_keyfile:
+        if subprocess or not (ssl_certfile and ssl_keyfile):
+            raise ValueError("https needs both ssl_certfile and ssl_keyfile, and thread mode (subprocess=False)")
+        with _run_in_thread(opts, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile) as sandbox:
+            yield sandbox
+        return
     runner = _run_in_subprocess if subprocess else _run_in_thread
     with runner(opts) as sandbox:
         yield sandbox
 
 
+def _control_context() -> ssl.SSLContext:
+    """For the handle's own /_sandbox calls to its own https server on 127.0.0.1: the clients under
+    test do the certificate checking; the control calls only need to get through."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 @contextmanager
-def _run_in_thread(options: SandboxOptions) -> Iterator[Sandbox]:
+def _run_in_thread(options: SandboxOptions, **tls: str) -> Iterator[Sandbox]:
     import uvicorn
 
     from airflow_provider_simplestore.sandbox.app import create_app
 
     app = create_app(options)  # seeds the data; before the socket exists, so a failure leaks nothing
     sock = bind_socket()
-    server = uvicorn.Server(uvicorn_config(app, sock))
+    server = uvicorn.Server(uvicorn_config(app, sock, **tls))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="simplestore-sandbox", daemon=True)
     thread.start()
     try:
@@ -169,7 +190,8 @@ def _run_in_thread(options: SandboxOptions) -> Iterator[Sandbox]:
                 raise SandboxError("the sandbox thread did not start (see the log above)")
             time.sleep(0.01)
         port = sock.getsockname()[1]
-        yield Sandbox(f"http://{HOST}:{port}", options)
+        scheme = "https" if tls else "http"
+        yield Sandbox(f"{scheme}://{HOST}:{port}", options, control_ssl=_control_context() if tls else None)
     finally:
         server.should_exit = True
         thread.join(STOP_TIMEOUT)

@@ -13,7 +13,7 @@ from airflow_provider_simplestore.compat import (
     PokeReturnValue,
 )
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
+from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.source import iso, parse_moment
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
             xcom_value={"count": count, "since": since, "checked_at": checked_at},
         )
 
+    @closes_hook
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -147,7 +148,21 @@ def test_the_flows_above_cover_every_route(fresh_sandbox: Callable, connect: Cal
     c.items("list_categories")
     c.items("list_collections")
     c.items("list_specials")
-    seen = {route.split(" ")[0] + " " + route.split(" ")[1].split("{")[0].rstrip("/") for route in used_routes(sb)}
-    for name, endpoint in ENDPOINTS.items():
-        key = endpoint.method + " " + endpoint.path.split("{")[0].rstrip("/")
-        assert key in seen, f"{name} ({endpoint.method} {endpoint.path}) was never called"
+    seen = {route_key(route) for route in used_routes(sb)}
+    never = [f"{name} ({e.method} {e.path})" for name, e in ENDPOINTS.items()
+             if route_key(f"{e.method} {e.path}") not in seen]
+    assert not never, f"never called: {never}"
+
+
+def route_key(route: str) -> str:
+    """`METHOD /full/template` with parameter names dropped (ours are snake_case, the sandbox's
+    camelCase): `GET /v1/products/{product_id}` and `GET /v1/products/{productId}` -> `GET /v1/products/{}`."""
+    return re.sub(r"\{[^}]*\}", "{}", route).rstrip("/")
+
+
+def test_route_keys_tell_every_endpoint_apart() -> None:
+    """One key per endpoint: a key that merged two routes would let one of them go uncalled unnoticed."""
+    keys = {route_key(f"{e.method} {e.path}") for e in ENDPOINTS.values()}
+    assert len(keys) == len(ENDPOINTS) == 47
+    assert route_key("GET /v1/products/{product_id}") == route_key("GET /v1/products/{productId}")
+    assert route_key("GET /v1/products/{product_id}") != route_key("GET /v1/products")

@@ -79,11 +79,13 @@ def test_a_redirect_says_where_to() -> None:
 
 
 def test_a_non_json_body_is_excerpted_truncated_and_redacted() -> None:
-    html = "<html>" + "x" * 2000 + " Authorization: Bearer abc.def.ghi </html>"
+    # One token inside the excerpt (redaction must catch it), one past the cut (truncation drops it).
+    html = "<html>Authorization: Bearer early.tok.en " + "x" * 2000 + " Authorization: Bearer abc.def.ghi </html>"
     error = error_from_response("GET", "/v1/orders", 502, {}, html.encode())
     assert error.title is None and error.detail is None
     assert error.body_excerpt is not None and len(error.body_excerpt) <= errors.BODY_EXCERPT_CHARS + 3
-    assert str(error).startswith("GET /v1/orders: HTTP 502: <html>xxx")
+    assert str(error).startswith("GET /v1/orders: HTTP 502: <html>Authorization: Bearer *** xxx")
+    assert "early.tok.en" not in str(error) and "abc.def" not in str(error)
 
 
 def test_secrets_never_reach_the_error() -> None:
