@@ -200,14 +200,21 @@ def machine_line() -> str:
 
 
 def run_child(
-    function: str, args: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None, timeout: float = 600
+    function: str,
+    args: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+    python: str | None = None,
 ) -> dict[str, Any]:
     """Call `module:function(**args)` in a fresh interpreter (`python -m benchmarks.child`).
+
+    `python` is another venv's interpreter (another Airflow version); default: this one.
 
     The function returns a JSON-able dict; the child adds `peak_rss_kib`, its own peak resident
     set size (getrusage RUSAGE_SELF ru_maxrss), measured after the function returned.
     """
-    command = [sys.executable, "-m", "benchmarks.child", function, json.dumps(dict(args or {}))]
+    command = [python or sys.executable, "-m", "benchmarks.child", function, json.dumps(dict(args or {}))]
     try:
         proc = subprocess.run(
             command,

@@ -8,6 +8,7 @@ counts and time, and a failure names the version.
 
     python -m tests.airflow_matrix                 # every version in MATRIX
     python -m tests.airflow_matrix 2.11.2 3.1.8    # some of them
+    python -m tests.airflow_matrix -- -x -k sensor # arguments after -- go to pytest
     python -m tests.airflow_matrix --ensure 2.11.2 # only build (or reuse) that venv, print its python
 
 Airflow's own constraint files cannot be fetched here. Where the resolver picks a release that breaks
@@ -167,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("versions", nargs="*", help="Airflow versions (default: every one in MATRIX)")
     parser.add_argument("--ensure", action="store_true", help="only build the venvs and print their python")
-    args, pytest_args = parser.parse_known_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, pytest_args = parser.parse_args(argv[:split]), argv[split + 1:]
     known = {t.airflow: t for t in MATRIX}
     unknown = [v for v in args.versions if v not in known]
     if unknown:

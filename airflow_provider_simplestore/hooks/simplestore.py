@@ -25,8 +25,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from airflow_provider_simplestore import protocol
 from airflow_provider_simplestore.compat import BaseHook, aget_connection_and_extras
 from airflow_provider_simplestore.errors import (
@@ -54,8 +52,10 @@ from airflow_provider_simplestore.token import (
 )
 
 if TYPE_CHECKING:
-    # `requests` is imported where it is used: it costs ~30 ms, three quarters of what importing the
-    # provider's operators, sensors and hooks costs at DAG parse time (benchmarks/parse_time.py).
+    # `requests` and `httpx` are imported where they are used: each costs 30 ms or more, more than
+    # the rest of the provider's operators, sensors and hooks at DAG parse time on Airflow 2.11-3.2
+    # (benchmarks/parse_time.py), where Airflow has not imported them already.
+    import httpx
     import requests
     from airflow.providers.common.compat.sdk import Connection
 
@@ -396,6 +396,8 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def get_async_conn(self) -> httpx.AsyncClient:
         """The hook's client for the running event loop (a client cannot outlive its loop)."""
+        import httpx
+
         # Settings first: no await between the check and the assignment, so concurrent first
         # calls share one client instead of each building one (and leaking all but the last).
         settings = await self.get_settings()
@@ -442,6 +444,8 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
                                         response.content, secrets=(settings.client_secret, token))
 
     async def _send(self, call: Call, token: str) -> httpx.Response:
+        import httpx
+
         client = await self.get_async_conn()
         try:
             return await client.request(
@@ -461,6 +465,8 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
                                            wait_timeout=self._lock_wait(settings))
 
     async def _fetch_token(self) -> Token:
+        import httpx
+
         settings = await self.get_settings()
         client = await self.get_async_conn()
         path = protocol.url_path(settings.auth_url)
@@ -575,6 +581,8 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def _httpx_error(exc: httpx.HTTPError, method: str, path: str, url: str) -> SimpleStoreTransportError:
+    import httpx
+
     if isinstance(exc, httpx.ConnectTimeout):
         reason, sent = "connect_timeout", False
     elif isinstance(exc, httpx.PoolTimeout):
