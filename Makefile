@@ -1,16 +1,21 @@
 # The README's two commands, `make demo` and `make test`, do all their own set-up:
 # a .venv with the package and its test extra, and a private AIRFLOW_HOME.
+# Other Airflow versions (the matrix of `make test`, `make demo AIRFLOW_VERSION=2.11.2`) get a venv
+# each, .venv-airflow-<version>/, built and cached by tests/airflow_matrix.py.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export AIRFLOW_HOME ?= $(CURDIR)/.airflow_home
+DEFAULT_AIRFLOW := 3.3.2
+AIRFLOW_VERSION ?= $(DEFAULT_AIRFLOW)
+OTHER_AIRFLOW := $(filter-out $(DEFAULT_AIRFLOW),$(AIRFLOW_VERSION))
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow_home$(if $(OTHER_AIRFLOW),-$(OTHER_AIRFLOW))
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest demo bench browser postgres wheel-check clean
+.PHONY: install test lint typecheck pytest matrix demo bench browser postgres wheel-check clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,10 +56,19 @@ typecheck: $(STAMP)
 pytest: $(STAMP) browser postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The core of the suite on every other supported Airflow, each in its own venv and process.
+matrix: $(STAMP) browser
+	$(BIN)/python -m tests.airflow_matrix $(MATRIX_VERSIONS)
+
+test: lint typecheck pytest matrix
 
 demo: $(STAMP)
+ifeq ($(OTHER_AIRFLOW),)
 	$(BIN)/python -m airflow_provider_simplestore.demo
+else
+	$(BIN)/python -m tests.airflow_matrix --ensure $(OTHER_AIRFLOW)
+	.venv-airflow-$(OTHER_AIRFLOW)/bin/python -m airflow_provider_simplestore.demo
+endif
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
@@ -64,4 +78,4 @@ wheel-check: $(STAMP)
 	$(BIN)/python -m pytest tests/test_packaging.py -k wheel
 
 clean:
-	rm -rf $(VENV) .airflow_home build dist *.egg-info test-output
+	rm -rf $(VENV) .venv-airflow-* .airflow_home* build dist *.egg-info test-output

@@ -111,7 +111,9 @@ def main() -> int:
     from airflow_provider_simplestore.sandbox import run_sandbox
 
     began = time.monotonic()
-    say("SimpleStore provider demo")
+    from airflow_provider_simplestore.compat import AIRFLOW_VERSION
+
+    say(f"SimpleStore provider demo on Airflow {AIRFLOW_VERSION} (Python {sys.version.split()[0]})")
     say(f"  AIRFLOW_HOME {home}")
     migrate_database()
     logging.getLogger("airflow").setLevel(logging.WARNING)
