@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -28,3 +30,16 @@ def airflow_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 
 def running_in_ci() -> bool:
     """CI sets CI=true: there a missing tool (Chromium, PostgreSQL) fails its tests instead of skipping them."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def cli_json(proc: subprocess.CompletedProcess) -> Any:
+    """The JSON document of an `airflow ... --output json` run (3.0 prints log lines, which also
+    start with "[", before it)."""
+    lines = proc.stdout.splitlines()
+    for start, line in enumerate(lines):
+        if line.lstrip().startswith(("[", "{")):
+            try:
+                return json.loads("\n".join(lines[start:]))
+            except json.JSONDecodeError:
+                continue
+    raise AssertionError(f"no JSON document in the output:\n{proc.stdout[-2000:]}")

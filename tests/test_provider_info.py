@@ -18,7 +18,7 @@ from airflow_provider_simplestore.get_provider_info import (
     CONNECTION_EXTRA_DEFAULTS,
     get_provider_info,
 )
-from tests.support import airflow_cli
+from tests.support import airflow_cli, cli_json
 
 EXPECTED_EXTRAS = {
     "auth_url",
@@ -166,9 +166,9 @@ def test_hook_form_methods_match_the_declared_fields():
 @pytest.mark.timeout(300)
 def test_real_cli_lists_the_provider_and_its_hook(airflow_db):
     providers = airflow_cli("providers", "list", "--output", "json")
-    names = {p["package_name"] for p in json.loads(providers.stdout)}
+    names = {p["package_name"] for p in cli_json(providers)}
     assert "airflow-provider-simplestore" in names
     hooks = airflow_cli("providers", "hooks", "--output", "json")
-    by_type = {h["connection_type"]: h for h in json.loads(hooks.stdout)}
+    by_type = {h["connection_type"]: h for h in cli_json(hooks)}
     assert by_type["simplestore"]["class"].endswith("SimpleStoreHook")
     assert os.environ["AIRFLOW_HOME"] in str(airflow_db)

@@ -15,8 +15,11 @@ from airflow_provider_simplestore.settings import SimpleStoreConfigError, Simple
 
 
 def conn(extra: dict[str, Any] | None = None, **fields: Any) -> Connection:
-    values = {"conn_type": "simplestore", "login": "client-1", "password": "s3cret-value", **fields}
-    return Connection(conn_id="shop", extra=json.dumps(extra) if extra is not None else None, **values)
+    return Connection(conn_id="shop", extra=json.dumps(extra) if extra is not None else None, **conn_fields(**fields))
+
+
+def conn_fields(**fields: Any) -> dict[str, Any]:
+    return {"conn_type": "simplestore", "login": "client-1", "password": "s3cret-value", **fields}
 
 
 def test_defaults_come_from_the_connection_form_table() -> None:
@@ -54,9 +57,10 @@ def test_empty_extras_mean_defaults() -> None:
     assert settings.verify is True
 
 
-def test_a_connection_from_a_uri() -> None:
+def test_a_connection_from_a_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     uri = "simplestore://client-1:s3cret-value@api.example.com:8443?timeout=7&verify=true&max_retries=1"
-    settings = SimpleStoreSettings.from_connection(Connection(conn_id="shop", uri=uri))
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP", uri)  # as users give a URI, on every Airflow version
+    settings = SimpleStoreHook("shop").settings
     assert settings.base_url == "https://api.example.com:8443"
     assert settings.timeout == 7.0 and settings.retry.max_retries == 1
 
@@ -141,7 +145,7 @@ def test_a_password_in_a_url_is_never_echoed(field: str, url: str, monkeypatch: 
     with pytest.raises(SimpleStoreConfigError, match=f"'{field}' must not carry credentials") as info:
         SimpleStoreSettings.from_connection(conn(extra, **fields))
     assert "url-pw-123" not in str(info.value)
-    monkeypatch.setenv("AIRFLOW_CONN_URL_PW", conn(extra, **fields).as_json())
+    monkeypatch.setenv("AIRFLOW_CONN_URL_PW", json.dumps({**conn_fields(**fields), "extra": extra}))
     ok, message = SimpleStoreHook("url_pw").test_connection()
     assert not ok and "credentials" in message and "url-pw-123" not in message
 
