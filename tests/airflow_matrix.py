@@ -24,13 +24,17 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = REPO_ROOT / "tests" / "constraints"
 DEFAULT_AIRFLOW = "3.3.2"  # the main run's, in .venv
+OUTPUT = REPO_ROOT / "test-output" / "matrix"
+PRINT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -140,34 +144,36 @@ SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?|skipped|deselected|wa
                      r"(?:, \d+ \w+)*|no tests ran) in [\d.]+s")
 
 
-def run_core(target: Target, pytest_args: list[str]) -> Outcome:
-    python = ensure_venv(target)
+def run_core(target: Target, python: Path, pytest_args: list[str]) -> Outcome:
+    """The core suite on one version, its output in test-output/matrix/airflow-<version>.log."""
     version = subprocess.run([str(python), "-c", "import platform; print(platform.python_version())"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    print(f"\n== Airflow {target.airflow} (Python {version}): core suite", flush=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env["SIMPLESTORE_MATRIX_AIRFLOW"] = target.airflow
     command = [str(python), "-m", "pytest", *CORE_TESTS, "-p", "no:cacheprovider",
                *(f"--deselect={path}" for path in CORE_DESELECT),
-               f"--junitxml={REPO_ROOT}/test-output/matrix/airflow-{target.airflow}.xml", *pytest_args]
+               f"--junitxml={OUTPUT / f'airflow-{target.airflow}.xml'}", *pytest_args]
+    log = OUTPUT / f"airflow-{target.airflow}.log"
     started = time.monotonic()
-    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    summary = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        print(line, end="", flush=True)
-        if match := SUMMARY.match(line.strip()):
-            summary = match.group(1)
-    returncode = proc.wait()
-    return Outcome(target, version, returncode, summary or f"pytest exited {returncode}",
-                   time.monotonic() - started)
+    with log.open("w") as out:
+        returncode = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    text = log.read_text(errors="replace")
+    summaries = [m.group(1) for line in text.splitlines() if (m := SUMMARY.match(line.strip()))]
+    outcome = Outcome(target, version, returncode, summaries[-1] if summaries else f"pytest exited {returncode}",
+                      time.monotonic() - started)
+    # One version's whole output at a time, so that parallel runs do not interleave.
+    with PRINT_LOCK:
+        print(f"\n== Airflow {target.airflow} (Python {version}): core suite ({log.relative_to(REPO_ROOT)})\n{text}",
+              flush=True)
+    return outcome
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("versions", nargs="*", help="Airflow versions (default: every one in MATRIX)")
     parser.add_argument("--ensure", action="store_true", help="only build the venvs and print their python")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MATRIX_JOBS", "2")),
+                        help="versions run at once (default 2, or $MATRIX_JOBS): the suites mostly wait on I/O")
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args, pytest_args = parser.parse_args(argv[:split]), argv[split + 1:]
@@ -181,9 +187,11 @@ def main(argv: list[str] | None = None) -> int:
             print(ensure_venv(target))
         return 0
 
-    (REPO_ROOT / "test-output" / "matrix").mkdir(parents=True, exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    outcomes = [run_core(target, pytest_args) for target in targets]
+    pythons = {target: ensure_venv(target) for target in targets}  # one pip at a time
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = list(pool.map(lambda t: run_core(t, pythons[t], pytest_args), targets))
     lines = [f"Airflow version matrix (main run: Airflow {DEFAULT_AIRFLOW} in .venv), "
              f"{time.monotonic() - started:.0f}s in all:"]
     for o in outcomes:
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{o.summary} ({o.seconds:.0f}s)")
     report = "\n".join(lines)
     print("\n" + report, flush=True)
-    (REPO_ROOT / "test-output" / "matrix" / "summary.txt").write_text(report + "\n")
+    (OUTPUT / "summary.txt").write_text(report + "\n")
     failed = [o.target.airflow for o in outcomes if not o.ok]
     if failed:
         print(f"\nThe core suite FAILED on Airflow {', '.join(failed)}", flush=True)
