@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import logging
 import math
 import os
@@ -71,6 +72,7 @@ class SimpleStoreSettings:
         None means "not overridden".
         """
         conn_id = conn.conn_id
+        _check_extra_is_object(conn_id, conn.extra)
         values: dict[str, Any] = dict(conn.extra_dejson if extras is None else extras)
         unknown_overrides = sorted(set(overrides) - set(CONNECTION_EXTRA_DEFAULTS))
         if unknown_overrides:
@@ -82,6 +84,24 @@ class SimpleStoreSettings:
         if ignored:
             log.warning("SimpleStore connection %r: ignoring unknown extra(s) %s", conn_id, ", ".join(ignored))
         return _Reader(conn_id, values).settings(conn)
+
+
+def _check_extra_is_object(conn_id: str, extra: Any) -> None:
+    """Airflow reads a broken `extra` as {} with a mere warning: every default (the production URLs!)
+    would then be used with this connection's secret. Refuse it instead."""
+    if extra is None or isinstance(extra, dict) or (isinstance(extra, str) and not extra.strip()):
+        return
+    try:
+        value = json.loads(extra)
+    except (TypeError, ValueError) as exc:
+        problem = f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else exc})"
+    else:
+        if isinstance(value, dict):
+            return
+        problem = f"must be a JSON object of settings, not a JSON {type(value).__name__}"
+    raise SimpleStoreConfigError(
+        f"SimpleStore connection {conn_id!r}: field 'extra' {problem}; nothing was sent. Fix the connection's extra."
+    )
 
 
 class _Reader:
