@@ -31,6 +31,7 @@ __all__ = [
     "SimpleStoreError",
     "SimpleStoreForbiddenError",
     "SimpleStoreNotFoundError",
+    "SimpleStorePathError",
     "SimpleStoreRateLimitError",
     "SimpleStoreResponseError",
     "SimpleStoreServerError",
@@ -83,6 +84,10 @@ def _rebuild(cls: type[SimpleStoreError], args: tuple[Any, ...], state: dict[str
 
 class SimpleStoreConfigError(SimpleStoreError):
     """The connection or the hook's arguments are invalid; raised before any request."""
+
+
+class SimpleStorePathError(SimpleStoreConfigError, ValueError):
+    """A path that is not a plain path under the API base (dot segments, a scheme, a host)."""
 
 
 class SimpleStoreAuthError(SimpleStoreError):

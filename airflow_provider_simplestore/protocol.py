@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from airflow_provider_simplestore import __version__
 from airflow_provider_simplestore.errors import (
     SimpleStoreError,
+    SimpleStorePathError,
     SimpleStoreResponseError,
     body_excerpt,
     describe,
@@ -71,9 +73,24 @@ def prepare(base_url: str, method: str, path: str, params: Any = None, json: Any
 
 
 def build_url(base_url: str, path: str) -> str:
-    if not path.startswith("/"):
-        raise ValueError(f"API paths start with '/', got {path!r}")
+    check_path(path)
     return base_url.rstrip("/") + path
+
+
+def check_path(path: str) -> None:
+    """A path must stay under the API base: HTTP stacks resolve `..`, so
+    `/v1/products/../customers/1` would reach another resource than the one logged."""
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise SimpleStorePathError(f"API paths start with '/' and name no host or scheme, got {path!r}")
+    bare = path.split("?", 1)[0]
+    if "#" in path or "\\" in bare or any(ord(char) < 0x20 or char == "\x7f" for char in path):
+        raise SimpleStorePathError(f"API path {path!r} has a fragment, a backslash or a control character")
+    for segment in bare.split("/"):  # `%2e%2e` and `..%2f` too: servers and proxies decode first
+        if any(part in (".", "..") for part in re.split(r"[/\\]", unquote(segment))):
+            raise SimpleStorePathError(
+                f"API path {path!r} has a {segment!r} segment, which would reach another resource; "
+                "pass ids through path_ids (they are quoted) instead of building paths by hand"
+            )
 
 
 def url_path(url: str) -> str:
