@@ -18,7 +18,7 @@ from airflow_provider_simplestore.operators.source import (
     resource_spec,
     run_window,
 )
-from airflow_provider_simplestore.operators.storage import atomic_write, storage_path
+from airflow_provider_simplestore.operators.storage import atomic_write, check_destination, storage_path
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -113,6 +113,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
+        check_destination(path)
         fmt = self.file_format or format_from_name(path.name) or "jsonl"
         params: dict[str, Any] = dict(self.filters or {})
         what = self.resource
