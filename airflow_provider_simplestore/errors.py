@@ -30,6 +30,7 @@ __all__ = [
     "SimpleStoreConflictError",
     "SimpleStoreError",
     "SimpleStoreForbiddenError",
+    "SimpleStoreListingIncompleteError",
     "SimpleStoreNotFoundError",
     "SimpleStorePathError",
     "SimpleStoreRateLimitError",
@@ -130,6 +131,10 @@ class SimpleStoreTransportError(SimpleStoreError):
         super().__init__(message, **kwargs)
         self.reason = reason
         self.request_sent = request_sent
+
+
+class SimpleStoreListingIncompleteError(SimpleStoreError):
+    """A listing gave fewer records than its first page promised, or changed while it was read."""
 
 
 class SimpleStoreResponseError(SimpleStoreError):

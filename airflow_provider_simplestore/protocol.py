@@ -7,6 +7,7 @@ query and body encoding, response decoding, the paged envelope and the page plan
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,8 @@ from airflow_provider_simplestore.errors import (
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"airflow-provider-simplestore/{__version__}"
 JSON_TYPE = "application/json"
@@ -265,11 +268,40 @@ def parse_page(path: str, data: Any, *, requested_index: int, requested_size: in
 
 
 def remaining_pages(first: Page) -> range:
-    """Indexes still to fetch after the first page (requested with the first page's applied size)."""
+    """Indexes still to fetch after the first page (requested with the first page's applied size);
+    the plan is fixed by the first page, so a listing that changes under us cannot loop."""
     return range(first.index + 1, first.total_pages)
 
 
-def has_more(page: Page) -> bool:
-    """Whether a sequential walk goes on after `page`: the server's totalPages, and a full page
-    (a short or empty page means the records changed under us: stop rather than loop)."""
-    return page.index + 1 < page.total_pages and len(page.items) == page.page_size
+class ListingCheck:
+    """What a listing promised on its first page against what it delivered.
+
+    Sequential and parallel walks both fetch exactly the pages the first page announced, so they
+    give the same records; a short page before the last, a total that changes mid-listing, or fewer
+    records than the first page's total are problems, logged as one warning with the numbers.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.first: Page | None = None
+        self.records = 0
+        self.problems: list[str] = []
+
+    def add(self, page: Page) -> None:
+        first = self.first = self.first or page
+        self.records += len(page.items)
+        if page.total_records != first.total_records:
+            self.problems.append(f"the total went from {first.total_records} to {page.total_records} "
+                                 f"records at page {page.index}")
+        if page.index + 1 < first.total_pages and len(page.items) < first.page_size:
+            self.problems.append(f"page {page.index} of {first.total_pages} held {len(page.items)} of "
+                                 f"{first.page_size} records")
+
+    def finish(self) -> list[str]:
+        """The problems, once the last page was seen (logged here, so every caller gets the warning)."""
+        promised = self.first.total_records if self.first else 0
+        if self.records < promised:
+            self.problems.append(f"{self.records} of the {promised} records promised were listed")
+        if self.problems:
+            log.warning("SimpleStore listing GET %s is incomplete: %s", self.path, "; ".join(self.problems))
+        return self.problems

@@ -40,7 +40,7 @@ from airflow_provider_simplestore.errors import (
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
-from airflow_provider_simplestore.protocol import Call, Page
+from airflow_provider_simplestore.protocol import Call, ListingCheck, Page
 from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
 from airflow_provider_simplestore.retry import build_async_retrying, build_retrying
 from airflow_provider_simplestore.settings import SimpleStoreSettings
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     import requests
     from airflow.sdk import Connection
 
-__all__ = ["Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
+__all__ = ["ListingCheck", "Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
 
 POOL_SIZE = 32  # pooled connections per hook; raised to max_workers when a call asks for more
 
@@ -251,19 +251,26 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        check: ListingCheck | None = None,
     ) -> Iterator[Page]:
         """Pages of a list endpoint, lazily, in order. With `max_workers` > 1 the pages after the
-        first are fetched concurrently (at most 2 * max_workers pages held at once)."""
+        first are fetched concurrently (at most 2 * max_workers pages held at once). `check` (made
+        here if not given) compares what the listing promised with what it gave; see ListingCheck."""
         size, workers = self._paging(self.settings, page_size, max_workers)
-        page = first = self._page(path, params, 0, size)
+        check = check or ListingCheck(path)
+        first = self._page(path, params, 0, size)
+        check.add(first)
         yield first
+        rest = protocol.remaining_pages(first)
         if workers > 1:
-            yield from self._pages_concurrently(path, params, protocol.remaining_pages(first), first.page_size, workers)
-            return
-        while protocol.has_more(page):
-            page = self._page(path, params, page.index + 1, first.page_size)
+            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
+        else:
+            pages = (self._page(path, params, index, first.page_size) for index in rest)
+        for page in pages:
+            check.add(page)
             yield page
+        check.finish()
 
     def _pages_concurrently(self, path: str, params: Any, indexes: range, size: int, workers: int) -> Iterator[Page]:
         if not indexes:
@@ -468,20 +475,28 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        check: ListingCheck | None = None,
     ) -> AsyncIterator[Page]:
         """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
         size, workers = self._paging(await self.get_settings(), page_size, max_workers)
-        page = first = await self._page(path, params, 0, size)
+        check = check or ListingCheck(path)
+        first = await self._page(path, params, 0, size)
+        check.add(first)
         yield first
+        rest = protocol.remaining_pages(first)
         if workers > 1:
-            async for page in self._pages_concurrently(path, params, protocol.remaining_pages(first),
-                                                       first.page_size, workers):
-                yield page
-            return
-        while protocol.has_more(page):
-            page = await self._page(path, params, page.index + 1, first.page_size)
+            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
+        else:
+            pages = self._pages_in_turn(path, params, rest, first.page_size)
+        async for page in pages:
+            check.add(page)
             yield page
+        check.finish()
+
+    async def _pages_in_turn(self, path: str, params: Any, indexes: range, size: int) -> AsyncIterator[Page]:
+        for index in indexes:
+            yield await self._page(path, params, index, size)
 
     async def _pages_concurrently(
         self, path: str, params: Any, indexes: range, size: int, workers: int

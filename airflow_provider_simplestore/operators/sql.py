@@ -16,11 +16,13 @@ from airflow_provider_simplestore.operators.formats import dumps, lookup
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
+    check_on_incomplete,
     check_resource,
     created_params,
     is_incremental,
     resource_spec,
     run_window,
+    settle_listing,
 )
 
 if TYPE_CHECKING:
@@ -194,6 +196,9 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     :param filters: extra list filters sent as query parameters (templated).
     :param page_size: records per API request (default: the connection's).
     :param max_workers: pages fetched in parallel by the hook.
+    :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
+        or changed while it was read, fails the task once the rows listed are upserted (a re-run
+        converges); ``"warn"``: log it and succeed.
     :param simplestore_conn_id: the SimpleStore connection (templated).
     :return: the number of rows written (inserted or updated).
     """
@@ -223,11 +228,13 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         page_size: int | None = None,
         max_workers: int = 1,
         progress_interval: float = 10.0,
+        on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.resource = check_resource(resource)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
         self.incremental = is_incremental(resource, incremental)
         if batch_size < 1:
             raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
@@ -315,9 +322,13 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         synced_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         progress = Progress(self.log, what, interval=self.progress_interval)
         written = 0
+        from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast
+
+        check = ListingCheck(spec.list_path)
 
         def records() -> Iterator[dict[str, Any]]:
-            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers):
+            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
+                                                 check=check):
                 progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
                 yield from page.items
 
@@ -335,4 +346,5 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
                 cursor.close()
             written += len(rows)
         progress.finish(f", {written} rows upserted into {self.table}")
+        settle_listing(check.problems, self.on_incomplete, what)
         return written
