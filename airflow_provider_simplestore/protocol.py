@@ -96,6 +96,12 @@ def check_path(path: str) -> None:
             )
 
 
+def request_deadline(connect_timeout: float, timeout: float) -> float:
+    """Seconds one request may take in all: connecting, then twice the read timeout for the answer
+    (the read timeout itself bounds each socket read, not the whole body)."""
+    return connect_timeout + 2 * timeout
+
+
 def url_path(url: str) -> str:
     """The path of a URL, as errors and log lines name a request (never its query)."""
     return urlsplit(url).path or "/"

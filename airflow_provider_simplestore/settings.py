@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -180,8 +181,13 @@ class _Reader:
     def verify(self) -> bool | str:
         verify = self.raw("verify")
         ca_bundle = self.text("ca_bundle")
+        field = "ca_bundle"  # the field a bad bundle is blamed on
         if isinstance(verify, str) and verify.strip().lower() not in _TRUE | _FALSE:
-            ca_bundle, verify = (ca_bundle or verify.strip()), True  # `verify` may name a CA bundle
+            if not os.path.isfile(verify.strip()):  # `verify` may name a CA bundle, and nothing else
+                raise self.error("verify", f"must be true, false or the path of a CA bundle file, got {verify!r}")
+            if ca_bundle and ca_bundle != verify.strip():
+                raise self.error("verify", "names a CA bundle and so does ca_bundle; keep one of them")
+            ca_bundle, field = verify.strip(), "verify"
         elif not self.boolean("verify"):
             if ca_bundle:
                 raise self.error("ca_bundle", "is set while verify is false; remove one of them")
@@ -189,7 +195,11 @@ class _Reader:
         if ca_bundle is None:
             return True
         if not os.path.isfile(ca_bundle):
-            raise self.error("ca_bundle", f"names no readable file: {ca_bundle!r}")
+            raise self.error(field, f"names no readable file: {ca_bundle!r}")
+        try:  # both hooks load it later; a file that is not PEM must fail here, named, not as ssl.SSLError
+            ssl.create_default_context(cafile=ca_bundle)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise self.error(field, f"{ca_bundle!r} holds no usable PEM CA certificate ({exc})") from None
         return ca_bundle
 
     def settings(self, conn: Connection) -> SimpleStoreSettings:

@@ -19,10 +19,11 @@ import itertools
 import socket
 import ssl
 import threading
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,6 +50,7 @@ from airflow_provider_simplestore.token import (
     Token,
     TokenCache,
     mark_token_error,
+    oauth_advice,
     token_form,
     token_from_response,
 )
@@ -62,6 +64,15 @@ if TYPE_CHECKING:
 __all__ = ["ListingCheck", "Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
 
 POOL_SIZE = 32  # pooled connections per hook; raised to max_workers when a call asks for more
+BODY_CHUNK = 64 * 1024
+
+
+class _Answer(NamedTuple):
+    """A response with its whole body read (what the shared decoding needs)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
 
 
 class _SimpleStoreHookBase(BaseHook):
@@ -201,23 +212,40 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 
-    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> requests.Response:
+    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> _Answer:
         import requests
 
-        settings = self.settings
         try:
-            return self.get_conn().request(
-                call.method,
-                call.url,
-                params=call.query,
-                data=call.body,
-                headers=protocol.headers(token, body=call.body is not None),
-                timeout=timeout or (settings.connect_timeout, settings.timeout),
-                verify=settings.verify,
-                allow_redirects=False,
-            )
+            return self._exchange(call.method, call.url, timeout, params=call.query, data=call.body,
+                                  headers=protocol.headers(token, body=call.body is not None))
         except requests.RequestException as exc:
             raise _requests_error(exc, call.method, call.path, call.url) from exc
+
+    def _exchange(self, method: str, url: str, timeout: tuple[float, float] | None, **kwargs: Any) -> _Answer:
+        """One request and its whole body, within a total deadline: `timeout` bounds each socket
+        read, so a body trickled a byte at a time would otherwise hold the worker indefinitely."""
+        import requests
+        from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+        settings = self.settings
+        timeout = timeout or (settings.connect_timeout, settings.timeout)
+        budget = protocol.request_deadline(*timeout)
+        deadline = time.monotonic() + budget
+        response = self.get_conn().request(method, url, timeout=timeout, verify=settings.verify,
+                                           allow_redirects=False, stream=True, **kwargs)
+        try:
+            chunks = []
+            while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):  # one socket read each
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout(f"the whole answer took over {budget:g} s")
+        except ReadTimeoutError as exc:  # what requests' own body reading turns them into
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except HTTPError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        finally:
+            response.close()
+        return _Answer(response.status_code, response.headers, b"".join(chunks))
 
     def _token(self) -> str:
         settings = self.settings
@@ -230,14 +258,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         path = protocol.url_path(settings.auth_url)
         try:
-            response = self.get_conn().post(
-                settings.auth_url,
-                data=token_form(settings.client_id, settings.client_secret),
-                headers=protocol.token_headers(),
-                timeout=timeout or (settings.connect_timeout, settings.timeout),
-                verify=settings.verify,
-                allow_redirects=False,
-            )
+            response = self._exchange("POST", settings.auth_url, timeout,
+                                      data=token_form(settings.client_id, settings.client_secret),
+                                      headers=protocol.token_headers())
         except requests.RequestException as exc:
             # `from None`: the requests exception holds the form body, i.e. the secret.
             raise mark_token_error(_requests_error(exc, "POST", path, settings.auth_url)) from None
@@ -437,15 +460,25 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     async def _send(self, call: Call, token: str) -> httpx.Response:
         client = await self.get_async_conn()
         try:
-            return await client.request(
+            return await self._exchange(client.request(
                 call.method,
                 call.url,
                 params=call.query,
                 content=call.body,
                 headers=protocol.headers(token, body=call.body is not None),
-            )
+            ))
         except httpx.HTTPError as exc:
             raise _httpx_error(exc, call.method, call.path, call.url) from exc
+
+    async def _exchange(self, request: Awaitable[httpx.Response]) -> httpx.Response:
+        """`request` within the total deadline (httpx's timeouts bound each socket read only)."""
+        settings = await self.get_settings()
+        budget = protocol.request_deadline(settings.connect_timeout, settings.timeout)
+        try:
+            async with asyncio.timeout(budget):
+                return await request
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"the whole answer took over {budget:g} s") from None
 
     async def _token(self) -> str:
         settings = await self.get_settings()
@@ -458,11 +491,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         client = await self.get_async_conn()
         path = protocol.url_path(settings.auth_url)
         try:
-            response = await client.post(
+            response = await self._exchange(client.post(
                 settings.auth_url,
                 data=token_form(settings.client_id, settings.client_secret),
                 headers=protocol.token_headers(),
-            )
+            ))
         except httpx.HTTPError as exc:
             raise mark_token_error(_httpx_error(exc, "POST", path, settings.auth_url)) from None
         return token_from_response(path, response.status_code, response.headers, response.content,
@@ -613,6 +646,8 @@ _REACH = {
 
 def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
     where = f"the token URL {settings.auth_url}"
+    if isinstance(exc, SimpleStoreAuthError) and exc.title not in (None, "invalid_client") and oauth_advice(exc.title):
+        return f"Token refused by {where}: {oauth_advice(exc.title)} ({exc.title})."
     if isinstance(exc, SimpleStoreAuthError):
         return (f"Credentials rejected: {where} says the client id or secret is wrong "
                 f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")
