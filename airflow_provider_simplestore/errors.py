@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk.exceptions import AirflowException
 
 BODY_EXCERPT_CHARS = 300
@@ -28,6 +29,7 @@ __all__ = [
     "SimpleStoreAuthError",
     "SimpleStoreConfigError",
     "SimpleStoreConflictError",
+    "SimpleStoreCredentialsError",
     "SimpleStoreError",
     "SimpleStoreForbiddenError",
     "SimpleStoreListingIncompleteError",
@@ -83,8 +85,10 @@ def _rebuild(cls: type[SimpleStoreError], args: tuple[Any, ...], state: dict[str
     return error
 
 
-class SimpleStoreConfigError(SimpleStoreError):
-    """The connection or the hook's arguments are invalid; raised before any request."""
+class SimpleStoreConfigError(SimpleStoreError, AirflowFailException):
+    """The connection or the hook's arguments are invalid; raised before any request.
+
+    An ``AirflowFailException``: the task fails at once, since no retry can fix a setup step."""
 
 
 class SimpleStorePathError(SimpleStoreConfigError, ValueError):
@@ -93,6 +97,11 @@ class SimpleStorePathError(SimpleStoreConfigError, ValueError):
 
 class SimpleStoreAuthError(SimpleStoreError):
     """401 from the API (twice), or the token server rejected the client credentials."""
+
+
+class SimpleStoreCredentialsError(SimpleStoreAuthError, AirflowFailException):
+    """The token server rejected the client (invalid_client, unauthorized_client, ...): the task
+    fails at once, without using its retries."""
 
 
 class SimpleStoreForbiddenError(SimpleStoreError):

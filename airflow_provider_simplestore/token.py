@@ -24,6 +24,7 @@ from airflow.sdk.log import amask_secret, mask_secret
 
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
+    SimpleStoreCredentialsError,
     SimpleStoreError,
     SimpleStoreResponseError,
     describe,
@@ -115,7 +116,7 @@ def token_from_response(
     error = error_for("POST", path, status, headers, content, secrets=secrets)
     if status in (400, 401) and (error.title in _REJECTED or status == 401):
         what, fix = _REJECTED.get(error.title or "", _REJECTED["invalid_client"])
-        error = SimpleStoreAuthError(
+        error = SimpleStoreCredentialsError(
             describe("POST", path, f"{what} ({error.title or f'HTTP {status}'}); {fix}", request_id=error.request_id),
             method="POST",
             path=path,

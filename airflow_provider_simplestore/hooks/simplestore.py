@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
 from airflow_provider_simplestore import protocol
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
+    SimpleStoreConfigError,
     SimpleStoreError,
     SimpleStoreForbiddenError,
     SimpleStoreNotFoundError,
@@ -107,6 +109,15 @@ class _SimpleStoreHookBase(BaseHook):
     def _settings_from(self, conn: Connection, extras: dict[str, Any] | None = None) -> SimpleStoreSettings:
         return SimpleStoreSettings.from_connection(conn, extras, **self.overrides)
 
+    def _missing(self) -> SimpleStoreConfigError:
+        """A connection that does not exist is a setup step, said once, not retried."""
+        conn_id = self.simplestore_conn_id
+        return SimpleStoreConfigError(
+            f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
+            f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
+            f"environment variable AIRFLOW_CONN_{conn_id.upper()}."
+        )
+
     @staticmethod
     def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: int) -> tuple[int, int]:
         size = settings.page_size if page_size is None else page_size
@@ -160,7 +171,11 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     def settings(self) -> SimpleStoreSettings:
         """The validated connection (read on first use; raises SimpleStoreConfigError)."""
         if self._settings is None:
-            self._settings = self._settings_from(self.get_connection(self.simplestore_conn_id))
+            try:
+                conn = self.get_connection(self.simplestore_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing() from None
+            self._settings = self._settings_from(conn)
         return self._settings
 
     def get_conn(self, pool_size: int = 0) -> requests.Session:
@@ -406,7 +421,10 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     async def get_settings(self) -> SimpleStoreSettings:
         """The validated connection, read with `aget_connection` on first use."""
         if self._settings is None:
-            conn = await self.aget_connection(self.simplestore_conn_id)
+            try:
+                conn = await self.aget_connection(self.simplestore_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing() from None
             self._settings = self._settings_from(conn, await conn.aextra_dejson())
         return self._settings
 

@@ -169,6 +169,31 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+# Airflow 3 defines no default connections: without this one, the example would fail on a fresh install.
+EMBEDDED_SQLITE_CONN_ID = "sqlite_default"
+EMBEDDED_SQLITE_FILE = "simplestore.db"
+
+
+def embedded_sqlite_hook() -> Any:
+    """A SqliteHook on ``$AIRFLOW_HOME/simplestore.db``, for when ``sqlite_default`` is not defined."""
+    import os
+
+    from airflow.providers.common.compat.sdk import Connection
+    from airflow.providers.sqlite.hooks.sqlite import SqliteHook
+
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    path = os.path.join(home, EMBEDDED_SQLITE_FILE)
+    connection = Connection(conn_id=EMBEDDED_SQLITE_CONN_ID, conn_type="sqlite", host=path)
+
+    class EmbeddedSqliteHook(SqliteHook):
+        def get_connection(self, conn_id: str) -> Any:  # the connection is ours, not the metadata DB's
+            return connection
+
+    hook = EmbeddedSqliteHook(sqlite_conn_id=EMBEDDED_SQLITE_CONN_ID)
+    hook.path = path
+    return hook
+
+
 class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
@@ -187,7 +212,9 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
 
     :param resource: products, categories, collections, specials, customers, orders, baskets or folders.
     :param table: target table, ``name`` or ``schema.name`` (templated; letters, digits, underscores).
-    :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated).
+    :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated). When it is
+        ``sqlite_default`` and not defined (Airflow 3 defines no default connections), an embedded
+        SQLite file ``$AIRFLOW_HOME/simplestore.db`` is used, and the log says so.
     :param create_table: create the table when it does not exist.
     :param batch_size: rows per insert batch and transaction.
     :param incremental: filter on the data interval (default: True for orders).
@@ -253,10 +280,20 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         self.simplestore_conn_id = simplestore_conn_id
 
     def get_db_hook(self) -> DbApiHook:
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
         from airflow.providers.common.sql.hooks.sql import DbApiHook
-        from airflow.sdk import BaseHook
 
-        hook = BaseHook.get_hook(self.sql_conn_id)
+        try:
+            hook = BaseHook.get_hook(self.sql_conn_id)
+        except AirflowNotFoundException:
+            if self.sql_conn_id != EMBEDDED_SQLITE_CONN_ID:
+                raise SimpleStoreConfigError(
+                    f"sql_conn_id {self.sql_conn_id!r} is not defined; create that connection (UI, "
+                    f"`airflow connections add`, or AIRFLOW_CONN_{self.sql_conn_id.upper()})"
+                ) from None
+            hook = embedded_sqlite_hook()
+            self.log.info("Connection %r is not defined: using the embedded SQLite database %s "
+                          "(define the connection to write elsewhere)", self.sql_conn_id, hook.path)
         if not isinstance(hook, DbApiHook):
             raise SimpleStoreConfigError(
                 f"sql_conn_id {self.sql_conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
