@@ -56,6 +56,9 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     :param created_to: end of the window, exclusive (templated; default data_interval_end).
     :param filters: extra list filters sent as query parameters (templated), e.g. ``{"Status": "Paid"}``.
     :param csv_columns: dotted column names for CSV, instead of the default list.
+    :param csv_raw_formulas: CSV text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are
+        written with a leading ``'`` by default, so a spreadsheet shows them instead of running them
+        (the OWASP rule against CSV injection; numbers are never changed). True writes them as they are.
     :param page_size: records per request (default: the connection's).
     :param max_workers: pages fetched in parallel by the hook (order is kept).
     :param storage_conn_id: Airflow connection for the destination's filesystem, if it needs one.
@@ -89,6 +92,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         created_to: Any = None,
         filters: dict[str, Any] | None = None,
         csv_columns: Sequence[str] | None = None,
+        csv_raw_formulas: bool = False,
         page_size: int | None = None,
         max_workers: int = 1,
         storage_conn_id: str | None = None,
@@ -113,6 +117,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         self.created_to = created_to
         self.filters = filters
         self.csv_columns = list(csv_columns) if csv_columns is not None else None
+        self.csv_raw_formulas = csv_raw_formulas
         self.page_size = page_size
         self.max_workers = max_workers
         self.storage_conn_id = storage_conn_id
@@ -131,7 +136,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             what = f"{self.resource} created in {window}"
             if window.empty:
                 self.log.warning("The window %s is empty: the export will have no records", window)
-        encoder = encoder_for(fmt, self.resource, self.csv_columns)
+        encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
         spec = resource_spec(self.resource)
         self.log.info("Exporting %s to %s as %s", what, path, fmt)
 
