@@ -97,7 +97,10 @@ def parse_moment(value: Any, what: str) -> dt.datetime:
         raise SimpleStoreConfigError(f"{what}: expected a date-time, got {value!r}")
     if moment.tzinfo is None:
         raise SimpleStoreConfigError(f"{what}: {value!r} has no time zone; give UTC explicitly (e.g. a trailing Z)")
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last date Python can hold in UTC
+        raise SimpleStoreConfigError(f"{what}: {value!r} is out of range once converted to UTC") from None
 
 
 def run_window(context: Mapping[str, Any], created_from: Any = None, created_to: Any = None) -> Window:
