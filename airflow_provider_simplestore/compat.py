@@ -51,6 +51,7 @@ AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE >= (3, 3, 0)
 from airflow.providers.common.compat.sdk import (  # noqa: E402 - after the version check, on purpose
     AirflowException,
     AirflowFailException,
+    AirflowNotFoundException,
     AirflowSensorTimeout,
     BaseHook,
     BaseOperator,
@@ -131,6 +132,7 @@ __all__ = [
     "SUPPORTED_RANGE",
     "AirflowException",
     "AirflowFailException",
+    "AirflowNotFoundException",
     "AirflowSensorTimeout",
     "BaseHook",
     "BaseOperator",

@@ -12,9 +12,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_simplestore.compat import AirflowException
+from airflow_provider_simplestore.compat import AirflowException, AirflowFailException
 
 BODY_EXCERPT_CHARS = 300
+# Redaction runs over this much of a body, far more than an excerpt shows: a secret must never be
+# cut before it is recognised (the regexes are not linear on hostile input, so not the whole body).
+REDACT_WINDOW_CHARS = 16 * 1024
+PROBLEM_FIELD_CHARS = 1000  # title/detail kept in a message (after redaction)
+# A run of characters that may be part of a token at the window's cut: dropped, never shown.
+_TRAILING_RUN = re.compile(r"[^\s\"',;{}\[\]<>&]*\Z")
 # Headers that carry a server-side request/trace id, most specific first.
 REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id", "request-id", "traceparent")
 
@@ -22,9 +28,12 @@ __all__ = [
     "SimpleStoreAuthError",
     "SimpleStoreConfigError",
     "SimpleStoreConflictError",
+    "SimpleStoreCredentialsError",
     "SimpleStoreError",
     "SimpleStoreForbiddenError",
+    "SimpleStoreListingIncompleteError",
     "SimpleStoreNotFoundError",
+    "SimpleStorePathError",
     "SimpleStoreRateLimitError",
     "SimpleStoreResponseError",
     "SimpleStoreServerError",
@@ -75,12 +84,23 @@ def _rebuild(cls: type[SimpleStoreError], args: tuple[Any, ...], state: dict[str
     return error
 
 
-class SimpleStoreConfigError(SimpleStoreError):
-    """The connection or the hook's arguments are invalid; raised before any request."""
+class SimpleStoreConfigError(SimpleStoreError, AirflowFailException):
+    """The connection or the hook's arguments are invalid; raised before any request.
+
+    An ``AirflowFailException``: the task fails at once, since no retry can fix a setup step."""
+
+
+class SimpleStorePathError(SimpleStoreConfigError, ValueError):
+    """A path that is not a plain path under the API base (dot segments, a scheme, a host)."""
 
 
 class SimpleStoreAuthError(SimpleStoreError):
     """401 from the API (twice), or the token server rejected the client credentials."""
+
+
+class SimpleStoreCredentialsError(SimpleStoreAuthError, AirflowFailException):
+    """The token server rejected the client (invalid_client, unauthorized_client, ...): the task
+    fails at once, without using its retries."""
 
 
 class SimpleStoreForbiddenError(SimpleStoreError):
@@ -119,6 +139,10 @@ class SimpleStoreTransportError(SimpleStoreError):
         super().__init__(message, **kwargs)
         self.reason = reason
         self.request_sent = request_sent
+
+
+class SimpleStoreListingIncompleteError(SimpleStoreError):
+    """A listing gave fewer records than its first page promised, or changed while it was read."""
 
 
 class SimpleStoreResponseError(SimpleStoreError):
@@ -166,12 +190,30 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return _SECRET_FIELDS.sub(r"\1***", text)
 
 
+def _drop_cut_secret(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` ends where a body was cut: drop whatever there may be the start of a secret or token."""
+    text = _TRAILING_RUN.sub("", text)
+    for secret in secrets:
+        for length in range(len(secret or "") - 1, 3, -1):
+            if text.endswith(secret[:length]):  # type: ignore[index]
+                return text[:-length]
+    return text
+
+
 def body_excerpt(content: bytes | str | None, secrets: Iterable[str | None] = ()) -> str | None:
+    """A short, one-line, redacted excerpt of a body: redacted first, then cut (never the reverse)."""
     if not content:
         return None
-    text = content if isinstance(content, str) else content[: BODY_EXCERPT_CHARS * 4].decode("utf-8", "replace")
-    text = redact(" ".join(text.split()), secrets)
-    return text if len(text) <= BODY_EXCERPT_CHARS else text[:BODY_EXCERPT_CHARS] + "..."
+    secrets = tuple(secrets)
+    raw_limit = REDACT_WINDOW_CHARS * 4  # bytes enough for the window even in 4-byte UTF-8
+    text = content[:raw_limit].decode("utf-8", "replace") if isinstance(content, bytes) else content
+    cut = len(content) > raw_limit or len(text) > REDACT_WINDOW_CHARS
+    if cut:
+        text = _drop_cut_secret(text[:REDACT_WINDOW_CHARS], secrets)
+    text = " ".join(redact(text, secrets).split())
+    if len(text) > BODY_EXCERPT_CHARS:
+        return text[:BODY_EXCERPT_CHARS] + "..."
+    return text + "..." if cut else text or None
 
 
 def request_id_from(headers: Mapping[str, str], secrets: Iterable[str | None] = ()) -> str | None:
@@ -252,6 +294,10 @@ def _problem_fields(content: bytes | str | None) -> tuple[str | None, str | None
     return title, detail
 
 
+def _shorten(text: str) -> str:
+    return text if len(text) <= PROBLEM_FIELD_CHARS else text[:PROBLEM_FIELD_CHARS] + "..."
+
+
 def error_from_response(
     method: str,
     path: str,
@@ -265,8 +311,8 @@ def error_from_response(
     """The typed error for a non-2xx response (not raised: the caller decides)."""
     secrets = tuple(secrets)
     title, detail = _problem_fields(content)
-    title = redact(title, secrets) if title else None
-    detail = redact(detail, secrets) if detail else None
+    title = _shorten(redact(title, secrets)) if title else None
+    detail = _shorten(redact(detail, secrets)) if detail else None
     excerpt = body_excerpt(content, secrets)
     request_id = request_id_from(headers, secrets)
     cls = error_class_for_status(status)

@@ -7,18 +7,21 @@ query and body encoding, response decoding, the paged envelope and the page plan
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from airflow_provider_simplestore import __version__
 from airflow_provider_simplestore.errors import (
     SimpleStoreError,
+    SimpleStorePathError,
     SimpleStoreResponseError,
     body_excerpt,
     describe,
@@ -27,6 +30,8 @@ from airflow_provider_simplestore.errors import (
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"airflow-provider-simplestore/{__version__}"
 JSON_TYPE = "application/json"
@@ -72,9 +77,30 @@ def prepare(base_url: str, method: str, path: str, params: Any = None, json: Any
 
 
 def build_url(base_url: str, path: str) -> str:
-    if not path.startswith("/"):
-        raise ValueError(f"API paths start with '/', got {path!r}")
+    check_path(path)
     return base_url.rstrip("/") + path
+
+
+def check_path(path: str) -> None:
+    """A path must stay under the API base: HTTP stacks resolve `..`, so
+    `/v1/products/../customers/1` would reach another resource than the one logged."""
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise SimpleStorePathError(f"API paths start with '/' and name no host or scheme, got {path!r}")
+    bare = path.split("?", 1)[0]
+    if "#" in path or "\\" in bare or any(ord(char) < 0x20 or char == "\x7f" for char in path):
+        raise SimpleStorePathError(f"API path {path!r} has a fragment, a backslash or a control character")
+    for segment in bare.split("/"):  # `%2e%2e` and `..%2f` too: servers and proxies decode first
+        if any(part in (".", "..") for part in re.split(r"[/\\]", unquote(segment))):
+            raise SimpleStorePathError(
+                f"API path {path!r} has a {segment!r} segment, which would reach another resource; "
+                "pass ids through path_ids (they are quoted) instead of building paths by hand"
+            )
+
+
+def request_deadline(connect_timeout: float, timeout: float) -> float:
+    """Seconds one request may take in all: connecting, then twice the read timeout for the answer
+    (the read timeout itself bounds each socket read, not the whole body)."""
+    return connect_timeout + 2 * timeout
 
 
 def url_path(url: str) -> str:
@@ -251,11 +277,40 @@ def parse_page(path: str, data: Any, *, requested_index: int, requested_size: in
 
 
 def remaining_pages(first: Page) -> range:
-    """Indexes still to fetch after the first page (requested with the first page's applied size)."""
+    """Indexes still to fetch after the first page (requested with the first page's applied size);
+    the plan is fixed by the first page, so a listing that changes under us cannot loop."""
     return range(first.index + 1, first.total_pages)
 
 
-def has_more(page: Page) -> bool:
-    """Whether a sequential walk goes on after `page`: the server's totalPages, and a full page
-    (a short or empty page means the records changed under us: stop rather than loop)."""
-    return page.index + 1 < page.total_pages and len(page.items) == page.page_size
+class ListingCheck:
+    """What a listing promised on its first page against what it delivered.
+
+    Sequential and parallel walks both fetch exactly the pages the first page announced, so they
+    give the same records; a short page before the last, a total that changes mid-listing, or fewer
+    records than the first page's total are problems, logged as one warning with the numbers.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.first: Page | None = None
+        self.records = 0
+        self.problems: list[str] = []
+
+    def add(self, page: Page) -> None:
+        first = self.first = self.first or page
+        self.records += len(page.items)
+        if page.total_records != first.total_records:
+            self.problems.append(f"the total went from {first.total_records} to {page.total_records} "
+                                 f"records at page {page.index}")
+        if page.index + 1 < first.total_pages and len(page.items) < first.page_size:
+            self.problems.append(f"page {page.index} of {first.total_pages} held {len(page.items)} of "
+                                 f"{first.page_size} records")
+
+    def finish(self) -> list[str]:
+        """The problems, once the last page was seen (logged here, so every caller gets the warning)."""
+        promised = self.first.total_records if self.first else 0
+        if self.records < promised:
+            self.problems.append(f"{self.records} of the {promised} records promised were listed")
+        if self.problems:
+            log.warning("SimpleStore listing GET %s is incomplete: %s", self.path, "; ".join(self.problems))
+        return self.problems

@@ -110,6 +110,19 @@ def wait_for(
     return backoff_wait(attempt, settings, rng)
 
 
+def _asks_too_long(exc: BaseException, settings: RetrySettings) -> bool:
+    """A Retry-After beyond max_wait: retrying sooner would go against the server, so stop now and
+    say what it asked for (the error's message gains that, once)."""
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is None or retry_after <= settings.max_wait:
+        return False
+    note = (f"; the server asked to retry after {retry_after:g} s, longer than max_retry_wait="
+            f"{settings.max_wait:g} s, so it was not retried")
+    if exc.args and isinstance(exc.args[0], str) and note not in exc.args[0]:
+        exc.args = (exc.args[0] + note, *exc.args[1:])
+    return True
+
+
 def outcome_summary(exc: BaseException | None) -> str:
     """`status 503` or `connect`/`read_timeout`...: what failed, never a body or a secret."""
     if isinstance(exc, SimpleStoreTransportError):
@@ -137,7 +150,7 @@ def retry_kwargs(
 
     def retry(state: RetryCallState) -> bool:
         exc = exception(state)
-        return exc is not None and is_retryable(exc, idempotent=idempotent)
+        return exc is not None and is_retryable(exc, idempotent=idempotent) and not _asks_too_long(exc, settings)
 
     def wait(state: RetryCallState) -> float:
         return wait_for(exception(state), state.attempt_number, settings, rng)

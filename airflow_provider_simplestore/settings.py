@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import logging
 import math
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,7 @@ class SimpleStoreSettings:
         None means "not overridden".
         """
         conn_id = conn.conn_id
+        _check_extra_is_object(conn_id, conn.extra)
         values: dict[str, Any] = dict(conn.extra_dejson if extras is None else extras)
         unknown_overrides = sorted(set(overrides) - set(CONNECTION_EXTRA_DEFAULTS))
         if unknown_overrides:
@@ -82,6 +85,24 @@ class SimpleStoreSettings:
         if ignored:
             log.warning("SimpleStore connection %r: ignoring unknown extra(s) %s", conn_id, ", ".join(ignored))
         return _Reader(conn_id, values).settings(conn)
+
+
+def _check_extra_is_object(conn_id: str, extra: Any) -> None:
+    """Airflow reads a broken `extra` as {} with a mere warning: every default (the production URLs!)
+    would then be used with this connection's secret. Refuse it instead."""
+    if extra is None or isinstance(extra, dict) or (isinstance(extra, str) and not extra.strip()):
+        return
+    try:
+        value = json.loads(extra)
+    except (TypeError, ValueError) as exc:
+        problem = f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else exc})"
+    else:
+        if isinstance(value, dict):
+            return
+        problem = f"must be a JSON object of settings, not a JSON {type(value).__name__}"
+    raise SimpleStoreConfigError(
+        f"SimpleStore connection {conn_id!r}: field 'extra' {problem}; nothing was sent. Fix the connection's extra."
+    )
 
 
 class _Reader:
@@ -160,8 +181,13 @@ class _Reader:
     def verify(self) -> bool | str:
         verify = self.raw("verify")
         ca_bundle = self.text("ca_bundle")
+        field = "ca_bundle"  # the field a bad bundle is blamed on
         if isinstance(verify, str) and verify.strip().lower() not in _TRUE | _FALSE:
-            ca_bundle, verify = (ca_bundle or verify.strip()), True  # `verify` may name a CA bundle
+            if not os.path.isfile(verify.strip()):  # `verify` may name a CA bundle, and nothing else
+                raise self.error("verify", f"must be true, false or the path of a CA bundle file, got {verify!r}")
+            if ca_bundle and ca_bundle != verify.strip():
+                raise self.error("verify", "names a CA bundle and so does ca_bundle; keep one of them")
+            ca_bundle, field = verify.strip(), "verify"
         elif not self.boolean("verify"):
             if ca_bundle:
                 raise self.error("ca_bundle", "is set while verify is false; remove one of them")
@@ -169,7 +195,11 @@ class _Reader:
         if ca_bundle is None:
             return True
         if not os.path.isfile(ca_bundle):
-            raise self.error("ca_bundle", f"names no readable file: {ca_bundle!r}")
+            raise self.error(field, f"names no readable file: {ca_bundle!r}")
+        try:  # both hooks load it later; a file that is not PEM must fail here, named, not as ssl.SSLError
+            ssl.create_default_context(cafile=ca_bundle)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise self.error(field, f"{ca_bundle!r} holds no usable PEM CA certificate ({exc})") from None
         return ca_bundle
 
     def settings(self, conn: Connection) -> SimpleStoreSettings:

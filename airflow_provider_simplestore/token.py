@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from airflow_provider_simplestore.compat import amask_secret, mask_secret
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
+    SimpleStoreCredentialsError,
     SimpleStoreError,
     SimpleStoreResponseError,
     describe,
@@ -37,8 +38,17 @@ DEFAULT_EXPIRES_IN = 3600.0  # documented lifetime, used when the server omits e
 MIN_REFRESH_LEAD = 60.0
 REFRESH_LEAD_FRACTION = 0.1
 ASYNC_LOCK_POLL = 0.005  # seconds between an async waiter's tries of the per-key lock
-# OAuth error codes that mean "these credentials are wrong": never retried.
-_REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
+# OAuth error codes (RFC 6749 5.2) that no retry can fix, each with what to do about it.
+_REJECTED = {  # code -> (what happened, what to do)
+    "invalid_client": ("the client id or secret was rejected", "check the connection's login and password"),
+    "unauthorized_client": ("the client id and secret are right, but this client may not use the "
+                            "client_credentials grant", "allow that grant for the client in the SimpleStore portal"),
+    "invalid_grant": ("the token server refused the grant", "check the client is active in the SimpleStore portal"),
+    "access_denied": ("the token server denied access to this client", "ask its owner in the SimpleStore portal"),
+    "invalid_scope": ("the token server refused the scope for this client", "check the client in the portal"),
+    "unsupported_grant_type": ("the token server does not offer the client_credentials grant",
+                               "is the token URL (extra auth_url) right?"),
+}
 
 
 @dataclass(frozen=True)
@@ -93,12 +103,20 @@ def token_from_response(
                 SimpleStoreResponseError(describe("POST", path, "the token server sent an unusable token"),
                                          method="POST", path=path, status=status)
             )
+        token_type = data.get("token_type")
+        if token_type is not None and (not isinstance(token_type, str) or token_type.lower() != "bearer"):
+            raise mark_token_error(
+                SimpleStoreResponseError(
+                    describe("POST", path, f"the token server issued a token of type {str(token_type)[:40]!r}; "
+                             "only Bearer tokens are supported"),
+                    method="POST", path=path, status=status)
+            )
         return Token(value, expires_in)
     error = error_for("POST", path, status, headers, content, secrets=secrets)
     if status in (400, 401) and (error.title in _REJECTED or status == 401):
-        error = SimpleStoreAuthError(
-            describe("POST", path, f"the client id or secret was rejected ({error.title or f'HTTP {status}'}); "
-                     "check the connection's login and password", request_id=error.request_id),
+        what, fix = _REJECTED.get(error.title or "", _REJECTED["invalid_client"])
+        error = SimpleStoreCredentialsError(
+            describe("POST", path, f"{what} ({error.title or f'HTTP {status}'}); {fix}", request_id=error.request_id),
             method="POST",
             path=path,
             status=status,
@@ -108,6 +126,12 @@ def token_from_response(
             body_excerpt=error.body_excerpt,
         )
     raise mark_token_error(error)
+
+
+def oauth_advice(code: str | None) -> str | None:
+    """What happened and what to do, for an OAuth error code no retry can fix (None for other codes)."""
+    what_fix = _REJECTED.get(code or "")
+    return f"{what_fix[0]}; {what_fix[1]}" if what_fix else None
 
 
 def mark_token_error(error: SimpleStoreError) -> SimpleStoreError:

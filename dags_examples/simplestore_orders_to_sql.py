@@ -10,7 +10,8 @@ The table (created on first use) has the order id, a few typed columns (status, 
 created time, currency, totals), the full order as JSON text (`document`) and `synced_at`.
 
 The database is the Airflow connection `sqlite_default` (an embedded SQLite file; set it with
-e.g. AIRFLOW_CONN_SQLITE_DEFAULT='{"conn_type": "sqlite", "host": "/data/orders.db"}'). Any
+e.g. AIRFLOW_CONN_SQLITE_DEFAULT='{"conn_type": "sqlite", "host": "/data/orders.db"}'; where it
+is not defined, as on a fresh Airflow 3, $AIRFLOW_HOME/simplestore.db is used and logged). Any
 common-sql connection works the same way: point `sql_conn_id` at a Postgres connection and
 nothing else changes.
 """

@@ -19,16 +19,18 @@ import itertools
 import socket
 import ssl
 import threading
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.compat import BaseHook, aget_connection_and_extras
+from airflow_provider_simplestore.compat import AirflowNotFoundException, BaseHook, aget_connection_and_extras
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
+    SimpleStoreConfigError,
     SimpleStoreError,
     SimpleStoreForbiddenError,
     SimpleStoreNotFoundError,
@@ -38,7 +40,7 @@ from airflow_provider_simplestore.errors import (
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
-from airflow_provider_simplestore.protocol import Call, Page
+from airflow_provider_simplestore.protocol import Call, ListingCheck, Page
 from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
 from airflow_provider_simplestore.retry import build_async_retrying, build_retrying
 from airflow_provider_simplestore.settings import SimpleStoreSettings
@@ -47,6 +49,7 @@ from airflow_provider_simplestore.token import (
     Token,
     TokenCache,
     mark_token_error,
+    oauth_advice,
     token_form,
     token_from_response,
 )
@@ -59,9 +62,18 @@ if TYPE_CHECKING:
     import requests
     from airflow.providers.common.compat.sdk import Connection
 
-__all__ = ["Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
+__all__ = ["ListingCheck", "Page", "SimpleStoreAsyncHook", "SimpleStoreHook"]
 
 POOL_SIZE = 32  # pooled connections per hook; raised to max_workers when a call asks for more
+BODY_CHUNK = 64 * 1024
+
+
+class _Answer(NamedTuple):
+    """A response with its whole body read (what the shared decoding needs)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
 
 
 class _SimpleStoreHookBase(BaseHook):
@@ -95,6 +107,15 @@ class _SimpleStoreHookBase(BaseHook):
 
     def _settings_from(self, conn: Connection, extras: dict[str, Any] | None = None) -> SimpleStoreSettings:
         return SimpleStoreSettings.from_connection(conn, extras, **self.overrides)
+
+    def _missing(self) -> SimpleStoreConfigError:
+        """A connection that does not exist is a setup step, said once, not retried."""
+        conn_id = self.simplestore_conn_id
+        return SimpleStoreConfigError(
+            f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
+            f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
+            f"environment variable AIRFLOW_CONN_{conn_id.upper()}."
+        )
 
     @staticmethod
     def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: int) -> tuple[int, int]:
@@ -163,7 +184,11 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     def settings(self) -> SimpleStoreSettings:
         """The validated connection (read on first use; raises SimpleStoreConfigError)."""
         if self._settings is None:
-            self._settings = self._settings_from(self.get_connection(self.simplestore_conn_id))
+            try:
+                conn = self.get_connection(self.simplestore_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing() from None
+            self._settings = self._settings_from(conn)
         return self._settings
 
     def get_conn(self, pool_size: int = 0) -> requests.Session:
@@ -215,23 +240,40 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 
-    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> requests.Response:
+    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> _Answer:
         import requests
 
-        settings = self.settings
         try:
-            return self.get_conn().request(
-                call.method,
-                call.url,
-                params=call.query,
-                data=call.body,
-                headers=protocol.headers(token, body=call.body is not None),
-                timeout=timeout or (settings.connect_timeout, settings.timeout),
-                verify=settings.verify,
-                allow_redirects=False,
-            )
+            return self._exchange(call.method, call.url, timeout, params=call.query, data=call.body,
+                                  headers=protocol.headers(token, body=call.body is not None))
         except requests.RequestException as exc:
             raise _requests_error(exc, call.method, call.path, call.url) from exc
+
+    def _exchange(self, method: str, url: str, timeout: tuple[float, float] | None, **kwargs: Any) -> _Answer:
+        """One request and its whole body, within a total deadline: `timeout` bounds each socket
+        read, so a body trickled a byte at a time would otherwise hold the worker indefinitely."""
+        import requests
+        from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+        settings = self.settings
+        timeout = timeout or (settings.connect_timeout, settings.timeout)
+        budget = protocol.request_deadline(*timeout)
+        deadline = time.monotonic() + budget
+        response = self.get_conn().request(method, url, timeout=timeout, verify=settings.verify,
+                                           allow_redirects=False, stream=True, **kwargs)
+        try:
+            chunks = []
+            while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):  # one socket read each
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout(f"the whole answer took over {budget:g} s")
+        except ReadTimeoutError as exc:  # what requests' own body reading turns them into
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except HTTPError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        finally:
+            response.close()
+        return _Answer(response.status_code, response.headers, b"".join(chunks))
 
     def _token(self) -> str:
         settings = self.settings
@@ -244,14 +286,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         path = protocol.url_path(settings.auth_url)
         try:
-            response = self.get_conn().post(
-                settings.auth_url,
-                data=token_form(settings.client_id, settings.client_secret),
-                headers=protocol.token_headers(),
-                timeout=timeout or (settings.connect_timeout, settings.timeout),
-                verify=settings.verify,
-                allow_redirects=False,
-            )
+            response = self._exchange("POST", settings.auth_url, timeout,
+                                      data=token_form(settings.client_id, settings.client_secret),
+                                      headers=protocol.token_headers())
         except requests.RequestException as exc:
             # `from None`: the requests exception holds the form body, i.e. the secret.
             raise mark_token_error(_requests_error(exc, "POST", path, settings.auth_url)) from None
@@ -265,19 +302,26 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        check: ListingCheck | None = None,
     ) -> Iterator[Page]:
         """Pages of a list endpoint, lazily, in order. With `max_workers` > 1 the pages after the
-        first are fetched concurrently (at most 2 * max_workers pages held at once)."""
+        first are fetched concurrently (at most 2 * max_workers pages held at once). `check` (made
+        here if not given) compares what the listing promised with what it gave; see ListingCheck."""
         size, workers = self._paging(self.settings, page_size, max_workers)
-        page = first = self._page(path, params, 0, size)
+        check = check or ListingCheck(path)
+        first = self._page(path, params, 0, size)
+        check.add(first)
         yield first
+        rest = protocol.remaining_pages(first)
         if workers > 1:
-            yield from self._pages_concurrently(path, params, protocol.remaining_pages(first), first.page_size, workers)
-            return
-        while protocol.has_more(page):
-            page = self._page(path, params, page.index + 1, first.page_size)
+            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
+        else:
+            pages = (self._page(path, params, index, first.page_size) for index in rest)
+        for page in pages:
+            check.add(page)
             yield page
+        check.finish()
 
     def _pages_concurrently(self, path: str, params: Any, indexes: range, size: int, workers: int) -> Iterator[Page]:
         if not indexes:
@@ -390,7 +434,10 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     async def get_settings(self) -> SimpleStoreSettings:
         """The validated connection, read without blocking the event loop on first use."""
         if self._settings is None:
-            conn, extras = await aget_connection_and_extras(self, self.simplestore_conn_id)
+            try:
+                conn, extras = await aget_connection_and_extras(self, self.simplestore_conn_id)
+            except AirflowNotFoundException:
+                raise self._missing() from None
             self._settings = self._settings_from(conn, extras)
         return self._settings
 
@@ -448,15 +495,25 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
         client = await self.get_async_conn()
         try:
-            return await client.request(
+            return await self._exchange(client.request(
                 call.method,
                 call.url,
                 params=call.query,
                 content=call.body,
                 headers=protocol.headers(token, body=call.body is not None),
-            )
+            ))
         except httpx.HTTPError as exc:
             raise _httpx_error(exc, call.method, call.path, call.url) from exc
+
+    async def _exchange(self, request: Awaitable[httpx.Response]) -> httpx.Response:
+        """`request` within the total deadline (httpx's timeouts bound each socket read only)."""
+        settings = await self.get_settings()
+        budget = protocol.request_deadline(settings.connect_timeout, settings.timeout)
+        try:
+            async with asyncio.timeout(budget):
+                return await request
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"the whole answer took over {budget:g} s") from None
 
     async def _token(self) -> str:
         settings = await self.get_settings()
@@ -471,11 +528,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         client = await self.get_async_conn()
         path = protocol.url_path(settings.auth_url)
         try:
-            response = await client.post(
+            response = await self._exchange(client.post(
                 settings.auth_url,
                 data=token_form(settings.client_id, settings.client_secret),
                 headers=protocol.token_headers(),
-            )
+            ))
         except httpx.HTTPError as exc:
             raise mark_token_error(_httpx_error(exc, "POST", path, settings.auth_url)) from None
         return token_from_response(path, response.status_code, response.headers, response.content,
@@ -488,20 +545,28 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        check: ListingCheck | None = None,
     ) -> AsyncIterator[Page]:
         """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
         size, workers = self._paging(await self.get_settings(), page_size, max_workers)
-        page = first = await self._page(path, params, 0, size)
+        check = check or ListingCheck(path)
+        first = await self._page(path, params, 0, size)
+        check.add(first)
         yield first
+        rest = protocol.remaining_pages(first)
         if workers > 1:
-            async for page in self._pages_concurrently(path, params, protocol.remaining_pages(first),
-                                                       first.page_size, workers):
-                yield page
-            return
-        while protocol.has_more(page):
-            page = await self._page(path, params, page.index + 1, first.page_size)
+            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
+        else:
+            pages = self._pages_in_turn(path, params, rest, first.page_size)
+        async for page in pages:
+            check.add(page)
             yield page
+        check.finish()
+
+    async def _pages_in_turn(self, path: str, params: Any, indexes: range, size: int) -> AsyncIterator[Page]:
+        for index in indexes:
+            yield await self._page(path, params, index, size)
 
     async def _pages_concurrently(
         self, path: str, params: Any, indexes: range, size: int, workers: int
@@ -620,6 +685,8 @@ _REACH = {
 
 def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
     where = f"the token URL {settings.auth_url}"
+    if isinstance(exc, SimpleStoreAuthError) and exc.title not in (None, "invalid_client") and oauth_advice(exc.title):
+        return f"Token refused by {where}: {oauth_advice(exc.title)} ({exc.title})."
     if isinstance(exc, SimpleStoreAuthError):
         return (f"Credentials rejected: {where} says the client id or secret is wrong "
                 f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")

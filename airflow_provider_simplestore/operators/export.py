@@ -11,13 +11,15 @@ from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for,
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
+    check_on_incomplete,
     check_resource,
     created_params,
     is_incremental,
     resource_spec,
     run_window,
+    settle_listing,
 )
-from airflow_provider_simplestore.operators.storage import atomic_write, storage_path
+from airflow_provider_simplestore.operators.storage import atomic_write, check_destination, storage_path
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -53,12 +55,19 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     :param created_to: end of the window, exclusive (templated; default data_interval_end).
     :param filters: extra list filters sent as query parameters (templated), e.g. ``{"Status": "Paid"}``.
     :param csv_columns: dotted column names for CSV, instead of the default list.
+    :param csv_raw_formulas: CSV text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are
+        written with a leading ``'`` by default, so a spreadsheet shows them instead of running them
+        (the OWASP rule against CSV injection; numbers are never changed). True writes them as they are.
     :param page_size: records per request (default: the connection's).
     :param max_workers: pages fetched in parallel by the hook (order is kept).
     :param storage_conn_id: Airflow connection for the destination's filesystem, if it needs one.
     :param progress_interval: seconds between progress lines in the log.
+    :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
+        or changed while it was read, fails the task and writes nothing; ``"warn"``: log it, keep the file.
     :param simplestore_conn_id: the SimpleStore connection (templated).
-    :return: ``{"destination", "resource", "format", "records", "bytes", "sha256"}`` (to XCom).
+    :return: ``{"destination", "resource", "format", "records", "bytes", "sha256",
+        "duplicates_dropped"}`` (to XCom). Each record id is written once per run: a record listed
+        twice (an insert shifted the pages) is dropped and counted.
     """
 
     template_fields: Sequence[str] = (
@@ -82,15 +91,18 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         created_to: Any = None,
         filters: dict[str, Any] | None = None,
         csv_columns: Sequence[str] | None = None,
+        csv_raw_formulas: bool = False,
         page_size: int | None = None,
         max_workers: int = 1,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
+        on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.resource = check_resource(resource)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
         self.incremental = is_incremental(resource, incremental)
         if file_format is not None and file_format not in FORMATS:
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
@@ -104,6 +116,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         self.created_to = created_to
         self.filters = filters
         self.csv_columns = list(csv_columns) if csv_columns is not None else None
+        self.csv_raw_formulas = csv_raw_formulas
         self.page_size = page_size
         self.max_workers = max_workers
         self.storage_conn_id = storage_conn_id
@@ -113,6 +126,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     @closes_hook
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
+        check_destination(path)
         fmt = self.file_format or format_from_name(path.name) or "jsonl"
         params: dict[str, Any] = dict(self.filters or {})
         what = self.resource
@@ -122,17 +136,34 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             what = f"{self.resource} created in {window}"
             if window.empty:
                 self.log.warning("The window %s is empty: the export will have no records", window)
-        encoder = encoder_for(fmt, self.resource, self.csv_columns)
+        encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
         spec = resource_spec(self.resource)
         self.log.info("Exporting %s to %s as %s", what, path, fmt)
 
         progress = Progress(self.log, what, interval=self.progress_interval)
+        from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast
+
+        check = ListingCheck(spec.list_path)
+        seen: set[Any] = set()
+        duplicates = 0
         with atomic_write(path) as out:
             out.write(encoder.header())
-            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers)
+            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
+                                             check=check)
             for page in pages:
-                out.write(b"".join(encoder.encode(record) for record in page.items))
-                progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
+                fresh = []
+                for record in page.items:
+                    key = record.get(spec.id_field) if isinstance(record, dict) else None
+                    if key is not None and key in seen:
+                        duplicates += 1
+                        continue
+                    seen.add(key)
+                    fresh.append(record)
+                out.write(b"".join(encoder.encode(record) for record in fresh))
+                progress.page(len(fresh), total=page.total_records, total_pages=page.total_pages)
+            settle_listing(check.problems, self.on_incomplete, what)  # inside: a failure writes nothing
+        if duplicates:
+            self.log.warning("Dropped %d records listed twice (the listing changed while it was read)", duplicates)
         progress.finish(f", {out.bytes} bytes")
         dropped = getattr(encoder, "dropped", None)
         if dropped:
@@ -144,4 +175,5 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             "records": progress.records,
             "bytes": out.bytes,
             "sha256": out.sha256,
+            "duplicates_dropped": duplicates,
         }

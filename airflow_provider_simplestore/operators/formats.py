@@ -79,12 +79,19 @@ def lookup(record: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-def cell(value: Any) -> str:
-    """One CSV cell: empty for null, true/false, JSON numbers, JSON text for objects and lists."""
+# A text cell starting with one of these is run as a formula by spreadsheets (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any, *, neutralise_formulas: bool = True) -> str:
+    """One CSV cell: empty for null, true/false, JSON numbers, JSON text for objects and lists.
+
+    Text that a spreadsheet would run as a formula gets a leading ``'`` (the OWASP rule), unless
+    `neutralise_formulas` is off; numbers (even negative ones) are data, never prefixed."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return "'" + value if neutralise_formulas and value.startswith(FORMULA_STARTS) else value
     return dumps(value)
 
 
@@ -105,12 +112,15 @@ class CsvEncoder:
 
     format = "csv"
 
-    def __init__(self, columns: Iterable[str]) -> None:
+    def __init__(self, columns: Iterable[str], *, neutralise_formulas: bool = True) -> None:
         self.columns = tuple(columns)
+        self.neutralise_formulas = neutralise_formulas
         if not self.columns:
             raise ValueError("CSV needs at least one column")
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
+        # With "\n" line ends csv leaves a bare "\r" unquoted, and readers split the row there.
+        self._quoting_writer = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self._columns = set(self.columns)
         self._parents = {c.rsplit(".", i)[0] for c in self.columns for i in range(1, c.count(".") + 1)}
         self._seen: set[str] = set()
@@ -119,7 +129,8 @@ class CsvEncoder:
     def _line(self, cells: Iterable[str]) -> bytes:
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerow(cells)
+        row = list(cells)
+        (self._quoting_writer if any("\r" in text for text in row) else self._writer).writerow(row)
         return self._buffer.getvalue().encode()
 
     def _covered(self, name: str) -> bool:
@@ -138,14 +149,18 @@ class CsvEncoder:
                 self._seen.add(name)
                 if not self._covered(name):
                     self.dropped.add(name)
-        return self._line(cell(lookup(record, column)) for column in self.columns)
+        return self._line(cell(lookup(record, column), neutralise_formulas=self.neutralise_formulas)
+                          for column in self.columns)
 
 
-def encoder_for(fmt: str, resource: str, columns: Iterable[str] | None = None) -> JsonlEncoder | CsvEncoder:
+def encoder_for(
+    fmt: str, resource: str, columns: Iterable[str] | None = None, *, neutralise_formulas: bool = True
+) -> JsonlEncoder | CsvEncoder:
     if fmt == "jsonl":
         return JsonlEncoder()
     if fmt == "csv":
-        return CsvEncoder(columns if columns is not None else CSV_COLUMNS[resource])
+        return CsvEncoder(columns if columns is not None else CSV_COLUMNS[resource],
+                          neutralise_formulas=neutralise_formulas)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -10,6 +10,7 @@ it blindly a second time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import tempfile
@@ -19,9 +20,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_simplestore.errors import (
+    SimpleStoreAuthError,
     SimpleStoreConfigError,
     SimpleStoreConflictError,
+    SimpleStoreError,
     SimpleStoreNotFoundError,
+    SimpleStoreRateLimitError,
     SimpleStoreServerError,
     SimpleStoreTransportError,
     SimpleStoreValidationError,
@@ -44,8 +48,12 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
 
 
-# How many times one row's create may be reconciled and re-sent before the task gives up.
+# How many times one row's create may be reconciled and re-sent before the row is given up.
 MAX_WRITE_ATTEMPTS = 3
+# Rows in a row whose outcome stayed unknown (5xx, 429, transport) before the task stops: the API is down.
+MAX_UNKNOWN_IN_A_ROW = 5
+REPORT_INPUT_CHARS = 4096  # raw input kept per report line (a 50 MB bad line must not be copied whole)
+REPORT_REASON_CHARS = 1024
 
 
 # --- fields ---------------------------------------------------------------------------------------
@@ -212,7 +220,45 @@ def changes(target: Target, current: Mapping[str, Any], wanted: Mapping[str, Any
 
 
 class RowRejected(Exception):
-    """One row cannot be written; the reason goes to the rejects report."""
+    """One row cannot be written; the reason (and the HTTP status, if any) go to the rejects report.
+
+    `unknown` marks a row whose write may or may not have landed: the next run finds it by its
+    natural key and reconciles it."""
+
+    def __init__(self, reason: str, *, status: int | None = None, unknown: bool = False) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.unknown = unknown
+
+
+def row_failure(exc: SimpleStoreError) -> RowRejected | None:
+    """What an API error means for the one row being written; None when it concerns the whole task
+    (configuration, credentials), which must fail."""
+    if isinstance(exc, (SimpleStoreConfigError, SimpleStoreAuthError)):
+        return None
+    if isinstance(exc, (SimpleStoreServerError, SimpleStoreTransportError, SimpleStoreRateLimitError)):
+        return RowRejected(f"outcome unknown after retries ({exc}); the next run reconciles it by natural key",
+                           status=exc.status, unknown=True)
+    if exc.status is not None and 400 <= exc.status < 500:
+        return RowRejected(f"refused by SimpleStore (HTTP {exc.status}): {exc.detail or exc.title or exc}",
+                           status=exc.status)
+    return None
+
+
+class NaturalKeys:
+    """The natural keys met so far in one file: a later row with one of them is a duplicate."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.first_line: dict[tuple[str, Any], int] = {}
+
+    def claim(self, line: int, row: Mapping[str, Any]) -> None:
+        keys = [(key, row[key]) for key in self.target.natural_keys if row.get(key) is not None]
+        keys = [(key, value.casefold() if key in self.target.case_insensitive else value) for key, value in keys]
+        for key, value in keys:
+            if (key, value) in self.first_line:
+                raise RowRejected(f"duplicate {key} {row[key]!r}: line {self.first_line[key, value]} has it already")
+        self.first_line.update((key, line) for key in keys)
 
 
 @dataclass
@@ -243,9 +289,15 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
     more malformed rows than ``max_error_ratio`` allows fail the task before anything is written),
     then to write, ``batch_size`` rows between progress lines. Each row is created, updated (only
     its differing fields, with the object's ``version``), left unchanged, or rejected. Rejected rows
-    (line number, reason, row) are written to ``<input>.rejected.jsonl`` next to the input (a stale
-    report is removed when none are rejected). The task fails when rejected rows exceed
-    ``max_error_ratio`` of all rows; the rows written by then stay written, and a re-run is safe.
+    (line number, HTTP status if any, reason, row; at most a few KiB of the input per line) are
+    written to ``<input>.rejected.jsonl`` next to the input, even when the task fails (a stale report
+    is removed when none are rejected). Any 4xx answer to a row rejects that row and the import goes
+    on; a row whose outcome stays unknown after retries (5xx, 429, a lost connection) is rejected as
+    such and reconciled by its natural key on the next run; a later row repeating a natural key of an
+    earlier row in the same file is rejected as a duplicate. The task stops after
+    ``MAX_UNKNOWN_IN_A_ROW`` unknown outcomes in a row (the API is down), and fails when rejected
+    rows exceed ``max_error_ratio`` of all rows; the rows written by then stay written, and a re-run
+    is safe.
 
     :param resource: ``products`` or ``customers``.
     :param source: input file URL (templated), e.g. ``file:///data/inventory/{{ ds }}.csv``.
@@ -385,7 +437,8 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
                 self._create(unflatten(wanted))
                 return "created"
             except SimpleStoreValidationError as exc:
-                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}") from None
+                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}",
+                                  status=exc.status) from None
             except SimpleStoreConflictError:
                 pass  # the key was taken meanwhile: look again below
             except (SimpleStoreServerError, SimpleStoreTransportError) as exc:
@@ -416,14 +469,15 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
                 self._update(object_id, body)
                 return "updated"
             except SimpleStoreValidationError as exc:
-                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}") from None
+                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}",
+                                  status=exc.status) from None
             except SimpleStoreNotFoundError:
-                raise RowRejected(f"{self.resource} {object_id} was deleted during the import") from None
+                raise RowRejected(f"{self.resource} {object_id} was deleted during the import", status=404) from None
             except (SimpleStoreConflictError, SimpleStoreServerError, SimpleStoreTransportError) as exc:
                 # Stale version, a duplicate key, or an outcome we did not see: read it again.
                 if attempt == MAX_WRITE_ATTEMPTS:
                     if isinstance(exc, SimpleStoreConflictError):
-                        raise RowRejected(f"conflict: {exc.detail or exc.title or exc}") from None
+                        raise RowRejected(f"conflict: {exc.detail or exc.title or exc}", status=exc.status) from None
                     raise
                 self.log.info("Update of %s not confirmed (%s); reading it again", object_id, exc)
             refreshed = self._find(wanted)
@@ -458,23 +512,13 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
                 self.log, f"import of {self.resource}", interval=self.progress_interval, unit="batches", item="rows"
             )
             progress.total = total
-            in_batch = 0
-            for number, row in self._rows(path, fmt):
-                if isinstance(row, RowError):
-                    counts.rejected += 1
-                    _reject(rejects, number, row.reason, raw=row.raw, row=row.row)
-                else:
-                    try:
-                        outcome = self.upsert(row)
-                        setattr(counts, outcome, getattr(counts, outcome) + 1)
-                    except RowRejected as exc:
-                        counts.rejected += 1
-                        _reject(rejects, number, str(exc), row=row)
-                in_batch += 1
-                if in_batch == self.batch_size:
-                    progress.page(in_batch)
-                    in_batch = 0
-            progress.page(in_batch)
+            try:
+                self._write_rows(path, fmt, rejects, counts, progress)
+            except BaseException:
+                # The rejects collected so far are what the user needs to fix the input: keep them.
+                with contextlib.suppress(Exception):
+                    self._publish_report(rejects, report, counts)
+                raise
             progress.finish(
                 f": {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged, "
                 f"{counts.rejected} rejected"
@@ -495,6 +539,43 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
             "rejected_report": report_path,
         }
 
+    def _write_rows(self, path: ObjectStoragePath, fmt: str, rejects: IO[bytes], counts: Counts,
+                    progress: Progress) -> None:
+        """Second pass: write each row; a row the API refuses is rejected, later rows still go."""
+        keys = NaturalKeys(self.target)
+        in_batch = unknown_in_a_row = 0
+        for number, row in self._rows(path, fmt):
+            if isinstance(row, RowError):
+                counts.rejected += 1
+                _reject(rejects, number, row.reason, raw=row.raw, row=row.row)
+            else:
+                try:
+                    try:
+                        keys.claim(number, row)
+                        outcome = self.upsert(row)
+                    except SimpleStoreError as exc:
+                        failure = row_failure(exc)
+                        if failure is None:
+                            raise
+                        raise failure from None
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    unknown_in_a_row = 0
+                except RowRejected as exc:
+                    counts.rejected += 1
+                    _reject(rejects, number, str(exc), row=row, status=exc.status)
+                    unknown_in_a_row = unknown_in_a_row + 1 if exc.unknown else 0
+                    if unknown_in_a_row >= MAX_UNKNOWN_IN_A_ROW:
+                        raise AirflowException(
+                            f"input {path}: {unknown_in_a_row} rows in a row (up to line {number}) got no usable "
+                            f"answer from SimpleStore ({exc}); stopping. Re-run when it is back: rows "
+                            "already written are found by their natural keys."
+                        ) from None
+            in_batch += 1
+            if in_batch == self.batch_size:
+                progress.page(in_batch)
+                in_batch = 0
+        progress.page(in_batch)
+
     def _publish_report(self, rejects: IO[bytes], report: ObjectStoragePath, counts: Counts) -> str | None:
         if not counts.rejected:
             if remove_if_exists(report):
@@ -508,10 +589,18 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
         return str(report)
 
 
-def _reject(out: IO[bytes], line: int, reason: str, *, raw: str | None = None, row: Any = None) -> None:
-    entry: dict[str, Any] = {"line": line, "reason": reason}
-    if row is not None:
+def _reject(out: IO[bytes], line: int, reason: str, *, raw: str | None = None, row: Any = None,
+            status: int | None = None) -> None:
+    entry: dict[str, Any] = {"line": line}
+    if status is not None:
+        entry["status"] = status
+    entry["reason"] = reason if len(reason) <= REPORT_REASON_CHARS else reason[:REPORT_REASON_CHARS] + "..."
+    if row is not None and len(dumps(row)) <= REPORT_INPUT_CHARS:
         entry["row"] = row
-    elif raw is not None:
-        entry["raw"] = raw
+    else:
+        text = dumps(row) if row is not None else raw
+        if text is not None:
+            entry["raw"] = text if len(text) <= REPORT_INPUT_CHARS else text[:REPORT_INPUT_CHARS]
+            if len(text) > REPORT_INPUT_CHARS:
+                entry["truncated"] = f"{len(text)} characters, the first {REPORT_INPUT_CHARS} kept"
     out.write((dumps(entry) + "\n").encode())

@@ -30,7 +30,11 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
     ``max_xcom_bytes`` once JSON-encoded; to move whole resources use
     ``SimpleStoreExportOperator`` (to files) or ``SimpleStoreToSqlOperator`` (to a table).
 
-    :param endpoint: path under the API base URL, e.g. ``/v1/products/{{ params.product_id }}`` (templated).
+    :param endpoint: path under the API base URL (templated). ``.``/``..`` segments (raw or
+        percent-encoded), a scheme or a host are refused. Put ids in ``{placeholders}`` and pass them
+        in ``path_ids``, e.g. ``endpoint="/v1/products/{product_id}"``.
+    :param path_ids: values of the endpoint's ``{placeholders}`` (templated); each is quoted as one
+        path segment, so an id can never reach another resource.
     :param method: GET, POST, PUT or DELETE.
     :param query: query parameters (templated). Named ``query`` because ``params`` is Airflow's.
     :param json: request body (templated).
@@ -39,7 +43,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
     :param simplestore_conn_id: the SimpleStore connection (templated).
     """
 
-    template_fields: Sequence[str] = ("simplestore_conn_id", "endpoint", "method", "query", "json")
+    template_fields: Sequence[str] = ("simplestore_conn_id", "endpoint", "path_ids", "method", "query", "json")
     template_fields_renderers = {"query": "json", "json": "json"}
     ui_color = "#e8f4ea"
 
@@ -47,6 +51,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         self,
         *,
         endpoint: str,
+        path_ids: dict[str, Any] | None = None,
         method: str = "GET",
         query: dict[str, Any] | None = None,
         json: Any = None,
@@ -59,6 +64,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         if max_xcom_bytes < 0:
             raise SimpleStoreConfigError(f"max_xcom_bytes must be 0 or more, got {max_xcom_bytes}")
         self.endpoint = endpoint
+        self.path_ids = path_ids
         self.method = method
         self.query = query
         self.json = json
@@ -71,16 +77,31 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         method = str(self.method).upper()
         if method not in METHODS:
             raise SimpleStoreConfigError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
-        self.log.info("Calling %s %s", method, self.endpoint)
-        result = self.hook.request(method, self.endpoint, params=self.query, json=self.json)
+        path = self._path()
+        self.log.info("Calling %s %s", method, path)
+        result = self.hook.request(method, path, params=self.query, json=self.json)
         if self.response_filter is not None:
             result = self.response_filter(result)
         if self.max_xcom_bytes and result is not None:
             size = len(json.dumps(result, default=str).encode())
             if size > self.max_xcom_bytes:
                 raise ResultTooLargeError(
-                    f"{method} {self.endpoint}: the result is {size} bytes, over max_xcom_bytes="
+                    f"{method} {path}: the result is {size} bytes, over max_xcom_bytes="
                     f"{self.max_xcom_bytes}. Narrow it with response_filter, or move the data with "
                     "SimpleStoreExportOperator (to a file) or SimpleStoreToSqlOperator (to a table)."
                 )
         return result
+
+    def _path(self) -> str:
+        """The endpoint with its path_ids quoted in, checked before any request."""
+        from airflow_provider_simplestore.protocol import check_path
+        from airflow_provider_simplestore.resources import Endpoint
+
+        path = str(self.endpoint)
+        if self.path_ids:
+            try:
+                path = Endpoint("", path).format(**self.path_ids)
+            except (TypeError, ValueError, IndexError) as exc:
+                raise SimpleStoreConfigError(f"endpoint {path!r} with path_ids {self.path_ids!r}: {exc}") from None
+        check_path(path)
+        return path

@@ -11,10 +11,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 
 # The resources a sync can read, in the order the docs list them.
 SYNC_RESOURCES = ("products", "categories", "collections", "specials", "customers", "orders", "baskets", "folders")
+
+
+ON_INCOMPLETE = ("fail", "warn")
+
+
+def check_on_incomplete(value: str) -> str:
+    if value not in ON_INCOMPLETE:
+        raise SimpleStoreConfigError(f"on_incomplete must be one of {', '.join(ON_INCOMPLETE)}, got {value!r}")
+    return value
+
+
+def settle_listing(problems: list[str], on_incomplete: str, what: str) -> None:
+    """After a listing: with on_incomplete="fail", its problems (already logged) fail the task."""
+    if problems and on_incomplete == "fail":
+        raise SimpleStoreListingIncompleteError(
+            f"the listing of {what} is incomplete: {'; '.join(problems)}. Re-run, or pass "
+            "on_incomplete='warn' to keep what was listed."
+        )
 
 
 def check_resource(name: str) -> str:
@@ -79,7 +97,10 @@ def parse_moment(value: Any, what: str) -> dt.datetime:
         raise SimpleStoreConfigError(f"{what}: expected a date-time, got {value!r}")
     if moment.tzinfo is None:
         raise SimpleStoreConfigError(f"{what}: {value!r} has no time zone; give UTC explicitly (e.g. a trailing Z)")
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last date Python can hold in UTC
+        raise SimpleStoreConfigError(f"{what}: {value!r} is out of range once converted to UTC") from None
 
 
 def run_window(context: Mapping[str, Any], created_from: Any = None, created_to: Any = None) -> Window:

@@ -14,11 +14,13 @@ from airflow_provider_simplestore.operators.formats import dumps, lookup
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
+    check_on_incomplete,
     check_resource,
     created_params,
     is_incremental,
     resource_spec,
     run_window,
+    settle_listing,
 )
 
 if TYPE_CHECKING:
@@ -165,6 +167,31 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+# Airflow 3 defines no default connections: without this one, the example would fail on a fresh install.
+EMBEDDED_SQLITE_CONN_ID = "sqlite_default"
+EMBEDDED_SQLITE_FILE = "simplestore.db"
+
+
+def embedded_sqlite_hook() -> Any:
+    """A SqliteHook on ``$AIRFLOW_HOME/simplestore.db``, for when ``sqlite_default`` is not defined."""
+    import os
+
+    from airflow.providers.common.compat.sdk import Connection
+    from airflow.providers.sqlite.hooks.sqlite import SqliteHook
+
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    path = os.path.join(home, EMBEDDED_SQLITE_FILE)
+    connection = Connection(conn_id=EMBEDDED_SQLITE_CONN_ID, conn_type="sqlite", host=path)
+
+    class EmbeddedSqliteHook(SqliteHook):
+        def get_connection(self, conn_id: str) -> Any:  # the connection is ours, not the metadata DB's
+            return connection
+
+    hook = EmbeddedSqliteHook(sqlite_conn_id=EMBEDDED_SQLITE_CONN_ID)
+    hook.path = path
+    return hook
+
+
 class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
@@ -183,7 +210,9 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
 
     :param resource: products, categories, collections, specials, customers, orders, baskets or folders.
     :param table: target table, ``name`` or ``schema.name`` (templated; letters, digits, underscores).
-    :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated).
+    :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated). When it is
+        ``sqlite_default`` and not defined (Airflow 3 defines no default connections), an embedded
+        SQLite file ``$AIRFLOW_HOME/simplestore.db`` is used, and the log says so.
     :param create_table: create the table when it does not exist.
     :param batch_size: rows per insert batch and transaction.
     :param incremental: filter on the data interval (default: True for orders).
@@ -192,6 +221,9 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     :param filters: extra list filters sent as query parameters (templated).
     :param page_size: records per API request (default: the connection's).
     :param max_workers: pages fetched in parallel by the hook.
+    :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
+        or changed while it was read, fails the task once the rows listed are upserted (a re-run
+        converges); ``"warn"``: log it and succeed.
     :param simplestore_conn_id: the SimpleStore connection (templated).
     :return: the number of rows written (inserted or updated).
     """
@@ -221,11 +253,13 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         page_size: int | None = None,
         max_workers: int = 1,
         progress_interval: float = 10.0,
+        on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.resource = check_resource(resource)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
         self.incremental = is_incremental(resource, incremental)
         if batch_size < 1:
             raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
@@ -246,7 +280,19 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     def get_db_hook(self) -> DbApiHook:
         from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-        hook = BaseHook.get_hook(self.sql_conn_id)
+        from airflow_provider_simplestore.compat import AirflowNotFoundException
+
+        try:
+            hook = BaseHook.get_hook(self.sql_conn_id)
+        except AirflowNotFoundException:
+            if self.sql_conn_id != EMBEDDED_SQLITE_CONN_ID:
+                raise SimpleStoreConfigError(
+                    f"sql_conn_id {self.sql_conn_id!r} is not defined; create that connection (UI, "
+                    f"`airflow connections add`, or AIRFLOW_CONN_{self.sql_conn_id.upper()})"
+                ) from None
+            hook = embedded_sqlite_hook()
+            self.log.info("Connection %r is not defined: using the embedded SQLite database %s "
+                          "(define the connection to write elsewhere)", self.sql_conn_id, hook.path)
         if not isinstance(hook, DbApiHook):
             raise SimpleStoreConfigError(
                 f"sql_conn_id {self.sql_conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
@@ -313,9 +359,13 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         synced_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         progress = Progress(self.log, what, interval=self.progress_interval)
         written = 0
+        from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast
+
+        check = ListingCheck(spec.list_path)
 
         def records() -> Iterator[dict[str, Any]]:
-            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers):
+            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
+                                                 check=check):
                 progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
                 yield from page.items
 
@@ -333,4 +383,5 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
                 cursor.close()
             written += len(rows)
         progress.finish(f", {written} rows upserted into {self.table}")
+        settle_listing(check.problems, self.on_incomplete, what)
         return written

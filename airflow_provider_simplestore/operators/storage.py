@@ -8,17 +8,27 @@ failed task leaves neither a partial file nor a temporary one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
+import os
+import re
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from airflow_provider_simplestore.compat import AirflowFailException
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+log = logging.getLogger(__name__)
+# Local write errors a retry cannot fix: reported naming the destination, not its temporary sibling.
+_UNFIXABLE_BY_RETRY = {errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.ENOENT}
 
 # Filesystems that come from an Airflow provider, to tell the user which one to install.
 _PROVIDER_FOR_SCHEME = {
@@ -53,6 +63,8 @@ def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = Non
         if not text.startswith("/"):
             raise StorageError(f"{role} {text!r}: give a URL such as file:///abs/path or s3://bucket/key")
         text = f"file://{text}"
+    if not isinstance(location, ObjectStoragePath) and text.lower().startswith("file://"):
+        text = _local_url(text, role)
     try:
         if isinstance(location, ObjectStoragePath):
             path = location
@@ -69,6 +81,65 @@ def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = Non
     if not path.name or text.endswith("/"):
         raise StorageError(f"{role} {str(path)!r} names a directory; give a file name")
     return path
+
+
+def _local_url(text: str, role: str) -> str:
+    """`file:///a/./b/../c` -> `file:///a/c`; `file://host/x` is refused (it would write ./host/x)."""
+    parts = urlsplit(text)
+    if parts.netloc.lower() not in ("", "localhost"):
+        raise StorageError(
+            f"{role} {text!r} names the host {parts.netloc!r}; a local file URL has three slashes: file:///abs/path"
+        )
+    if parts.query or parts.fragment:
+        raise StorageError(f"{role} {text!r}: a file URL has no query or fragment")
+    trailing = "/" if parts.path.endswith("/") else ""  # kept: a directory is refused below
+    return "file://" + os.path.normpath(parts.path or "/") + trailing
+
+
+def _is_local(path: ObjectStoragePath) -> bool:
+    protocol = path.protocol
+    return (protocol[0] if isinstance(protocol, (tuple, list)) else protocol) in ("file", "local")
+
+
+def check_destination(path: ObjectStoragePath, *, role: str = "destination") -> None:
+    """Before any API call: the destination is a regular file or absent, and (locally) writable.
+
+    Also removes temporary siblings that runs killed mid-write left behind."""
+    if not _is_local(path):
+        with suppress(FileNotFoundError):
+            if path.exists() and not path.is_file():
+                raise StorageError(f"{role} {str(path)!r} exists and is not a file")
+        return
+    target = path.path
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise StorageError(f"{role} {target!r} cannot be inspected: {exc.strerror}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, FIFO or socket)"
+        raise StorageError(f"{role} {target!r} is {kind}; give the path of a file to (re)place")
+    parent = os.path.dirname(target)
+    existing = parent
+    while not os.path.exists(existing):  # the nearest existing ancestor decides (missing ones are created)
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise StorageError(f"{role} {target!r}: {existing!r} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StorageError(f"{role} {target!r}: the directory {existing!r} is not writable (read-only location?)")
+    if existing == parent:
+        _remove_stale_temporaries(parent, os.path.basename(target))
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    pattern = re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.tmp")
+    with suppress(OSError):
+        for entry in os.scandir(directory):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with suppress(OSError):
+                    os.unlink(entry.path)
+                    log.info("Removed %s, left behind by an interrupted run", entry.path)
 
 
 class HashingWriter:
@@ -100,17 +171,34 @@ def atomic_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
     with suppress(FileExistsError, NotImplementedError):
         path.fs.makedirs(path.parent.path, exist_ok=True)
     temporary = temporary_sibling(path)
+    local = _is_local(path)
     try:
         with temporary.open("wb") as raw:
             writer = HashingWriter(raw)
             yield writer
+            if local:  # the data must be on disk before the rename makes it visible
+                raw.flush()
+                os.fsync(raw.fileno())
         # Same store: a rename for local files, a server-side copy + delete for object stores.
         path.fs.mv(temporary.path, path.path)
-    except BaseException:
+        if local:
+            _fsync_directory(os.path.dirname(path.path))
+    except BaseException as exc:
         with suppress(Exception):
             if temporary.exists():
                 temporary.unlink()
+        if local and isinstance(exc, OSError) and exc.errno in _UNFIXABLE_BY_RETRY:
+            raise StorageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         raise
+
+
+def _fsync_directory(directory: str) -> None:
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def remove_if_exists(path: ObjectStoragePath) -> bool:

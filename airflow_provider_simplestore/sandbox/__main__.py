@@ -45,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-page-size", type=int, default=defaults.max_page_size, help="default: %(default)s")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every API response (default: 0)")
+    p.add_argument("--request-timeout", type=float, default=defaults.request_timeout,
+                   help="seconds a connection has to send a whole request, else it is closed (default: %(default)s)")
     p.add_argument(
         "--anchor", default=None, help="ISO datetime; orders span the 90 days before it (default: this hour, UTC)"
     )
@@ -75,6 +77,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = vars(parser().parse_args(argv))
     host, port = args.pop("host"), args.pop("port")
@@ -91,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airflow_provider_simplestore.sandbox.app import create_app
     from airflow_provider_simplestore.sandbox.server import bind_socket, uvicorn_config
 
+    if not is_loopback(host):
+        print(f"WARNING: the sandbox listens on {host}, beyond this machine: anyone who can reach it can use "
+              "its unauthenticated control routes (/_sandbox/reset, /_sandbox/faults, /_sandbox/revoke) and its "
+              "well-known client secret. Use --host 127.0.0.1 unless that is what you want.",
+              file=sys.stderr, flush=True)
     sock = bind_socket(host, port)
     app = create_app(options)
     bound_host, bound_port = sock.getsockname()[:2]
@@ -102,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"  seed {options.seed}, anchor {options.anchor.isoformat()}, control routes under {url}/_sandbox/", flush=True
     )
-    uvicorn.Server(uvicorn_config(app, sock)).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app, sock, request_timeout=options.request_timeout)).run(sockets=[sock])
     return 0
 
 

@@ -32,6 +32,7 @@ class SandboxOptions:
     latency_ms: float = 0
     anchor: datetime = field(default_factory=lambda: default_anchor())
     max_body_bytes: int = 1024 * 1024
+    request_timeout: float = 10.0  # seconds a connection has to deliver a whole request
     catalog_routes: bool = True
     faults: tuple[FaultRule, ...] = ()
     token_faults: tuple[FaultRule, ...] = ()
@@ -54,6 +55,8 @@ class SandboxOptions:
             raise ValueError(f"sandbox option max_page_size={self.max_page_size!r} must be at least 1")
         if self.latency_ms < 0:
             raise ValueError(f"sandbox option latency_ms={self.latency_ms!r} must not be negative")
+        if not self.request_timeout > 0:
+            raise ValueError(f"sandbox option request_timeout={self.request_timeout!r} must be positive seconds")
         if self.max_body_bytes < 1024:
             raise ValueError(f"sandbox option max_body_bytes={self.max_body_bytes!r} must be at least 1024")
         object.__setattr__(self, "anchor", parse_anchor(self.anchor))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -112,7 +113,49 @@ def bind_socket(host: str = HOST, port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, sock: socket.socket, **tls: str) -> Any:
+def timed_protocol(base: type[Any], request_timeout: float) -> type[Any]:
+    """uvicorn's HTTP protocol, closing a connection that takes over `request_timeout` seconds to
+    deliver a whole request: idle after connecting, or half-sent (uvicorn only times out the idle
+    gap after a response). Works for its httptools and h11 protocols alike (both keep `cycle`)."""
+
+    class TimedProtocol(base):
+        _expiry: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._rearm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._rearm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._expiry is not None:
+                self._expiry.cancel()
+            super().connection_lost(exc)
+
+        def _waiting(self) -> bool:
+            """A request is (partly) on its way: none yet, its body incomplete, or the next one."""
+            cycle = getattr(self, "cycle", None)
+            return cycle is None or cycle.more_body or cycle.response_complete
+
+        def _rearm(self) -> None:
+            waiting = self._waiting()
+            if waiting and self._expiry is None:
+                self._expiry = self.loop.call_later(request_timeout, self._expire)
+            elif not waiting and self._expiry is not None:
+                self._expiry.cancel()
+                self._expiry = None
+
+        def _expire(self) -> None:
+            self._expiry = None
+            if self._waiting() and not self.transport.is_closing():
+                self.transport.close()
+
+    return TimedProtocol
+
+
+def uvicorn_config(app: Any, sock: socket.socket, *, request_timeout: float = 10.0, **tls: str) -> Any:
     import uvicorn
 
     host, port = sock.getsockname()[:2]
@@ -128,10 +171,10 @@ def uvicorn_config(app: Any, sock: socket.socket, **tls: str) -> Any:
     }
     try:
         import httptools  # noqa: F401
-
-        kwargs["http"] = "httptools"
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as protocol
     except ImportError:
-        kwargs["http"] = "h11"
+        from uvicorn.protocols.http.h11_impl import H11Protocol as protocol  # type: ignore[assignment]
+    kwargs["http"] = timed_protocol(protocol, request_timeout)
     try:
         import uvloop  # noqa: F401
 
@@ -180,7 +223,7 @@ def _run_in_thread(options: SandboxOptions, **tls: str) -> Iterator[Sandbox]:
 
     app = create_app(options)  # seeds the data; before the socket exists, so a failure leaks nothing
     sock = bind_socket()
-    server = uvicorn.Server(uvicorn_config(app, sock, **tls))
+    server = uvicorn.Server(uvicorn_config(app, sock, request_timeout=options.request_timeout, **tls))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="simplestore-sandbox", daemon=True)
     thread.start()
     try:

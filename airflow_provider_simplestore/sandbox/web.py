@@ -123,6 +123,8 @@ async def read_optional_json(request: Request, schema: type[T], limit: int) -> T
         raise bad_request(f"invalid request body: {exc}") from None
     except msgspec.DecodeError as exc:
         raise bad_request(f"malformed JSON body: {exc}") from None
+    except RecursionError:  # free-form fields (attributes) decode recursively
+        raise bad_request("JSON body is nested too deeply") from None
 
 
 # ---- query strings -------------------------------------------------------------------------------
@@ -193,7 +195,10 @@ def parse_datetime(value: str, what: str) -> datetime:
         raise bad_request(f"{what} must be an ISO 8601 datetime, got {value!r}") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise bad_request(f"{what} is out of range once converted to UTC, got {value!r}") from None
 
 
 def format_utc(value: datetime) -> str:

@@ -31,7 +31,9 @@ def fault_mix(shares: dict[str, float], **rule: Any) -> list[dict[str, Any]]:
     for kind, share in shares.items():
         extra: dict[str, Any] = {}
         if kind in ("429", "503"):
-            extra["retry_after"] = 0.1
+            # The sandbox sends whole seconds (0.1 would go out as 1, beyond max_retry_wait, and a
+            # Retry-After beyond the cap now stops the retries): 0 means "retry at once".
+            extra["retry_after"] = 0
         if kind == "slow":
             extra["delay"] = SLOW_DELAY
         rules.append({"kind": kind, "probability": share / left, **extra, **rule})

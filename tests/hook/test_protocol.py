@@ -129,9 +129,6 @@ def test_a_page_size_changed_mid_listing_is_refused() -> None:
 def test_page_plan() -> None:
     first = Page(index=0, items=[1, 2], page_size=2, total_records=5, total_pages=3)
     assert list(protocol.remaining_pages(first)) == [1, 2]
-    assert protocol.has_more(first)
-    assert not protocol.has_more(Page(index=2, items=[1], page_size=2, total_records=5, total_pages=3))
-    assert not protocol.has_more(Page(index=0, items=[1], page_size=2, total_records=5, total_pages=3))  # short
     assert list(protocol.remaining_pages(Page(0, [], 100, 0, 0))) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,8 +168,10 @@ def test_plain_http_to_loopback_is_fine(host: str) -> None:
 
 
 def test_verify_may_name_a_ca_bundle(tmp_path: Any) -> None:
+    import certifi
+
     bundle = tmp_path / "ca.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    bundle.write_bytes(Path(certifi.where()).read_bytes())  # a real bundle: it is loaded to check it
     assert SimpleStoreSettings.from_connection(conn({"verify": str(bundle)})).verify == str(bundle)
     assert SimpleStoreSettings.from_connection(conn({"ca_bundle": str(bundle)})).verify == str(bundle)
 

@@ -38,6 +38,7 @@ def test_products_jsonl_is_the_full_listing_in_order(simplestore_conn: Any, tmp_
         "records": len(expected),
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
+        "duplicates_dropped": 0,
     }
 
 

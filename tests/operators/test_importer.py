@@ -123,19 +123,21 @@ def test_malformed_rows_are_reported_with_line_numbers(store: Any, tmp_path: Pat
 
 
 def test_rows_that_cannot_be_written_count_against_the_ratio(store: Any, tmp_path: Path) -> None:
-    first, second = listing(store, "/v1/products")[:2]
+    first, second, third = listing(store, "/v1/products")[:3]
     source = tmp_path / "skus.csv"
-    # Both first rows give the same new sku to two products: the second row's keys name two products.
-    # The third is well-formed but refused by the platform (400: a new product needs a title).
+    # The first row gives a new sku to a product; the second row's keys name two products (its slug
+    # one, its sku another). The third is well-formed but refused by the platform (400: a new
+    # product needs a title). (Two rows sharing a key are rejected as duplicates: test_import_refusals.)
     source.write_text(
-        f"slug,inventory.sku\n{first['slug']},SHARED-SKU\n{second['slug']},SHARED-SKU\nNot A Slug!,NEW-SKU\n"
+        f"slug,inventory.sku\n{first['slug']},SHARED-SKU\n{second['slug']},{third['inventory']['sku']}\n"
+        "Not A Slug!,NEW-SKU\n"
     )
     with pytest.raises(AirflowException, match=r"2 of 3 rows rejected, over max_error_ratio=0.5 \(0 created, 1 upd"):
         importer(source, max_error_ratio=0.5).execute(context())
     report = [json.loads(line) for line in (tmp_path / "skus.csv.rejected.jsonl").read_text().splitlines()]
     assert [r["line"] for r in report] == [3, 4]
     assert report[0]["reason"] == (
-        f"slug and inventory.sku match different products: {second['productId']} and {first['productId']}"
+        f"slug and inventory.sku match different products: {second['productId']} and {third['productId']}"
     )
     assert report[1]["reason"].startswith("refused by SimpleStore: ")  # the server's 400 detail follows
     after = {p["productId"]: p for p in listing(store, "/v1/products")}

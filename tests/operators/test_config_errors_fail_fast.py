@@ -1,0 +1,76 @@
+"""Issue 11 point 9: configuration errors fail the task at once (no retries), saying how to fix them;
+the SQL example needs no setup on a fresh Airflow."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreCredentialsError
+from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
+from tests.operators.helpers import context
+
+
+def test_a_missing_simplestore_connection_fails_at_once_saying_how_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_SIMPLESTORE_NOWHERE", raising=False)
+    operator = SimpleStoreExportOperator(task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
+                                         simplestore_conn_id="simplestore_nowhere")
+    with pytest.raises(AirflowFailException) as info:
+        operator.execute(context())
+    assert isinstance(info.value, SimpleStoreConfigError)
+    assert "'simplestore_nowhere' is not defined" in str(info.value)
+    assert "AIRFLOW_CONN_SIMPLESTORE_NOWHERE" in str(info.value)
+
+
+def test_a_bad_field_fails_at_once(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    sb = fresh_sandbox(products=2, customers=1, orders=1)
+    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json(timeout="soon"))
+    with pytest.raises(AirflowFailException, match="field 'timeout' must be a number"):
+        SimpleStoreExportOperator(task_id="export", resource="products",
+                                  destination=str(tmp_path / "p.jsonl")).execute(context())
+
+
+def test_rejected_credentials_fail_at_once_without_retrying(fresh_sandbox: Callable[..., Any],
+                                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    sb = fresh_sandbox(products=2, customers=1, orders=1)
+    conn = json.loads(sb.connection_json())
+    conn["password"] = "not-the-secret"
+    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", json.dumps(conn))
+    with pytest.raises(AirflowFailException, match="check the connection's login and password") as info:
+        SimpleStoreExportOperator(task_id="export", resource="products",
+                                  destination=str(tmp_path / "p.jsonl")).execute(context())
+    assert isinstance(info.value, SimpleStoreCredentialsError)
+    assert sb.stats()["token_requests"] == 1
+
+
+def test_an_undefined_sql_connection_fails_at_once(simplestore_conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_PG_NOWHERE", raising=False)
+    operator = SimpleStoreToSqlOperator(task_id="load", resource="categories", table="categories",
+                                        sql_conn_id="pg_nowhere")
+    with pytest.raises(AirflowFailException, match="sql_conn_id 'pg_nowhere' is not defined"):
+        operator.execute(context())
+
+
+def test_without_sqlite_default_the_load_goes_to_an_embedded_file_under_airflow_home(
+    simplestore_conn: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_SQLITE_DEFAULT", raising=False)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    operator = SimpleStoreToSqlOperator(task_id="load", resource="categories", table="categories")
+    written = operator.execute(context())
+    database = tmp_path / "simplestore.db"
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM categories").fetchone()[0] == written > 0
+    out, err = capfd.readouterr()  # task logs go through structlog to the console
+    assert f"using the embedded SQLite database {database}" in out + err
