@@ -95,7 +95,8 @@ async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Conn
         conn = await hook.aget_connection(conn_id)
         return conn, await conn.aextra_dejson()
     conn = await asyncio.to_thread(hook.get_connection, conn_id)
-    return conn, await asyncio.to_thread(lambda: dict(conn.extra_dejson))
+    # As Airflow parsed it: the settings refuse an extra that is not a JSON object, naming it.
+    return conn, await asyncio.to_thread(lambda: conn.extra_dejson)
 
 
 def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:

@@ -507,12 +507,14 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def _exchange(self, request: Awaitable[httpx.Response]) -> httpx.Response:
         """`request` within the total deadline (httpx's timeouts bound each socket read only)."""
+        import httpx
+
         settings = await self.get_settings()
         budget = protocol.request_deadline(settings.connect_timeout, settings.timeout)
         try:
-            async with asyncio.timeout(budget):
-                return await request
-        except TimeoutError:
+            # wait_for, not asyncio.timeout: Python 3.10 is supported. Its TimeoutError is asyncio's.
+            return await asyncio.wait_for(request, budget)
+        except asyncio.TimeoutError:
             raise httpx.ReadTimeout(f"the whole answer took over {budget:g} s") from None
 
     async def _token(self) -> str:
