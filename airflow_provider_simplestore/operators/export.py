@@ -19,6 +19,7 @@ from airflow_provider_simplestore.operators.source import (
     run_window,
 )
 from airflow_provider_simplestore.operators.storage import atomic_write, storage_path
+from airflow_provider_simplestore.pacing import Workers, check_workers
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -55,7 +56,8 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     :param filters: extra list filters sent as query parameters (templated), e.g. ``{"Status": "Paid"}``.
     :param csv_columns: dotted column names for CSV, instead of the default list.
     :param page_size: records per request (default: the connection's).
-    :param max_workers: pages fetched in parallel by the hook (order is kept).
+    :param max_workers: pages fetched in parallel by the hook (order is kept), or ``"auto"``: adapt
+        to the server (see ``pacing.py``), up to the hook's ``auto_max_workers`` (16).
     :param storage_conn_id: Airflow connection for the destination's filesystem, if it needs one.
     :param progress_interval: seconds between progress lines in the log.
     :param simplestore_conn_id: the SimpleStore connection (templated).
@@ -84,7 +86,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         filters: dict[str, Any] | None = None,
         csv_columns: Sequence[str] | None = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
         simplestore_conn_id: str = "simplestore_default",
@@ -97,8 +99,10 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if csv_columns is not None and not list(csv_columns):
             raise SimpleStoreConfigError("csv_columns is empty")
-        if max_workers < 1:
-            raise SimpleStoreConfigError(f"max_workers must be at least 1, got {max_workers}")
+        try:
+            max_workers = check_workers(max_workers)
+        except ValueError as exc:
+            raise SimpleStoreConfigError(str(exc)) from None
         self.destination = destination
         self.file_format = file_format
         self.created_from = created_from

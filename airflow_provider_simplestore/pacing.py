@@ -1,0 +1,263 @@
+"""How fast a connection may go: a shared pause after a 429, a client-side rate cap, and
+adaptive concurrency for `max_workers="auto"`. One home for both hooks.
+
+`Pacer` is process-wide, one per account (API base URL, client id): every hook, thread and
+asyncio task of that account asks it for a turn before each request and reports each answer.
+A 429 with Retry-After pauses them all; a 429 also teaches it a rate (what the server admitted
+in the last second), which it then probes upward slowly. `max_requests_per_second` caps it.
+
+`AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and no 429
+arrives, and shrinks multiplicatively on a 429 or on latency that rises without throughput.
+
+Locks are `threading.Lock`s held for a few arithmetic operations, never across a wait, so the
+same object serves threads and event loops at once; only the waiting differs (`time.sleep`
+or `asyncio.sleep`). No HTTP library is imported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
+Workers = int | Literal["auto"]
+AUTO: Literal["auto"] = "auto"
+AUTO_CEILING = 16  # default most requests in flight for max_workers="auto"
+AUTO_START = 2  # first concurrency of an "auto" listing (then doubled while throughput rises)
+DEFAULT_PAUSE = 1.0  # seconds to pause on a 429 without a usable Retry-After
+RATE_WINDOW = 1.0  # seconds of answers a learned rate is measured over
+LEARN_MARGIN = 0.95  # pace a little under what the server admitted
+LEARN_DEBOUNCE = 0.25  # one rate lesson per this many seconds (a burst of 429s is one event)
+PROBE_PER_SECOND = 0.02  # a learned rate grows 2 % a second until the next 429
+ASYNC_POLL = 0.002  # seconds between an async waiter's looks at a full AdaptiveLimit
+
+# Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
+_waited: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("simplestore_paced", default=None)
+
+
+def check_workers(value: object, *, name: str = "max_workers") -> Workers:
+    """A positive integer or "auto"; anything else is a ValueError naming the value."""
+    if value == AUTO:
+        return AUTO
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name} must be a positive integer or "auto", got {value!r}')
+    return value
+
+
+def check_ceiling(value: object, *, name: str = "auto_max_workers") -> int:
+    """A positive integer (the most requests an "auto" listing may keep in flight)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class Pacer:
+    """Turns for one account's requests; see the module docstring. Use `pacer_for`."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.max_rate: float | None = None  # max_requests_per_second (connection extra)
+        self.rate_limited = 0  # 429s seen: AdaptiveLimits compare it to notice one
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._next_slot = 0.0
+        self._learned: float | None = None
+        self._learned_at = 0.0
+        self._answers: deque[float] = deque()  # times of recent non-429 answers
+
+    def rate(self, now: float | None = None) -> float | None:
+        """Requests per second allowed now: the cap, or the learned rate (probed upward), if lower."""
+        now = self.clock() if now is None else now
+        learned = None
+        if self._learned is not None:
+            learned = self._learned * (1 + PROBE_PER_SECOND * (now - self._learned_at))
+        rates = [r for r in (self.max_rate, learned) if r is not None]
+        return min(rates) if rates else None
+
+    def _reserve(self) -> float:
+        """Claim the next slot; seconds until it starts."""
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._paused_until)
+            rate = self.rate(now)
+            if rate is not None:
+                start = max(start, self._next_slot)
+                self._next_slot = start + 1 / rate
+            return start - now
+
+    def _pause_left(self) -> float:
+        return self._paused_until - self.clock()
+
+    def _record_wait(self, seconds: float) -> None:
+        waited = _waited.get()
+        if waited is not None:
+            waited.append(seconds)
+
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Block until this request may go (its rate slot, then any pause set meanwhile)."""
+        started = self.clock()
+        delay = self._reserve()
+        while delay > 0:
+            sleep(delay)
+            delay = self._pause_left()
+        self._record_wait(self.clock() - started)
+
+    async def await_turn(self) -> None:
+        """`wait` for asyncio tasks (real asyncio.sleep: the retry sleep hook is for retries)."""
+        started = self.clock()
+        delay = self._reserve()
+        while delay > 0:
+            await asyncio.sleep(delay)
+            delay = self._pause_left()
+        self._record_wait(self.clock() - started)
+
+    def observe(self, status: int, retry_after: float | None) -> None:
+        """Report one answer. A 429 pauses every request of this account and teaches a rate."""
+        with self._lock:
+            now = self.clock()
+            while self._answers and self._answers[0] < now - RATE_WINDOW:
+                self._answers.popleft()
+            if status != 429:
+                self._answers.append(now)
+                return
+            self.rate_limited += 1
+            pause = DEFAULT_PAUSE if retry_after is None else retry_after
+            self._paused_until = max(self._paused_until, now + pause)
+            if now - self._learned_at >= LEARN_DEBOUNCE or self._learned is None:
+                span = max(LEARN_DEBOUNCE, min(RATE_WINDOW, now - self._answers[0])) if self._answers else RATE_WINDOW
+                admitted = max(1.0, len(self._answers) / span * LEARN_MARGIN)
+                self._learned, self._learned_at = admitted, now
+
+
+_PACERS: dict[tuple[str, str], Pacer] = {}
+_PACERS_LOCK = threading.Lock()
+
+
+def pacer_for(base_url: str, client_id: str, max_rate: float | None) -> Pacer:
+    """The process-wide pacer of an account; `max_rate` (the connection's cap) is applied to it."""
+    with _PACERS_LOCK:
+        pacer = _PACERS.setdefault((base_url, client_id), Pacer())
+        pacer.max_rate = max_rate
+        return pacer
+
+
+def clear_pacers() -> None:
+    """Forget every pacer (tests: a new sandbox may reuse an old port)."""
+    with _PACERS_LOCK:
+        _PACERS.clear()
+
+
+class AdaptiveLimit:
+    """How many requests one "auto" listing keeps in flight (1..ceiling); see the module docstring.
+
+    Every epoch (about two rounds of requests) it compares throughput and latency with the
+    epoch before: slow start doubles while throughput rises, then +1; a 429 anywhere on the
+    account multiplies by 0.75; latency 50 % over the best seen without more throughput by 0.9.
+    """
+
+    DECREASE_ON_429 = 0.75
+    DECREASE_ON_LATENCY = 0.9
+    RISE = 1.05  # throughput must beat the last epoch by 5 % to count as rising
+    LATENCY_RISE = 1.5
+
+    def __init__(self, pacer: Pacer, ceiling: int = AUTO_CEILING, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pacer = pacer
+        self.ceiling = check_ceiling(ceiling, name="ceiling")
+        self.clock = clock
+        self.limit = float(min(AUTO_START, self.ceiling))
+        self.peak = int(self.limit)  # most requests ever in flight (tests check the ceiling)
+        self._in_flight = 0
+        self._cond = threading.Condition(threading.Lock())
+        self._slow_start = True
+        self._seen_429 = pacer.rate_limited
+        self._epoch_start = clock()
+        self._done = 0
+        self._latency = 0.0
+        self._last_throughput = 0.0
+        self._best_latency = float("inf")
+
+    def _try_enter(self) -> bool:
+        with self._cond:
+            if self._in_flight >= int(self.limit):
+                return False
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+            return True
+
+    def _leave(self, latency: float | None) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            if latency is not None:
+                self._done += 1
+                self._latency += latency
+            self._adjust()
+            self._cond.notify_all()
+
+    def _adjust(self) -> None:
+        now = self.clock()
+        if self.pacer.rate_limited != self._seen_429:
+            self._seen_429 = self.pacer.rate_limited
+            self.limit = max(1.0, self.limit * self.DECREASE_ON_429)
+            self._slow_start = False
+            self._new_epoch(now, 0.0)
+            return
+        if self._done < max(4, 2 * int(self.limit)) or now <= self._epoch_start:
+            return
+        throughput = self._done / (now - self._epoch_start)
+        latency = self._latency / self._done
+        self._best_latency = min(self._best_latency, latency)
+        if throughput > self._last_throughput * self.RISE:
+            grown = self.limit * 2 if self._slow_start else self.limit + 1
+            self.limit = float(min(self.ceiling, grown))
+        elif latency > self._best_latency * self.LATENCY_RISE:
+            self.limit = max(1.0, self.limit * self.DECREASE_ON_LATENCY)
+            self._slow_start = False
+        else:
+            self._slow_start = False
+        self._new_epoch(now, throughput)
+
+    def _new_epoch(self, now: float, throughput: float) -> None:
+        self._epoch_start, self._done, self._latency, self._last_throughput = now, 0, 0.0, throughput
+
+    def _timed(self, started: float, waited: list[float], seen_429: int) -> float | None:
+        """Seconds the request took, less its waits for a turn; None if a 429 came meanwhile."""
+        if self.pacer.rate_limited != seen_429:
+            return None
+        return max(0.0, self.clock() - started - sum(waited))
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Call `fn` (one page) once there is room, and learn from how long it took."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._in_flight < int(self.limit))
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+        waited: list[float] = []
+        token = _waited.set(waited)
+        started, seen_429, latency = self.clock(), self.pacer.rate_limited, None
+        try:
+            result = fn()
+            latency = self._timed(started, waited, seen_429)
+            return result
+        finally:
+            _waited.reset(token)
+            self._leave(latency)
+
+    async def arun(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """`run` for asyncio tasks: waits for room without blocking the event loop."""
+        while not self._try_enter():
+            await asyncio.sleep(ASYNC_POLL)
+        waited: list[float] = []
+        token = _waited.set(waited)
+        started, seen_429, latency = self.clock(), self.pacer.rate_limited, None
+        try:
+            result = await fn()
+            latency = self._timed(started, waited, seen_429)
+            return result
+        finally:
+            _waited.reset(token)
+            self._leave(latency)
