@@ -3,8 +3,10 @@ adaptive concurrency for `max_workers="auto"`. One home for both hooks.
 
 `Pacer` is process-wide, one per account (API base URL, client id): every hook, thread and
 asyncio task of that account asks it for a turn before each request and reports each answer.
-A 429 with Retry-After pauses them all; a 429 also teaches it a rate (what the server admitted
-in the last second), which it then probes upward slowly. `max_requests_per_second` caps it.
+A 429 with Retry-After pauses them all. 429s also teach it the server's rate: while they keep
+coming the server's bucket is empty, so what it admits between the first 429 of an episode and
+the latest is its rate; the pacer then goes a little under that and probes upward slowly.
+`max_requests_per_second` caps it, whatever it learns.
 
 `AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and no 429
 arrives, and shrinks multiplicatively on a 429 or on latency that rises without throughput.
@@ -30,10 +32,13 @@ AUTO: Literal["auto"] = "auto"
 AUTO_CEILING = 16  # default most requests in flight for max_workers="auto"
 AUTO_START = 2  # first concurrency of an "auto" listing (then doubled while throughput rises)
 DEFAULT_PAUSE = 1.0  # seconds to pause on a 429 without a usable Retry-After
-RATE_WINDOW = 1.0  # seconds of answers a learned rate is measured over
-LEARN_MARGIN = 0.95  # pace a little under what the server admitted
-LEARN_DEBOUNCE = 0.25  # one rate lesson per this many seconds (a burst of 429s is one event)
-PROBE_PER_SECOND = 0.02  # a learned rate grows 2 % a second until the next 429
+RATE_WINDOW = 1.0  # seconds of answers kept; also: 429s further apart are separate episodes
+LEARN_MARGIN = 0.97  # pace a little under what the server admitted
+FIRST_CUT = 0.95  # the first 429 of an episode: slow down a little before there is a measure
+UNKNOWN_CUT = 0.5  # ... or by half when nothing was learned yet (what went through had a burst in it)
+MIN_MEASURE = 0.1  # seconds of an episode before its admitted rate is trusted
+PROBE_PER_SECOND = 0.02  # a measured rate grows 2 % a second until the next 429
+PROBE_UNMEASURED = 0.25  # a guessed one (a cut without a measure yet) 25 % a second
 ASYNC_POLL = 0.002  # seconds between an async waiter's looks at a full AdaptiveLimit
 
 # Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
@@ -68,14 +73,19 @@ class Pacer:
         self._next_slot = 0.0
         self._learned: float | None = None
         self._learned_at = 0.0
-        self._answers: deque[float] = deque()  # times of recent non-429 answers
+        self._measured = False  # whether _learned came from an episode's measure (else a guess)
+        self._episode: tuple[float, int] | None = None  # (first 429, answers counted so far then)
+        self._last_429 = float("-inf")
+        self._answered = 0  # non-429 answers ever
+        self._answers: deque[float] = deque()  # times of the last RATE_WINDOW's non-429 answers
 
     def rate(self, now: float | None = None) -> float | None:
         """Requests per second allowed now: the cap, or the learned rate (probed upward), if lower."""
         now = self.clock() if now is None else now
         learned = None
         if self._learned is not None:
-            learned = self._learned * (1 + PROBE_PER_SECOND * (now - self._learned_at))
+            probe = PROBE_PER_SECOND if self._measured else PROBE_UNMEASURED
+            learned = self._learned * (1 + probe * (now - self._learned_at))
         rates = [r for r in (self.max_rate, learned) if r is not None]
         return min(rates) if rates else None
 
@@ -124,14 +134,28 @@ class Pacer:
                 self._answers.popleft()
             if status != 429:
                 self._answers.append(now)
+                self._answered += 1
                 return
             self.rate_limited += 1
             pause = DEFAULT_PAUSE if retry_after is None else retry_after
             self._paused_until = max(self._paused_until, now + pause)
-            if now - self._learned_at >= LEARN_DEBOUNCE or self._learned is None:
-                span = max(LEARN_DEBOUNCE, min(RATE_WINDOW, now - self._answers[0])) if self._answers else RATE_WINDOW
-                admitted = max(1.0, len(self._answers) / span * LEARN_MARGIN)
-                self._learned, self._learned_at = admitted, now
+            self._learn(now)
+
+    def _learn(self, now: float) -> None:
+        """A 429 at `now` (lock held): start an episode with a small cut, or measure the server."""
+        if self._episode is None or now - self._last_429 > RATE_WINDOW:
+            self._episode = (now, self._answered)
+            current, cut = self.rate(now), FIRST_CUT
+            if current is None:  # nothing learned yet: what went through in the last second
+                span = min(RATE_WINDOW, now - self._answers[0]) if self._answers else RATE_WINDOW
+                current, cut = len(self._answers) / max(span, MIN_MEASURE), UNKNOWN_CUT
+            self._learned = max(1.0, current * cut)
+        else:
+            started, answered = self._episode
+            if now - started >= MIN_MEASURE:
+                self._learned = max(1.0, (self._answered - answered) / (now - started) * LEARN_MARGIN)
+                self._measured = True
+        self._learned_at, self._last_429 = now, now
 
 
 _PACERS: dict[tuple[str, str], Pacer] = {}
@@ -174,6 +198,7 @@ class AdaptiveLimit:
         self._in_flight = 0
         self._cond = threading.Condition(threading.Lock())
         self._slow_start = True
+        self._cut_allowed = True
         self._seen_429 = pacer.rate_limited
         self._epoch_start = clock()
         self._done = 0
@@ -202,10 +227,13 @@ class AdaptiveLimit:
         now = self.clock()
         if self.pacer.rate_limited != self._seen_429:
             self._seen_429 = self.pacer.rate_limited
-            self.limit = max(1.0, self.limit * self.DECREASE_ON_429)
-            self._slow_start = False
-            self._new_epoch(now, 0.0)
+            if self._cut_allowed:  # a storm of 429s is one signal: one cut per epoch
+                self.limit = max(1.0, self.limit * self.DECREASE_ON_429)
+                self._slow_start = self._cut_allowed = False
+                self._new_epoch(now, 0.0)
             return
+        if self._done >= max(2, int(self.limit)):
+            self._cut_allowed = True
         if self._done < max(4, 2 * int(self.limit)) or now <= self._epoch_start:
             return
         throughput = self._done / (now - self._epoch_start)

@@ -63,6 +63,25 @@ class SandboxMiddleware:
         else:
             await self.app(scope, receive, send)
             return
+        stats = state.stats
+        stats.in_flight += 1
+        stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
+        try:
+            await self._handle(scope, receive, send, rule, authorization, authenticate, length)
+        finally:
+            stats.in_flight -= 1
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rule: FaultRule | None,
+        authorization: bytes | None,
+        authenticate: bool,
+        length: bytes | None,
+    ) -> None:
+        state, path = self.state, scope["path"]
         if length is not None and length.isdigit() and int(length) > state.options.max_body_bytes:
             limit = state.options.max_body_bytes
             await _send_problem(send, 413, f"request body is larger than the sandbox limit of {limit} bytes", path)
@@ -106,7 +125,7 @@ class SandboxMiddleware:
         if not allowed:
             self.state.stats.rate_limited += 1
             # Fractional seconds (a sandbox choice): whole seconds would stall a client for 1 s per 429.
-            retry_after = f"{max(wait, 0.001):.3f}".encode()
+            retry_after = f"{max(math.ceil(wait * 1000), 1) / 1000:.3f}".encode()
             await _send_problem(send, 429, "rate limit exceeded", path, [(b"retry-after", retry_after), *headers])
             return None
 

@@ -81,6 +81,8 @@ class Stats:
         self.requests: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.rate_limited = 0  # 429s answered by the rate limit (injected 429s count under faults)
+        self.in_flight = 0  # token and /v1 requests being handled now, and the most at once
+        self.in_flight_peak = 0
 
     def snapshot(self, store: Store) -> dict[str, Any]:
         return {
@@ -89,6 +91,7 @@ class Stats:
             "requests": dict(sorted(self.requests.items())),
             "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
             "rate_limited": self.rate_limited,
+            "in_flight_peak": self.in_flight_peak,
             "objects": store.counts(),
             "creations": {name: store.creations[name] for name in store.counts()},
         }
