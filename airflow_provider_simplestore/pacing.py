@@ -179,15 +179,18 @@ def clear_pacers() -> None:
 class AdaptiveLimit:
     """How many requests one "auto" listing keeps in flight (1..ceiling); see the module docstring.
 
-    Every epoch (about two rounds of requests) it compares throughput and latency with the
-    epoch before: slow start doubles while throughput rises, then +1; a 429 anywhere on the
-    account multiplies by 0.75; latency 50 % over the best seen without more throughput by 0.9.
+    A hill climb, judged once an epoch (about three rounds of requests): after a step up, more
+    throughput (5 %) earns another step (doubling in slow start, then +1), none steps back down.
+    While it holds, latency 50 % above where it settled, without more throughput, multiplies the
+    limit by 0.9, and every few quiet epochs it probes one step up again. A 429 anywhere on the
+    account multiplies it by 0.75 (once per epoch: a storm of 429s is one signal).
     """
 
     DECREASE_ON_429 = 0.75
     DECREASE_ON_LATENCY = 0.9
-    RISE = 1.05  # throughput must beat the last epoch by 5 % to count as rising
+    RISE = 1.05  # throughput must beat the epoch before by 5 % to count as rising
     LATENCY_RISE = 1.5
+    PROBE_EVERY = 4  # quiet epochs between probes while holding
 
     def __init__(self, pacer: Pacer, ceiling: int = AUTO_CEILING, clock: Callable[[], float] = time.monotonic) -> None:
         self.pacer = pacer
@@ -203,8 +206,10 @@ class AdaptiveLimit:
         self._epoch_start = clock()
         self._done = 0
         self._latency = 0.0
-        self._last_throughput = 0.0
-        self._best_latency = float("inf")
+        self._prev_limit = 0.0  # the limit and throughput of the epoch before
+        self._prev_throughput = 0.0
+        self._settled_latency: float | None = None  # latency when it began holding
+        self._holds = 0
 
     def _try_enter(self) -> bool:
         with self._cond:
@@ -228,29 +233,39 @@ class AdaptiveLimit:
         if self.pacer.rate_limited != self._seen_429:
             self._seen_429 = self.pacer.rate_limited
             if self._cut_allowed:  # a storm of 429s is one signal: one cut per epoch
-                self.limit = max(1.0, self.limit * self.DECREASE_ON_429)
-                self._slow_start = self._cut_allowed = False
-                self._new_epoch(now, 0.0)
+                self._step(max(1.0, self.limit * self.DECREASE_ON_429), now, self._prev_throughput)
+                self._cut_allowed = False
             return
         if self._done >= max(2, int(self.limit)):
             self._cut_allowed = True
-        if self._done < max(4, 2 * int(self.limit)) or now <= self._epoch_start:
+        if self._done < max(6, 3 * int(self.limit)) or now <= self._epoch_start:
             return
         throughput = self._done / (now - self._epoch_start)
         latency = self._latency / self._done
-        self._best_latency = min(self._best_latency, latency)
-        if throughput > self._last_throughput * self.RISE:
-            grown = self.limit * 2 if self._slow_start else self.limit + 1
-            self.limit = float(min(self.ceiling, grown))
-        elif latency > self._best_latency * self.LATENCY_RISE:
-            self.limit = max(1.0, self.limit * self.DECREASE_ON_LATENCY)
-            self._slow_start = False
-        else:
-            self._slow_start = False
-        self._new_epoch(now, throughput)
+        if self.limit > self._prev_limit:  # judge the step up
+            if throughput > self._prev_throughput * self.RISE:
+                self._step(min(self.ceiling, self.limit * 2 if self._slow_start else self.limit + 1), now, throughput)
+            else:
+                self._step(max(1.0, self._prev_limit), now, throughput)
+            return
+        if self._settled_latency is None:
+            self._settled_latency = latency
+        if latency > self._settled_latency * self.LATENCY_RISE and throughput <= self._prev_throughput * self.RISE:
+            self._step(max(1.0, self.limit * self.DECREASE_ON_LATENCY), now, throughput)
+            return
+        self._holds += 1
+        up = self._holds >= self.PROBE_EVERY and self.limit < self.ceiling
+        self._step(self.limit + 1 if up else self.limit, now, throughput)
 
-    def _new_epoch(self, now: float, throughput: float) -> None:
-        self._epoch_start, self._done, self._latency, self._last_throughput = now, 0, 0.0, throughput
+    def _step(self, limit: float, now: float, throughput: float) -> None:
+        """Set the limit for the next epoch; a step down or a hold ends slow start."""
+        if limit <= self.limit:
+            self._slow_start = False
+        if limit != self.limit:
+            self._holds, self._settled_latency = 0, None
+        self._prev_limit, self._prev_throughput = self.limit, throughput
+        self.limit = float(limit)
+        self._epoch_start, self._done, self._latency = now, 0, 0.0
 
     def _timed(self, started: float, waited: list[float], seen_429: int) -> float | None:
         """Seconds the request took, less its waits for a turn; None if a 429 came meanwhile."""
