@@ -120,8 +120,10 @@ class _SimpleStoreHookBase(BaseHook):
         return pacer_for(settings.base_url, settings.client_id, settings.max_requests_per_second)
 
     @staticmethod
-    def _observe(pacer: Pacer, status: int, headers: Any) -> None:
-        pacer.observe(status, parse_retry_after(headers.get("retry-after")) if status == 429 else None)
+    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any) -> None:
+        """Report an answer to the pacer; a 429's pause is capped like a retry wait (max_retry_wait)."""
+        retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
+        pacer.observe(status, None if retry_after is None else min(retry_after, settings.retry.max_wait))
 
     def _auto_limit(self, settings: SimpleStoreSettings, workers: Workers) -> AdaptiveLimit | None:
         """The concurrency controller of an "auto" listing (None for a fixed max_workers)."""
@@ -225,7 +227,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
             token = self._token()
             pacer.wait()
             response = self._send(call, token)
-        self._observe(pacer, response.status_code, response.headers)
+        self._observe(settings, pacer, response.status_code, response.headers)
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 
@@ -467,7 +469,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
             token = await self._token()
             await pacer.await_turn()
             response = await self._send(call, token)
-        self._observe(pacer, response.status_code, response.headers)
+        self._observe(settings, pacer, response.status_code, response.headers)
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 

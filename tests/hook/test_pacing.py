@@ -190,3 +190,24 @@ def test_pacer_spaces_requests_at_its_cap_and_pauses_after_a_429() -> None:
     pacer.max_rate = None
     pacer.observe(429, 2.0)
     assert pacer._reserve() == pytest.approx(2.0)
+
+
+def test_a_long_retry_after_pauses_no_longer_than_max_retry_wait(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=5)
+    conn = connect(sb, max_retry_wait=0.3)
+    sb.set_faults(rules=[{"kind": "429", "probability": 1, "retry_after": 3600}])
+    first = SyncClient(conn, max_retries=0)
+    try:
+        with pytest.raises(SimpleStoreRateLimitError):
+            _get(first)
+    finally:
+        first.close()
+    sb.clear_faults()
+    other = client(conn, max_retries=0)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (_get(other), done.set()), daemon=True)
+    worker.start()
+    # An hour's Retry-After must not stall the whole connection for an hour.
+    assert done.wait(30), "the pause after a 429 was not capped by max_retry_wait"
