@@ -211,3 +211,18 @@ def test_a_long_retry_after_pauses_no_longer_than_max_retry_wait(
     worker.start()
     # An hour's Retry-After must not stall the whole connection for an hour.
     assert done.wait(30), "the pause after a 429 was not capped by max_retry_wait"
+
+
+def test_a_storm_of_429s_is_one_cut() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    limit = AdaptiveLimit(pacer, ceiling=16, clock=clock)
+    for _ in range(12):
+        _round(limit, clock, 0.02)
+    assert limit.limit == 16
+    for _ in range(16):
+        assert limit._try_enter()
+    for _ in range(3):  # three requests refused at once, each reported as its answer comes back
+        pacer.observe(429, 0.0)
+        limit._leave(None)
+    assert limit.limit == 12
