@@ -39,7 +39,6 @@ UNKNOWN_CUT = 0.5  # ... or by half when nothing was learned yet (what went thro
 MIN_MEASURE = 0.1  # seconds of an episode before its admitted rate is trusted
 PROBE_PER_SECOND = 0.02  # a measured rate grows 2 % a second until the next 429
 PROBE_UNMEASURED = 0.25  # a guessed one (a cut without a measure yet) 25 % a second
-ASYNC_POLL = 0.002  # seconds between an async waiter's looks at a full AdaptiveLimit
 
 # Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
 _waited: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("simplestore_paced", default=None)
@@ -199,7 +198,8 @@ class AdaptiveLimit:
         self.limit = float(min(AUTO_START, self.ceiling))
         self.peak = int(self.limit)  # most requests ever in flight (tests check the ceiling)
         self._in_flight = 0
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = threading.Condition(threading.Lock())  # threads wait on it
+        self._room: asyncio.Event | None = None  # tasks wait on it (one listing: one event loop)
         self._slow_start = True
         self._cut_allowed = True
         self._seen_429 = pacer.rate_limited
@@ -293,7 +293,10 @@ class AdaptiveLimit:
     async def arun(self, fn: Callable[[], Awaitable[T]]) -> T:
         """`run` for asyncio tasks: waits for room without blocking the event loop."""
         while not self._try_enter():
-            await asyncio.sleep(ASYNC_POLL)
+            if self._room is None:
+                self._room = asyncio.Event()
+            self._room.clear()  # no await since _try_enter: no wake-up is lost
+            await self._room.wait()
         waited: list[float] = []
         token = _waited.set(waited)
         started, seen_429, latency = self.clock(), self.pacer.rate_limited, None
@@ -304,3 +307,5 @@ class AdaptiveLimit:
         finally:
             _waited.reset(token)
             self._leave(latency)
+            if self._room is not None:
+                self._room.set()
