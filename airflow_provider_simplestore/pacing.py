@@ -5,15 +5,16 @@ adaptive concurrency for `max_workers="auto"`. One home for both hooks.
 asyncio task of that account asks it for a turn before each request and reports each answer.
 A 429 with Retry-After pauses them all. 429s also teach it the server's rate: while they keep
 coming the server's bucket is empty, so what it admits between the first 429 of an episode and
-the latest is its rate; the pacer then goes a little under that and probes upward slowly.
-`max_requests_per_second` caps it, whatever it learns.
+the latest is its rate; the pacer then goes a little under that and probes upward slowly (so a
+lesson fades: after a minute without a 429 it no longer binds). `max_requests_per_second` caps
+it, whatever it learns. A pause is capped by the hook at the connection's `max_retry_wait`.
 
 `AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and no 429
 arrives, and shrinks multiplicatively on a 429 or on latency that rises without throughput.
 
 Locks are `threading.Lock`s held for a few arithmetic operations, never across a wait, so the
-same object serves threads and event loops at once; only the waiting differs (`time.sleep`
-or `asyncio.sleep`). No HTTP library is imported here.
+same object serves threads and event loops at once; only the waiting differs (`time.sleep` and
+a `Condition` for threads, `asyncio.sleep` and an `Event` for tasks). No HTTP library here.
 """
 
 from __future__ import annotations

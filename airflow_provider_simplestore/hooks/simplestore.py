@@ -1,10 +1,10 @@
 """SimpleStoreHook (requests) and SimpleStoreAsyncHook (httpx).
 
 Both are thin I/O shells. What they share lives once, elsewhere: connection validation
-(`settings`), the token cache (`token`), the retry policy (`retry`), errors (`errors`), request
-building, decoding and page maths (`protocol`), paths (`resources`) and the typed endpoint
-methods (`hooks.endpoints`). What is left here is sending bytes and classifying each library's
-transport errors.
+(`settings`), the token cache (`token`), the retry policy (`retry`), rate and concurrency
+(`pacing`), errors (`errors`), request building, decoding and page maths (`protocol`), paths
+(`resources`) and the typed endpoint methods (`hooks.endpoints`). What is left here is sending
+bytes and classifying each library's transport errors.
 
     hook = SimpleStoreHook("simplestore_default")
     for order in hook.list_orders(created_from=start, created_to=end, max_workers=4):
