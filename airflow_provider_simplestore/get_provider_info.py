@@ -30,6 +30,7 @@ CONNECTION_EXTRA_DEFAULTS: dict[str, Any] = {
     "verify": True,
     "ca_bundle": None,
     "allow_insecure_http": False,
+    "max_requests_per_second": None,
 }
 
 _CONN_FIELDS: dict[str, dict[str, Any]] = {
@@ -82,6 +83,12 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Allow plain http://",
         "description": "Allow http:// to a non-loopback host. The client secret would travel in clear.",
         "schema": {"type": ["boolean", "null"]},
+    },
+    "max_requests_per_second": {
+        "label": "Max requests per second",
+        "description": "Client-side cap shared by every task of this connection in one worker process; "
+        "empty for none.",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
     },
 }
 

@@ -52,6 +52,7 @@ class SimpleStoreSettings:
     verify: bool | str = True  # False, True, or the path of a CA bundle
     allow_insecure_http: bool = False
     retry: RetrySettings = field(default_factory=RetrySettings)
+    max_requests_per_second: float | None = None  # client-side cap, shared in the process (pacing.py)
 
     @property
     def token_key(self) -> tuple[str, str]:
@@ -230,6 +231,8 @@ class _Reader:
             verify=self.verify(),
             allow_insecure_http=insecure,
             retry=retry,
+            max_requests_per_second=(None if self.raw("max_requests_per_second") is None
+                                     else self.number("max_requests_per_second", minimum=0, exclusive=True)),
         )
 
 

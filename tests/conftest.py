@@ -56,6 +56,9 @@ def fresh_sandbox() -> Iterator[Callable[..., Any]]:
     with ExitStack() as stack:
 
         def start(**options: Any) -> Any:
+            from airflow_provider_simplestore.pacing import clear_pacers
+
+            clear_pacers()  # a new sandbox may reuse an old port: nothing learned from another one
             return stack.enter_context(run_sandbox(**options))
 
         yield start

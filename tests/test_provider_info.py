@@ -31,6 +31,7 @@ EXPECTED_EXTRAS = {
     "verify",
     "ca_bundle",
     "allow_insecure_http",
+    "max_requests_per_second",
 }
 # The UI redacts extras whose key contains one of these words (see shared airflow notes).
 SENSITIVE_WORDS = ("secret", "password", "token", "api_key", "private_key", "authorization", "bearer")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES
 
 CallT = TypeVar("CallT")  # what request() returns: Any, or Awaitable[Any]
@@ -28,7 +29,7 @@ class EndpointMethods(Generic[CallT, ListT]):
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> CallT:
         raise NotImplementedError
 
-    def paginate(self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1) -> ListT:
+    def paginate(self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1) -> ListT:
         raise NotImplementedError
 
     def empty(self) -> ListT:
@@ -46,7 +47,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         *,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
         **filters: Any,
     ) -> ListT:
         """Items of a `resources.RESOURCES` list, with its python-named filters (None = unset)."""
@@ -68,7 +69,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         include_attributes: bool | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource(
             "customers",
@@ -145,7 +146,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         include_attributes: bool | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("baskets", cart_ids=_listed(cart_ids), include_items=include_items,
                                   include_attributes=include_attributes, params=params, page_size=page_size,
@@ -163,7 +164,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         parent_id: str | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("folders", name=name, parent_id=parent_id, params=params, page_size=page_size,
                                   max_workers=max_workers)
@@ -194,7 +195,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         is_active: bool | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("products", slug=slug, sku=sku, category_id=category_id,
                                   collection_id=collection_id, is_active=is_active, params=params,
@@ -223,7 +224,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         parent_id: str | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("categories", slug=slug, name=name, is_active=is_active, parent_id=parent_id,
                                   params=params, page_size=page_size, max_workers=max_workers)
@@ -248,7 +249,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         is_active: bool | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("collections", slug=slug, name=name, is_active=is_active, params=params,
                                   page_size=page_size, max_workers=max_workers)
@@ -272,7 +273,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         is_active: bool | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         return self.list_resource("specials", name=name, is_active=is_active, params=params, page_size=page_size,
                                   max_workers=max_workers)
@@ -307,7 +308,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         created_to: datetime | str | None = None,
         params: Params = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
     ) -> ListT:
         """Orders; `created_from` is inclusive and `created_to` exclusive (UTC)."""
         return self.list_resource("orders", order_ids=_listed(order_ids), customer_id=customer_id, status=status,

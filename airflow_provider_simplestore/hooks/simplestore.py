@@ -1,10 +1,10 @@
 """SimpleStoreHook (requests) and SimpleStoreAsyncHook (httpx).
 
 Both are thin I/O shells. What they share lives once, elsewhere: connection validation
-(`settings`), the token cache (`token`), the retry policy (`retry`), errors (`errors`), request
-building, decoding and page maths (`protocol`), paths (`resources`) and the typed endpoint
-methods (`hooks.endpoints`). What is left here is sending bytes and classifying each library's
-transport errors.
+(`settings`), the token cache (`token`), the retry policy (`retry`), rate and concurrency
+(`pacing`), errors (`errors`), request building, decoding and page maths (`protocol`), paths
+(`resources`) and the typed endpoint methods (`hooks.endpoints`). What is left here is sending
+bytes and classifying each library's transport errors.
 
     hook = SimpleStoreHook("simplestore_default")
     for order in hook.list_orders(created_from=start, created_to=end, max_workers=4):
@@ -40,9 +40,19 @@ from airflow_provider_simplestore.errors import (
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
+from airflow_provider_simplestore.pacing import (
+    AUTO,
+    AUTO_CEILING,
+    AdaptiveLimit,
+    Pacer,
+    Workers,
+    check_ceiling,
+    check_workers,
+    pacer_for,
+)
 from airflow_provider_simplestore.protocol import Call, ListingCheck, Page
 from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
-from airflow_provider_simplestore.retry import build_async_retrying, build_retrying
+from airflow_provider_simplestore.retry import build_async_retrying, build_retrying, parse_retry_after
 from airflow_provider_simplestore.settings import SimpleStoreSettings
 from airflow_provider_simplestore.token import (
     TOKEN_CACHE,
@@ -93,8 +103,10 @@ class _SimpleStoreHookBase(BaseHook):
         retry_deadline: float | None = None,
         page_size: int | None = None,
         token_cache: TokenCache | None = None,
+        auto_max_workers: int = AUTO_CEILING,
     ) -> None:
         super().__init__()
+        self.auto_max_workers = check_ceiling(auto_max_workers)
         self.simplestore_conn_id = simplestore_conn_id
         self.overrides: dict[str, Any] = {
             "timeout": timeout,
@@ -118,13 +130,25 @@ class _SimpleStoreHookBase(BaseHook):
         )
 
     @staticmethod
-    def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: int) -> tuple[int, int]:
+    def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: Workers) -> tuple[int, Workers]:
         size = settings.page_size if page_size is None else page_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
-        return size, max_workers
+        return size, check_workers(max_workers)
+
+    @staticmethod
+    def _pacer(settings: SimpleStoreSettings) -> Pacer:
+        return pacer_for(settings.base_url, settings.client_id, settings.max_requests_per_second)
+
+    @staticmethod
+    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any) -> None:
+        """Report an answer to the pacer; a 429's pause is capped like a retry wait (max_retry_wait)."""
+        retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
+        pacer.observe(status, None if retry_after is None else min(retry_after, settings.retry.max_wait))
+
+    def _auto_limit(self, settings: SimpleStoreSettings, workers: Workers) -> AdaptiveLimit | None:
+        """The concurrency controller of an "auto" listing (None for a fixed max_workers)."""
+        return AdaptiveLimit(self._pacer(settings), self.auto_max_workers) if workers == AUTO else None
 
     @staticmethod
     def _lock_wait(settings: SimpleStoreSettings) -> float:
@@ -158,9 +182,11 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         page_size: int | None = None,
         sleep: Callable[[float], None] | None = None,
         token_cache: TokenCache | None = None,
+        auto_max_workers: int = AUTO_CEILING,
     ) -> None:
         super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
-                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache)
+                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache,
+                         auto_max_workers=auto_max_workers)
         self.sleep = sleep
         self._session: requests.Session | None = None
         self._pool_size = 0
@@ -231,12 +257,16 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
 
     def _authorized(self, call: Call) -> Any:
         settings = self.settings
+        pacer = self._pacer(settings)
         token = self._token()
+        pacer.wait()
         response = self._send(call, token)
         if response.status_code == protocol.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token)
             token = self._token()
+            pacer.wait()
             response = self._send(call, token)
+        self._observe(settings, pacer, response.status_code, response.headers)
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 
@@ -302,19 +332,20 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
         check: ListingCheck | None = None,
     ) -> Iterator[Page]:
         """Pages of a list endpoint, lazily, in order. With `max_workers` > 1 the pages after the
-        first are fetched concurrently (at most 2 * max_workers pages held at once). `check` (made
-        here if not given) compares what the listing promised with what it gave; see ListingCheck."""
+        first are fetched concurrently (at most 2 * max_workers pages held at once); "auto" adapts
+        the concurrency up to `auto_max_workers` (pacing.AdaptiveLimit). `check` (made here if not
+        given) compares what the listing promised with what it gave; see ListingCheck."""
         size, workers = self._paging(self.settings, page_size, max_workers)
         check = check or ListingCheck(path)
         first = self._page(path, params, 0, size)
         check.add(first)
         yield first
         rest = protocol.remaining_pages(first)
-        if workers > 1:
+        if workers != 1:
             pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
         else:
             pages = (self._page(path, params, index, first.page_size) for index in rest)
@@ -323,26 +354,35 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
             yield page
         check.finish()
 
-    def _pages_concurrently(self, path: str, params: Any, indexes: range, size: int, workers: int) -> Iterator[Page]:
+    def _pages_concurrently(
+        self, path: str, params: Any, indexes: range, size: int, max_workers: Workers
+    ) -> Iterator[Page]:
         if not indexes:
             return
+        gate = self._auto_limit(self.settings, max_workers)
+        workers = gate.ceiling if gate else max_workers
+        assert isinstance(workers, int)
+
+        def fetch(index: int) -> Page:
+            if gate:
+                return gate.run(lambda: self._page(path, params, index, size))
+            return self._page(path, params, index, size)
+
         self.get_conn(pool_size=workers)
         todo = iter(indexes)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simplestore-pages") as pool:
-            window: deque[Future[Page]] = deque(
-                pool.submit(self._page, path, params, index, size) for index in itertools.islice(todo, 2 * workers)
-            )
+            window: deque[Future[Page]] = deque(pool.submit(fetch, i) for i in itertools.islice(todo, 2 * workers))
             try:
                 while window:
                     page = window.popleft().result()
-                    window.extend(pool.submit(self._page, path, params, i, size) for i in itertools.islice(todo, 1))
+                    window.extend(pool.submit(fetch, i) for i in itertools.islice(todo, 1))
                     yield page
             finally:
                 for future in window:
                     future.cancel()
 
     def paginate(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1
     ) -> Iterator[dict[str, Any]]:
         """Items of a list endpoint, lazily (one page in memory with max_workers=1)."""
         for page in self.paginate_pages(path, params, page_size, max_workers):
@@ -424,9 +464,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         page_size: int | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         token_cache: TokenCache | None = None,
+        auto_max_workers: int = AUTO_CEILING,
     ) -> None:
         super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
-                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache)
+                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache,
+                         auto_max_workers=auto_max_workers)
         self.sleep = sleep
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -481,12 +523,16 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def _authorized(self, call: Call) -> Any:
         settings = await self.get_settings()
+        pacer = self._pacer(settings)
         token = await self._token()
+        await pacer.await_turn()
         response = await self._send(call, token)
         if response.status_code == protocol.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token)
             token = await self._token()
+            await pacer.await_turn()
             response = await self._send(call, token)
+        self._observe(settings, pacer, response.status_code, response.headers)
         return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
                                         response.content, secrets=(settings.client_secret, token))
 
@@ -547,7 +593,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         return protocol.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1,
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
         check: ListingCheck | None = None,
     ) -> AsyncIterator[Page]:
         """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
@@ -557,7 +603,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         check.add(first)
         yield first
         rest = protocol.remaining_pages(first)
-        if workers > 1:
+        if workers != 1:
             pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
         else:
             pages = self._pages_in_turn(path, params, rest, first.page_size)
@@ -571,11 +617,16 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
             yield await self._page(path, params, index, size)
 
     async def _pages_concurrently(
-        self, path: str, params: Any, indexes: range, size: int, workers: int
+        self, path: str, params: Any, indexes: range, size: int, max_workers: Workers
     ) -> AsyncIterator[Page]:
+        adaptive = self._auto_limit(await self.get_settings(), max_workers)
+        workers = adaptive.ceiling if adaptive else max_workers
+        assert isinstance(workers, int)
         gate = asyncio.Semaphore(workers)
 
         async def fetch(index: int) -> Page:
+            if adaptive:
+                return await adaptive.arun(lambda: self._page(path, params, index, size))
             async with gate:
                 return await self._page(path, params, index, size)
 
@@ -592,7 +643,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
             await asyncio.gather(*window, return_exceptions=True)
 
     async def paginate(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: int = 1
+        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1
     ) -> AsyncIterator[dict[str, Any]]:
         async for page in self.paginate_pages(path, params, page_size, max_workers):
             for item in page.items:

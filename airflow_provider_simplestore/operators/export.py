@@ -20,6 +20,7 @@ from airflow_provider_simplestore.operators.source import (
     settle_listing,
 )
 from airflow_provider_simplestore.operators.storage import atomic_write, check_destination, storage_path
+from airflow_provider_simplestore.pacing import Workers, check_workers
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -59,7 +60,8 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         written with a leading ``'`` by default, so a spreadsheet shows them instead of running them
         (the OWASP rule against CSV injection; numbers are never changed). True writes them as they are.
     :param page_size: records per request (default: the connection's).
-    :param max_workers: pages fetched in parallel by the hook (order is kept).
+    :param max_workers: pages fetched in parallel by the hook (order is kept), or ``"auto"``: adapt
+        to the server (see ``pacing.py``), up to the hook's ``auto_max_workers`` (16).
     :param storage_conn_id: Airflow connection for the destination's filesystem, if it needs one.
     :param progress_interval: seconds between progress lines in the log.
     :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
@@ -93,7 +95,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         csv_columns: Sequence[str] | None = None,
         csv_raw_formulas: bool = False,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
         on_incomplete: str = "fail",
@@ -108,8 +110,10 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if csv_columns is not None and not list(csv_columns):
             raise SimpleStoreConfigError("csv_columns is empty")
-        if max_workers < 1:
-            raise SimpleStoreConfigError(f"max_workers must be at least 1, got {max_workers}")
+        try:
+            max_workers = check_workers(max_workers)
+        except ValueError as exc:
+            raise SimpleStoreConfigError(str(exc)) from None
         self.destination = destination
         self.file_format = file_format
         self.created_from = created_from

@@ -22,6 +22,7 @@ from airflow_provider_simplestore.operators.source import (
     run_window,
     settle_listing,
 )
+from airflow_provider_simplestore.pacing import Workers, check_workers
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -220,7 +221,7 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
     :param created_to: end of the window, exclusive (templated; default data_interval_end).
     :param filters: extra list filters sent as query parameters (templated).
     :param page_size: records per API request (default: the connection's).
-    :param max_workers: pages fetched in parallel by the hook.
+    :param max_workers: pages fetched in parallel by the hook, or ``"auto"`` (adapts, up to 16).
     :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
         or changed while it was read, fails the task once the rows listed are upserted (a re-run
         converges); ``"warn"``: log it and succeed.
@@ -251,7 +252,7 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         created_to: Any = None,
         filters: dict[str, Any] | None = None,
         page_size: int | None = None,
-        max_workers: int = 1,
+        max_workers: Workers = 1,
         progress_interval: float = 10.0,
         on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
@@ -263,8 +264,10 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         self.incremental = is_incremental(resource, incremental)
         if batch_size < 1:
             raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
-        if max_workers < 1:
-            raise SimpleStoreConfigError(f"max_workers must be at least 1, got {max_workers}")
+        try:
+            max_workers = check_workers(max_workers)
+        except ValueError as exc:
+            raise SimpleStoreConfigError(str(exc)) from None
         self.table = table
         self.sql_conn_id = sql_conn_id
         self.create_table = create_table

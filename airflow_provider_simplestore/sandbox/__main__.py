@@ -74,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
         help="a fault rule for POST /connect/token",
     )
     p.add_argument("--fault-seed", type=int, default=None, help="seed of the fault draws (default: --seed)")
+    p.add_argument(
+        "--rate-limit", type=float, default=None, metavar="RPS",
+        help="token bucket per client id: 429 with Retry-After beyond RPS requests/s (default: no limit)",
+    )
+    p.add_argument("--burst", type=int, default=None, metavar="N", help="bucket size (default: one second's worth)")
     return p
 
 

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware in front of the FastAPI app: body limit, auth, faults, latency, stats.
+"""Pure ASGI middleware in front of the FastAPI app: body limit, auth, rate limit, faults, latency, stats.
 
 Pure ASGI (not Starlette's BaseHTTPMiddleware) because it sits on the hot path of every page.
 """
@@ -63,6 +63,25 @@ class SandboxMiddleware:
         else:
             await self.app(scope, receive, send)
             return
+        stats = state.stats
+        stats.in_flight += 1
+        stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
+        try:
+            await self._handle(scope, receive, send, rule, authorization, authenticate, length)
+        finally:
+            stats.in_flight -= 1
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rule: FaultRule | None,
+        authorization: bytes | None,
+        authenticate: bool,
+        length: bytes | None,
+    ) -> None:
+        state, path = self.state, scope["path"]
         if length is not None and length.isdigit() and int(length) > state.options.max_body_bytes:
             limit = state.options.max_body_bytes
             await _send_problem(send, 413, f"request body is larger than the sandbox limit of {limit} bytes", path)
@@ -75,6 +94,11 @@ class SandboxMiddleware:
             return
         if authenticate and not await self._authorized(authorization, path, send):
             return
+        if authenticate and state.rate_limit.rate is not None:
+            limited_send = await self._rate_limited(path, send)
+            if limited_send is None:
+                return
+            send = limited_send
         if rule is None:
             await self.app(scope, receive, send)
         else:
@@ -91,6 +115,26 @@ class SandboxMiddleware:
             return True
         await _send_problem(send, 401, reason, path, [(b"www-authenticate", b'Bearer error="invalid_token"')])
         return False
+
+    async def _rate_limited(self, path: str, send: Send) -> Send | None:
+        """Take a token of the client's bucket: None once a 429 was sent, else a `send` that adds
+        the X-RateLimit-* headers. Every valid token belongs to the one configured client."""
+        limit = self.state.rate_limit
+        allowed, left, wait = limit.take(self.state.options.client_id)
+        headers = [(b"x-ratelimit-limit", f"{limit.rate:g}".encode()), (b"x-ratelimit-remaining", b"%d" % left)]
+        if not allowed:
+            self.state.stats.rate_limited += 1
+            # Fractional seconds (a sandbox choice): whole seconds would stall a client for 1 s per 429.
+            retry_after = f"{max(math.ceil(wait * 1000), 1) / 1000:.3f}".encode()
+            await _send_problem(send, 429, "rate limit exceeded", path, [(b"retry-after", retry_after), *headers])
+            return None
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *headers]}
+            await send(message)
+
+        return send_with_headers
 
     async def _fault_before(
         self,

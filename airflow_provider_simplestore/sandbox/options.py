@@ -37,6 +37,8 @@ class SandboxOptions:
     faults: tuple[FaultRule, ...] = ()
     token_faults: tuple[FaultRule, ...] = ()
     fault_seed: int | None = None
+    rate_limit: float | None = None  # requests per second per client id (token bucket); None: no limit
+    burst: int | None = None  # bucket size; None: one second's worth (ceil(rate_limit))
 
     def __post_init__(self) -> None:
         for name in _COUNTS:
@@ -59,6 +61,7 @@ class SandboxOptions:
             raise ValueError(f"sandbox option request_timeout={self.request_timeout!r} must be positive seconds")
         if self.max_body_bytes < 1024:
             raise ValueError(f"sandbox option max_body_bytes={self.max_body_bytes!r} must be at least 1024")
+        check_rate_limit(self.rate_limit, self.burst)
         object.__setattr__(self, "anchor", parse_anchor(self.anchor))
         object.__setattr__(self, "faults", _rules(self.faults, "faults"))
         object.__setattr__(self, "token_faults", _rules(self.token_faults, "token_faults"))
@@ -91,12 +94,25 @@ class SandboxOptions:
             elif f.name == "catalog_routes":
                 if not value:
                     args.append("--no-catalog-routes")
-            elif f.name == "fault_seed":
+            elif f.name in ("fault_seed", "rate_limit", "burst"):
                 if value is not None:
                     args += [flag, str(value)]
             else:
                 args += [flag, str(value)]
         return args
+
+
+def check_rate_limit(rate_limit: Any, burst: Any) -> None:
+    """A positive finite rate (or None) and a positive whole burst (or None, only with a rate)."""
+    if rate_limit is not None and (
+        isinstance(rate_limit, bool) or not isinstance(rate_limit, (int, float)) or not 0 < rate_limit < float("inf")
+    ):
+        raise ValueError(f"sandbox option rate_limit={rate_limit!r} must be a positive number of requests per second")
+    if burst is not None:
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise ValueError(f"sandbox option burst={burst!r} must be a positive integer")
+        if rate_limit is None:
+            raise ValueError("sandbox option burst needs rate_limit")
 
 
 def default_anchor() -> datetime:

@@ -74,6 +74,10 @@ class Sandbox:
         }
         return self._call("POST", "/_sandbox/faults", payload)
 
+    def set_rate_limit(self, rate_limit: float | None, burst: int | None = None) -> dict[str, Any]:
+        """Requests per second per client id (None: no limit) and bucket size; buckets start full."""
+        return self._call("POST", "/_sandbox/rate-limit", {"rate_limit": rate_limit, "burst": burst})
+
     def clear_faults(self) -> dict[str, Any]:
         return self.set_faults()
 

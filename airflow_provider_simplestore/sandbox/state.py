@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections import Counter
@@ -49,12 +50,39 @@ class Tokens:
         return count
 
 
+class RateLimit:
+    """Token buckets, one per client id: `rate` tokens a second, at most `burst` (a sandbox choice)."""
+
+    def __init__(self, rate: float | None, burst: int | None) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else (math.ceil(rate) if rate else None)
+        self._buckets: dict[str, tuple[float, float]] = {}  # client id -> (tokens, when)
+
+    def take(self, client_id: str) -> tuple[bool, float, float]:
+        """(allowed, tokens left, seconds until the next token) for one request of `client_id`."""
+        assert self.rate is not None and self.burst is not None
+        now = time.monotonic()
+        tokens, then = self._buckets.get(client_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        allowed = tokens >= 1
+        if allowed:
+            tokens -= 1
+        self._buckets[client_id] = (tokens, now)
+        return allowed, tokens, 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rate_limit": self.rate, "burst": self.burst}
+
+
 class Stats:
     def __init__(self) -> None:
         self.token_grants = 0
         self.token_requests = 0
         self.requests: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.rate_limited = 0  # 429s answered by the rate limit (injected 429s count under faults)
+        self.in_flight = 0  # token and /v1 requests being handled now, and the most at once
+        self.in_flight_peak = 0
 
     def snapshot(self, store: Store) -> dict[str, Any]:
         return {
@@ -62,6 +90,8 @@ class Stats:
             "token_requests": self.token_requests,
             "requests": dict(sorted(self.requests.items())),
             "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
+            "rate_limited": self.rate_limited,
+            "in_flight_peak": self.in_flight_peak,
             "objects": store.counts(),
             "creations": {name: store.creations[name] for name in store.counts()},
         }
@@ -76,6 +106,7 @@ class SandboxState:
         self.store = self._seeded()
         self.stats = Stats()
         self.faults = FaultPlan(options.faults, options.token_faults, options.effective_fault_seed)
+        self.rate_limit = RateLimit(options.rate_limit, options.burst)
 
     def _seeded(self) -> Store:
         store = Store(self.options.seed)
@@ -83,8 +114,10 @@ class SandboxState:
         return store
 
     def reset(self) -> None:
-        """Seeded data again, counters zeroed, faults cleared. Issued tokens stay valid."""
+        """Seeded data again, counters zeroed, faults cleared, the start-up rate limit with full
+        buckets. Issued tokens stay valid."""
         self.store = self._seeded()
+        self.rate_limit = RateLimit(self.options.rate_limit, self.options.burst)
         self.stats = Stats()
         self.faults = FaultPlan((), (), self.options.effective_fault_seed)
 

@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
+from airflow_provider_simplestore.pacing import clear_pacers
 from airflow_provider_simplestore.token import TOKEN_CACHE
 
 
 @pytest.fixture(autouse=True)
 def _empty_token_cache() -> Iterator[None]:
-    """Each test starts without cached tokens (a new sandbox may reuse an old port)."""
+    """Each test starts without cached tokens or learned pacing (a new sandbox may reuse an old port)."""
     TOKEN_CACHE.clear()
+    clear_pacers()
     yield
     TOKEN_CACHE.clear()
+    clear_pacers()
 
 
 @pytest.fixture

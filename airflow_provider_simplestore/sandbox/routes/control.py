@@ -11,9 +11,10 @@ from starlette.responses import Response
 
 from airflow_provider_simplestore.sandbox.data import make_order, now_utc
 from airflow_provider_simplestore.sandbox.faults import FaultRule, FaultSpecError
+from airflow_provider_simplestore.sandbox.options import check_rate_limit
 from airflow_provider_simplestore.sandbox.routes import Api
 from airflow_provider_simplestore.sandbox.schemas import OrdersIn
-from airflow_provider_simplestore.sandbox.state import SandboxState
+from airflow_provider_simplestore.sandbox.state import RateLimit, SandboxState
 from airflow_provider_simplestore.sandbox.web import (
     bad_request,
     conflict,
@@ -30,6 +31,11 @@ class FaultsIn(msgspec.Struct, forbid_unknown_fields=True):
     rules: list[dict[str, Any]] = []
     token_rules: list[dict[str, Any]] = []
     seed: int | None = None
+
+
+class RateLimitIn(msgspec.Struct, forbid_unknown_fields=True):
+    rate_limit: float | None = None
+    burst: int | None = None
 
 
 def register(api: Api, state: SandboxState) -> None:
@@ -55,6 +61,20 @@ def register(api: Api, state: SandboxState) -> None:
             raise bad_request(str(exc)) from None
         state.set_faults(rules, token_rules, body.seed)
         return json_response(state.faults.to_json())
+
+    @api.route("GET", "/_sandbox/rate-limit")
+    async def get_rate_limit(request: Request) -> Response:
+        return json_response(state.rate_limit.to_json())
+
+    @api.route("POST", "/_sandbox/rate-limit")
+    async def set_rate_limit(request: Request) -> Response:
+        body = await read_optional_json(request, RateLimitIn, state.options.max_body_bytes) or RateLimitIn()
+        try:
+            check_rate_limit(body.rate_limit, body.burst)
+        except ValueError as exc:
+            raise bad_request(str(exc).replace("sandbox option ", "")) from None
+        state.rate_limit = RateLimit(body.rate_limit, body.burst)
+        return json_response(state.rate_limit.to_json())
 
     @api.route("POST", "/_sandbox/revoke")
     async def revoke(request: Request) -> Response:

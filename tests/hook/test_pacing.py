@@ -1,0 +1,228 @@
+"""Pacing (pacing.py) through both hooks against a rate-limited sandbox: one 429 pauses every
+request of the connection, the client-side cap is shared by every hook, "auto" keeps to its
+ceiling, and the records are the same whatever the concurrency. Plus the controllers themselves
+on a fake clock (the only thing mocked)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreRateLimitError
+from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+from airflow_provider_simplestore.pacing import AdaptiveLimit, Pacer, check_workers
+from tests.hook.conftest import SyncClient
+
+ONE_ORDER = {"pageSize": 1}
+
+
+def _get(c: SyncClient) -> Any:
+    return c.call("request", "GET", "/v1/orders", params=ONE_ORDER)
+
+
+def test_one_429_pauses_every_request_of_the_connection(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=5, rate_limit=1, burst=1)
+    conn = connect(sb)
+    first = SyncClient(conn, max_retries=0)
+    try:
+        _get(first)
+        with pytest.raises(SimpleStoreRateLimitError):
+            _get(first)  # the bucket is empty: Retry-After ~1 s
+        # Another hook of the connection (a thread's or an event loop's) waits out that pause,
+        # so the server never has to refuse it: with no retries allowed, a 429 would raise.
+        other = client(conn, max_retries=0)
+        assert _get(other)["totalRecordsFound"] == 5
+    finally:
+        first.close()
+    assert sb.stats()["rate_limited"] == 1
+
+
+def test_client_side_cap_is_shared_by_every_hook_of_the_connection(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=5, rate_limit=10, burst=2)
+    conn = connect(sb, max_requests_per_second="8")
+    hooks = [client(conn, max_retries=0) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def work(c: SyncClient) -> None:
+        try:
+            for _ in range(8):
+                _get(c)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in hooks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # Two hooks at 8/s each would be 16/s against a limit of 10: only a shared cap stays under it.
+    assert errors == []
+    assert sb.stats()["rate_limited"] == 0 and sb.stats()["requests"]["GET /v1/orders"] == 16
+
+
+def test_auto_never_exceeds_its_ceiling(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=300, latency_ms=30)
+    c = client(connect(sb), auto_max_workers=3)
+    items = c.items("paginate", "/v1/orders", page_size=5, max_workers="auto")
+    assert len(items) == 300
+    assert sb.stats()["in_flight_peak"] == 3  # it grew to the ceiling, never past it
+
+
+def test_same_records_whatever_the_concurrency(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=400, rate_limit=50, burst=2, latency_ms=5)
+    c = client(connect(sb))
+    runs = {workers: c.items("list_orders", page_size=10, max_workers=workers) for workers in (1, 4, "auto")}
+    assert len(runs[1]) == 400 and len({o["orderId"] for o in runs[1]}) == 400
+    assert runs[4] == runs[1] and runs["auto"] == runs[1]
+    assert sb.stats()["rate_limited"] > 0  # the limit did refuse some: retries were part of it
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "fast", True])
+def test_a_bad_rate_cap_names_the_field(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], value: Any
+) -> None:
+    conn = connect(fresh_sandbox(orders=0, customers=0, products=0), max_requests_per_second=value)
+    with pytest.raises(SimpleStoreConfigError, match="max_requests_per_second"):
+        SimpleStoreHook(conn).settings  # noqa: B018 - reading it validates the connection
+
+
+def test_rate_cap_is_optional(fresh_sandbox: Callable[..., Any], connect: Callable[..., str]) -> None:
+    sb = fresh_sandbox(orders=0, customers=0, products=0)
+    assert SimpleStoreHook(connect(sb, "a")).settings.max_requests_per_second is None
+    assert SimpleStoreHook(connect(sb, "b", max_requests_per_second="")).settings.max_requests_per_second is None
+    assert SimpleStoreHook(connect(sb, "c", max_requests_per_second="2.5")).settings.max_requests_per_second == 2.5
+
+
+@pytest.mark.parametrize("value", [0, -1, "many", "AUTO", 2.5, True, None])
+def test_max_workers_is_a_positive_integer_or_auto(value: Any) -> None:
+    with pytest.raises(ValueError, match="max_workers"):
+        check_workers(value)
+    with pytest.raises(ValueError, match="auto_max_workers"):
+        SimpleStoreHook(auto_max_workers=value if value is not None else "auto")
+
+
+# ---- the controllers on a fake clock ---------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _round(limit: AdaptiveLimit, clock: Clock, latency: float) -> int:
+    """Fill the limit, let `latency` pass, finish them all; how many were in flight."""
+    n = 0
+    while limit._try_enter():
+        n += 1
+    clock.now += latency
+    for _ in range(n):
+        limit._leave(latency)
+    return n
+
+
+def test_adaptive_limit_grows_to_its_ceiling_and_no_further() -> None:
+    clock = Clock()
+    limit = AdaptiveLimit(Pacer(clock), ceiling=6, clock=clock)
+    seen = [_round(limit, clock, 0.02) for _ in range(20)]
+    assert max(seen) == 6 and limit.peak == 6 and limit.limit == 6
+    assert seen[0] == 2 and seen[-1] == 6
+
+
+def test_adaptive_limit_backs_off_on_a_429_and_on_latency_without_throughput() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    limit = AdaptiveLimit(pacer, ceiling=16, clock=clock)
+    for _ in range(12):
+        _round(limit, clock, 0.02)
+    assert limit.limit == 16
+    pacer.observe(429, 0.0)
+    _round(limit, clock, 0.02)
+    assert limit.limit == 12  # x 0.75, once for a storm of 429s
+    for _ in range(3):
+        _round(limit, clock, 0.02)
+    before = limit.limit
+    _round(limit, clock, 0.2)  # ten times slower, no more throughput: queueing somewhere
+    _round(limit, clock, 0.2)
+    assert limit.limit < before
+
+
+def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    for _ in range(300):  # 300/s went through (the server's burst included)
+        clock.now += 1 / 300
+        pacer.observe(200, None)
+    pacer.observe(429, 0.004)
+    assert pacer.rate() == pytest.approx(150, rel=0.05)  # halved: nothing measured yet
+    for _ in range(4):  # the server keeps refusing: it admits 80/s
+        for _ in range(8):
+            clock.now += 0.1 / 8
+            pacer.observe(200, None)
+        pacer.observe(429, 0.004)
+    assert pacer.rate() == pytest.approx(80 * 0.97, rel=0.05)
+    learned = pacer.rate()
+    clock.now += 5
+    assert pacer.rate() == pytest.approx(learned * 1.10, rel=0.01)  # 2 % a second
+    pacer.max_rate = 10
+    assert pacer.rate() == 10
+
+
+def test_pacer_spaces_requests_at_its_cap_and_pauses_after_a_429() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer.max_rate = 4
+    waits = [pacer._reserve() for _ in range(4)]
+    assert waits == pytest.approx([0, 0.25, 0.5, 0.75])
+    pacer.max_rate = None
+    pacer.observe(429, 2.0)
+    assert pacer._reserve() == pytest.approx(2.0)
+
+
+def test_a_long_retry_after_pauses_no_longer_than_max_retry_wait(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=5)
+    conn = connect(sb, max_retry_wait=0.3)
+    sb.set_faults(rules=[{"kind": "429", "probability": 1, "retry_after": 3600}])
+    first = SyncClient(conn, max_retries=0)
+    try:
+        with pytest.raises(SimpleStoreRateLimitError):
+            _get(first)
+    finally:
+        first.close()
+    sb.clear_faults()
+    other = client(conn, max_retries=0)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (_get(other), done.set()), daemon=True)
+    worker.start()
+    # An hour's Retry-After must not stall the whole connection for an hour.
+    assert done.wait(30), "the pause after a 429 was not capped by max_retry_wait"
+
+
+def test_a_storm_of_429s_is_one_cut() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    limit = AdaptiveLimit(pacer, ceiling=16, clock=clock)
+    for _ in range(12):
+        _round(limit, clock, 0.02)
+    assert limit.limit == 16
+    for _ in range(16):
+        assert limit._try_enter()
+    for _ in range(3):  # three requests refused at once, each reported as its answer comes back
+        pacer.observe(429, 0.0)
+        limit._leave(None)
+    assert limit.limit == 12
