@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_simplestore.compat import AIRFLOW_RELEASE
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 
 BROKEN_EXTRAS = {
@@ -30,7 +31,11 @@ def test_a_broken_extra_is_refused_before_any_request(
     with pytest.raises(SimpleStoreConfigError) as info:
         c.call("get_configuration")
     message = str(info.value)
-    assert "'simplestore_broken'" in message and "'extra'" in message
+    assert "'simplestore_broken'" in message
+    if "is not defined" in message:  # Airflow 3.0 itself drops a connection whose extra it cannot read
+        assert AIRFLOW_RELEASE[:2] == (3, 0), message
+    else:
+        assert "'extra'" in message
     assert sb.client_secret not in message
     assert sb.stats()["token_requests"] == 0
 
