@@ -163,6 +163,31 @@ def test_hook_form_methods_match_the_declared_fields():
     assert "get_ui_field_behaviour" in SimpleStoreHook.__dict__
 
 
+def test_hook_form_validates_numbers_typed_as_text():
+    """2.11's webserver validates the hook's form on Save; decimals arrive as text ("30").
+
+    NumberRange on such a field raised TypeError (Save answered 500). Where wtforms and
+    Flask-AppBuilder are installed (2.11, or 3.0 with the FAB provider) the real form is validated.
+    """
+    pytest.importorskip("flask_appbuilder")
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from airflow_provider_simplestore.hooks.connection_form import connection_form_widgets
+
+    form_class = type("SimpleStoreForm", (Form,), connection_form_widgets())
+
+    def errors(**data: str) -> dict[str, Any]:
+        form = form_class(MultiDict(data))
+        form.validate()
+        return dict(form.errors)
+
+    assert errors(timeout="30", connect_timeout="2.5", page_size="100", max_retry_wait="0") == {}
+    assert errors(timeout="") == {}  # empty: the default applies
+    assert set(errors(timeout="0.5", connect_timeout="soon", max_retry_wait="-1", page_size="0")) == {
+        "timeout", "connect_timeout", "max_retry_wait", "page_size"}
+
+
 @pytest.mark.timeout(300)
 def test_real_cli_lists_the_provider_and_its_hook(airflow_db):
     providers = airflow_cli("providers", "list", "--output", "json")
