@@ -35,6 +35,7 @@ __all__ = ["SimpleStoreConfigError", "SimpleStoreSettings"]
 _HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")  # a DNS name, IPv4, or an IPv6 without brackets
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
+_LEGACY_EXTRA_PREFIX = "extra__simplestore__"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class SimpleStoreSettings:
             raise SimpleStoreConfigError(
                 f"SimpleStore connection {conn_id!r}: unknown setting(s) {', '.join(unknown_overrides)}"
             )
+        # The pre-2.3 style `extra__simplestore__<key>`: old connections may store it, and 2.11's
+        # Test button sends every form extra in both styles. The plain key wins.
+        for key in [k for k in values if k.startswith(_LEGACY_EXTRA_PREFIX)]:
+            values.setdefault(key.removeprefix(_LEGACY_EXTRA_PREFIX), values.pop(key))
         values.update({k: v for k, v in overrides.items() if v is not None})
         ignored = sorted(set(values) - set(CONNECTION_EXTRA_DEFAULTS))
         if ignored:

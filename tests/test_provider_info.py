@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -169,6 +170,35 @@ def test_hook_form_methods_match_the_declared_fields():
     assert behaviour == {key.replace("-", "_"): value for key, value in declared.items()}
     assert "get_connection_form_widgets" in SimpleStoreHook.__dict__  # Airflow looks on the class itself
     assert "get_ui_field_behaviour" in SimpleStoreHook.__dict__
+
+
+def test_hook_form_validates_numbers_typed_as_text():
+    """2.11's webserver validates the hook's form on Save; decimals arrive as text ("30").
+
+    NumberRange on such a field raised TypeError (Save answered 500). Where wtforms and
+    Flask-AppBuilder are installed (2.11, or 3.0 with the FAB provider) the real form is validated.
+    """
+    # Installed, not merely importable: 3.x's HookMetaService leaves stand-ins for FAB in sys.modules.
+    try:
+        importlib.metadata.version("flask-appbuilder")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("Flask-AppBuilder is not installed: this Airflow's UI never validates the hook's form")
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from airflow_provider_simplestore.hooks.connection_form import connection_form_widgets
+
+    form_class = type("SimpleStoreForm", (Form,), connection_form_widgets())
+
+    def errors(**data: str) -> dict[str, Any]:
+        form = form_class(MultiDict(data))
+        form.validate()
+        return dict(form.errors)
+
+    assert errors(timeout="30", connect_timeout="2.5", page_size="100", max_retry_wait="0") == {}
+    assert errors(timeout="") == {}  # empty: the default applies
+    assert set(errors(timeout="0.5", connect_timeout="soon", max_retry_wait="-1", page_size="0")) == {
+        "timeout", "connect_timeout", "max_retry_wait", "page_size"}
 
 
 @pytest.mark.timeout(300)

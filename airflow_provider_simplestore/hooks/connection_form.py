@@ -12,6 +12,7 @@ with the webserver; on 3.0-3.1 the API server substitutes stand-ins for them whi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from airflow_provider_simplestore.get_provider_info import connection_type_info
@@ -39,16 +40,34 @@ def connection_form_widgets() -> dict[str, Any]:
             widgets[key] = BooleanField(label, description=spec["description"], default=default)
             continue
         validators: list[Any] = [Optional()]
-        if "minimum" in schema:
-            validators.append(NumberRange(min=schema["minimum"]))
         # Airflow accepts only String/Integer/Boolean/Password fields here: a decimal goes as text,
-        # which the hook parses ("30" and 30 are the same timeout).
+        # which the hook parses ("30" and 30 are the same timeout). NumberRange compares the text
+        # itself to the bound (a TypeError: 2.11's Save answered 500), so text checks as a number.
+        if "minimum" in schema:
+            validators.append(NumberRange(min=schema["minimum"]) if kind == "integer"
+                              else _decimal_at_least(schema["minimum"]))
         field = IntegerField if kind == "integer" else StringField
         if kind != "integer" and default is not None:
             default = str(default)
         widgets[key] = field(label, validators=validators, widget=BS3TextFieldWidget(),
                              description=spec["description"], default=default)
     return widgets
+
+
+def _decimal_at_least(minimum: float) -> Any:
+    """A wtforms validator of a decimal typed as text: a number, at least `minimum`."""
+
+    def check(form: Any, field: Any) -> None:
+        from wtforms.validators import ValidationError
+
+        try:
+            number = float(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError("Not a valid number.") from None
+        if not math.isfinite(number) or number < minimum:
+            raise ValidationError(f"Number must be at least {minimum:g}.")
+
+    return check
 
 
 def ui_field_behaviour() -> dict[str, Any]:

@@ -4,6 +4,9 @@
 server logs beside it, for debugging); `AirflowProcess` runs one `airflow` command in its own process
 group, its output in a log file; `AirflowApi` is a small REST client for the API server. Every wait
 polls a condition and is bounded; every log excerpt goes through a `Redactor` first.
+
+On Airflow 2 the UI is `airflow webserver` (Flask), whose health check is `/health`; a
+`Deployment` of the "webserver" component waits on that instead of the 3.x API server's.
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ from typing import IO, Any, TypeVar
 
 import requests
 
+from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = REPO_ROOT / "test-output" / "e2e"
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+HEALTH_PATH = "/api/v2/monitor/health" if AIRFLOW_V_3_0_PLUS else "/health"
+UI_SERVERS = frozenset({"api-server", "webserver"})  # the components that serve the UI on api_port
 
 T = TypeVar("T")
 
@@ -214,7 +221,11 @@ def _group_alive(group: int) -> bool:
 
 
 class AirflowApi:
-    """The public REST API of one API server (no login: the simple auth manager's all-admins mode)."""
+    """The public REST API of one API server (the simple auth manager's all-admins mode).
+
+    3.3 answers such a server's REST calls without a login; before it, the API wants a token, which
+    that mode hands out to anyone at `GET /auth/token`: taken on the first 401.
+    """
 
     def __init__(self, base_url: str, timeout: float = 15) -> None:
         self.base_url = base_url
@@ -223,6 +234,11 @@ class AirflowApi:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
+        if response.status_code == 401 and "Authorization" not in self.session.headers:
+            token = self.session.get(f"{self.base_url}/auth/token", timeout=self.timeout)
+            if token.ok:
+                self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+                response = self.session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response.json() if response.content else None
@@ -231,7 +247,7 @@ class AirflowApi:
         return self.call("GET", path, params=params or None)
 
     def health(self) -> dict[str, Any]:
-        response = self.session.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
+        response = self.session.get(f"{self.base_url}{HEALTH_PATH}", timeout=5)
         return response.json() if response.ok else {}
 
     def healthy(self, *components: str) -> bool:
@@ -306,6 +322,7 @@ class Deployment:
 
     COMMANDS: dict[str, tuple[str, ...]] = {
         "api-server": ("api-server", "--host", "127.0.0.1"),
+        "webserver": ("webserver", "--hostname", "127.0.0.1"),  # Airflow 2's UI and REST API
         # Task and trigger logs are files in AIRFLOW_HOME that the API server reads itself; the log
         # servers would listen on every interface, so they stay off.
         "scheduler": ("scheduler", "--skip-serve-logs"),
@@ -319,18 +336,18 @@ class Deployment:
         self.processes: list[AirflowProcess] = []
         for name in components:
             args = self.COMMANDS[name]
-            if name == "api-server":
+            if name in UI_SERVERS:
                 args = (*args, "--port", str(home.api_port))
             self.processes.append(home.process(name, *args))
 
     def start(self, timeout: float = 150) -> Deployment:
         for process in self.processes:
             process.start()
-        components = [p.name.replace("-", "_") for p in self.processes if p.name != "api-server"]
+        components = [p.name.replace("-", "_") for p in self.processes if p.name not in UI_SERVERS]
         wait_for(
             lambda: self.api.healthy(*components),
             timeout=timeout,
-            what=f"{self.home.api_url}/api/v2/monitor/health to report {components} healthy",
+            what=f"{self.home.api_url}{HEALTH_PATH} to report {components} healthy",
             abort=self.abort_reason,
             diagnostics=self.diagnostics,
         )

@@ -58,6 +58,15 @@ def test_empty_extras_mean_defaults() -> None:
     assert settings.verify is True
 
 
+def test_prefixed_extras_of_the_2_11_form_are_read_and_the_plain_key_wins(caplog: pytest.LogCaptureFixture) -> None:
+    # 2.11's Test button sends each extra plain and as extra__simplestore__<key>; old connections store the latter.
+    extra = {"extra__simplestore__timeout": "12", "extra__simplestore__page_size": "7", "page_size": "9"}
+    with caplog.at_level("WARNING"):
+        settings = SimpleStoreSettings.from_connection(conn(extra))
+    assert settings.timeout == 12.0 and settings.page_size == 9
+    assert "unknown extra" not in caplog.text
+
+
 def test_a_connection_from_a_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     uri = "simplestore://client-1:s3cret-value@api.example.com:8443?timeout=7&verify=true&max_retries=1"
     monkeypatch.setenv("AIRFLOW_CONN_SHOP", uri)  # as users give a URI, on every Airflow version
