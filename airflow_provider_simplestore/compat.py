@@ -68,7 +68,6 @@ else:
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 
-
 async def amask_secret(secret: str) -> None:
     """``mask_secret`` for code on an event loop (triggers, async tasks).
 
@@ -115,8 +114,8 @@ def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
 def cron_data_interval_timetable(cron: str, timezone: str = "UTC") -> Any:
     """A cron timetable whose runs cover the interval since the previous tick, on every version.
 
-    Airflow 3 turns ``schedule="<cron>"`` into a trigger timetable (no data interval); the
-    ``airflow.timetables`` class is the one that 2.11 and 3.x all accept on a DAG.
+    Airflow 3 turns ``schedule="<cron>"`` into a trigger timetable (no data interval). 3.3 has the
+    class in the Task SDK; 2.11-3.2 DAGs take the one in ``airflow.timetables``.
     """
     if AIRFLOW_V_3_3_PLUS:
         from airflow.sdk import CronDataIntervalTimetable
