@@ -330,7 +330,10 @@ class Deployment:
         "triggerer": ("triggerer", "--skip-serve-logs"),
     }
 
-    def __init__(self, home: AirflowHome, components: Iterable[str] = tuple(COMMANDS)) -> None:
+    # A whole Airflow 3 deployment; "webserver" is 2.11's UI only, named when wanted.
+    DEPLOYMENT = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+    def __init__(self, home: AirflowHome, components: Iterable[str] = DEPLOYMENT) -> None:
         self.home = home
         self.api = AirflowApi(home.api_url)
         self.processes: list[AirflowProcess] = []
