@@ -10,7 +10,7 @@ SimpleStore   ``simplestore://<api host[:port]>``  the resource (``orders``)  ``
 local file    ``file``                          ``/abs/path``               ``file:///abs/path``
 object store  ``s3://<bucket>`` (gs, abfs, ...)  the key                     ``s3://<bucket>/<key>``
 PostgreSQL    ``postgres://<host>:<port>``      ``<db>.<schema>.<table>``   ``postgres://<host>:<port>/<db>/<schema>/<table>``
-SQLite        ``sqlite://<abs db file>``        ``main.<table>``            ``sqlite://<abs db file>/main/<table>``
+SQLite        ``sqlite://localhost<abs db file>``  ``main.<table>``          ``sqlite://localhost<abs db file>/main/<table>``
 ============  ================================  ==========================  ==============================
 
 Other SQL connections follow PostgreSQL's form with their connection type as the scheme.
@@ -91,8 +91,8 @@ def table_dataset(conn_type: str, table: str, *, host: str | None = None, port: 
     """A SQL table of a connection (``table`` is ``name`` or ``schema.name``)."""
     schema, _, name = table.rpartition(".")
     if conn_type == "sqlite":
-        path = os.path.abspath(host or "")
-        namespace = f"sqlite://{path}"
+        # An authority, so that the URI keeps its `//` (Airflow rewrites `sqlite:///x` as `sqlite:/x`).
+        namespace = f"sqlite://localhost{os.path.abspath(host or '')}"
         schema = schema or SQLITE_SCHEMA
         return LineageDataset(namespace, f"{schema}.{name}", f"{namespace}/{schema}/{name}")
     scheme = "postgres" if conn_type in ("postgres", "postgresql") else conn_type

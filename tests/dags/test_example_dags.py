@@ -31,6 +31,7 @@ DAG_IDS = {
     "simplestore_orders_to_sql",
     "simplestore_inventory_import",
     "simplestore_new_orders_export",
+    "simplestore_new_orders_check",
 }
 
 PARSE_OFFLINE = r"""
@@ -58,8 +59,9 @@ print(json.dumps({
     "attempts": attempts,
     "seconds": time.monotonic() - started,
     "loaded": sorted(m for m in set(sys.modules) - baseline
-                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn")
-                     or m.startswith(("airflow_provider_simplestore.sandbox", "airflow_provider_simplestore.hooks"))),
+                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn", "openlineage")
+                     or m.startswith(("airflow_provider_simplestore.sandbox", "airflow_provider_simplestore.hooks",
+                                      "airflow.providers.openlineage", "airflow.providers.common.compat.openlineage"))),
 }))
 """
 
@@ -84,6 +86,8 @@ def test_dags_parse_without_errors_and_without_network(airflow_home: Path, tmp_p
     # Parsing loads neither the sandbox nor the HTTP stacks: hooks are imported when tasks run.
     assert [m for m in report["loaded"] if "sandbox" in m or m.split(".")[0] in ("fastapi", "uvicorn")] == []
     assert not [m for m in report["loaded"] if m.startswith("airflow_provider_simplestore.hooks")]
+    # Nor OpenLineage: the operators import it only when its listener asks them for lineage.
+    assert not [m for m in report["loaded"] if "openlineage" in m]
 
 
 def load_dag(file_name: str) -> Any:
