@@ -3,15 +3,14 @@
 One naming for both. Each dataset has an OpenLineage ``namespace`` and ``name`` (the OpenLineage
 naming spec where it has one) and an Airflow asset ``uri``:
 
-============  ================================  ==========================  ==============================
-what          namespace                         name                        asset uri
-============  ================================  ==========================  ==============================
-SimpleStore   ``simplestore://<api host[:port]>``  the resource (``orders``)  ``simplestore://<host>/orders``
-local file    ``file``                          ``/abs/path``               ``file:///abs/path``
-object store  ``s3://<bucket>`` (gs, abfs, ...)  the key                     ``s3://<bucket>/<key>``
-PostgreSQL    ``postgres://<host>:<port>``      ``<db>.<schema>.<table>``   ``postgres://<host>:<port>/<db>/<schema>/<table>``
-SQLite        ``sqlite://localhost<abs db file>``  ``main.<table>``          ``sqlite://localhost<abs db file>/main/<table>``
-============  ================================  ==========================  ==============================
+- SimpleStore: ``simplestore://<api host[:port]>`` + the resource (``orders``);
+  asset ``simplestore://<host>/orders``.
+- local file: ``file`` + ``/abs/path``; asset ``file:///abs/path``.
+- object store: ``s3://<bucket>`` (gs, abfs, ...) + the key; asset ``s3://<bucket>/<key>``.
+- PostgreSQL: ``postgres://<host>:<port>`` + ``<db>.<schema>.<table>``;
+  asset ``postgres://<host>:<port>/<db>/<schema>/<table>`` (Airflow's postgres asset form).
+- SQLite (not in the spec): ``sqlite://localhost<abs db file>`` + ``main.<table>``;
+  asset ``sqlite://localhost<abs db file>/main/<table>``.
 
 Other SQL connections follow PostgreSQL's form with their connection type as the scheme.
 OpenLineage itself (``apache-airflow-providers-openlineage``, the ``openlineage`` extra) is
