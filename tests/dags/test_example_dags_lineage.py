@@ -50,7 +50,8 @@ def openlineage_installed() -> bool:
 def lineage_run(
     airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., list[dict[str, Any]]]:
-    """`lineage_run(dag_file, logical_date)`: runs the DAG; returns the OpenLineage events it wrote."""
+    """`lineage_run(dag_file, logical_date)`: runs the DAG (an example's file name, or the Path of a
+    test's own DAG file); returns the OpenLineage events it wrote."""
     if not openlineage_installed():
         if running_in_ci():
             pytest.fail("apache-airflow-providers-openlineage is not installed (the test extra brings it)")
@@ -61,9 +62,11 @@ def lineage_run(
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__NAMESPACE", "simplestore-tests")
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT", "60")
 
-    def run(dag_file: str, logical_date: dt.datetime) -> list[dict[str, Any]]:
-        proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(DAGS / dag_file), logical_date.isoformat()],
-                              capture_output=True, text=True, timeout=240, cwd=REPO_ROOT, env=dict(os.environ))
+    def run(dag_file: str | Path, logical_date: dt.datetime) -> list[dict[str, Any]]:
+        path = dag_file if isinstance(dag_file, Path) else DAGS / dag_file  # a Path: a DAG of the test's own
+        env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(path.parent)}
+        proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(path), logical_date.isoformat()],
+                              capture_output=True, text=True, timeout=240, cwd=REPO_ROOT, env=env)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         assert events_file.exists(), "no OpenLineage event was written: " + proc.stderr[-3000:]
         return [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
