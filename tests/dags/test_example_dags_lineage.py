@@ -34,6 +34,9 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 for task in module.dag.tasks:  # a failure shows at once, not after the DAG's retry delays
     task.retries = 0
+from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
+if not AIRFLOW_V_3_0_PLUS:  # 2.11's dag.test() does not record the DAG's outlet datasets; its DAG processor does
+    module.dag.sync_to_db()
 run = dag_test(module.dag, dt.datetime.fromisoformat(sys.argv[2]))
 states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 assert str(run.state) == "success", states
@@ -233,7 +236,8 @@ def test_new_orders_export_lineage_feeds_the_check_dag(
     assert event["aliases"] == [export.asset_alias] == [check.ORDERS_EXPORT.name]
     timetable = check.dag.timetable
     condition = getattr(timetable, "asset_condition", None) or timetable.dataset_condition
-    assert check.ORDERS_EXPORT in condition.objects
+    # (2.11 resolves the alias as the DAG is built: to the dataset the export has just emitted)
+    assert check.ORDERS_EXPORT.name in [getattr(item, "name", None) for item in condition.objects]
 
     # What the check DAG's task does with that event: the file is what the export reported ...
     assert check.check_export(event["uri"], event["extra"]) == {"uri": event["uri"],
