@@ -21,12 +21,14 @@ its listener calls, never at DAG parse time.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+log = logging.getLogger(__name__)
 SCHEME = "simplestore"
 SQLITE_SCHEMA = "main"  # SQLite's name for the database a connection opens
 # Object stores whose OpenLineage namespace is scheme://bucket (the key is the name).
@@ -134,12 +136,12 @@ def report_call(hook: Any, base_url: str, method: str, path: str) -> None:
     seen.add((output, resource))
     from airflow_provider_simplestore.compat import get_hook_lineage_collector
 
-    collector = get_hook_lineage_collector()
     uri = simplestore_dataset(base_url, resource).uri
-    if output:
-        collector.add_output_asset(context=hook, uri=uri)
-    else:
-        collector.add_input_asset(context=hook, uri=uri)
+    try:
+        collector = get_hook_lineage_collector()
+        (collector.add_output_asset if output else collector.add_input_asset)(context=hook, uri=uri)
+    except Exception:  # lineage is a report on the call, which has succeeded: it must not fail it
+        log.warning("Could not report %s to Airflow's hook lineage collector", uri, exc_info=True)
 
 
 # --- assets ---------------------------------------------------------------------------------------
