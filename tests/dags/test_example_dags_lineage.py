@@ -34,9 +34,6 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 for task in module.dag.tasks:  # a failure shows at once, not after the DAG's retry delays
     task.retries = 0
-from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
-if not AIRFLOW_V_3_0_PLUS:  # 2.11's dag.test() does not record the DAG's outlet datasets; its DAG processor does
-    module.dag.sync_to_db()
 run = dag_test(module.dag, dt.datetime.fromisoformat(sys.argv[2]))
 states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 assert str(run.state) == "success", states
