@@ -48,11 +48,14 @@ AIRFLOW_V_3_0_PLUS = AIRFLOW_RELEASE >= (3, 0, 0)
 AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE >= (3, 3, 0)
 
 # The names the provider uses, from common-compat (newest Airflow path first, Airflow 2 path after).
+# Asset/AssetAlias are Dataset/DatasetAlias on 2.11 (airflow.datasets, which any DAG loads anyway).
 from airflow.providers.common.compat.sdk import (  # noqa: E402 - after the version check, on purpose
     AirflowException,
     AirflowFailException,
     AirflowNotFoundException,
     AirflowSensorTimeout,
+    Asset,
+    AssetAlias,
     BaseHook,
     BaseOperator,
     BaseSensorOperator,
@@ -98,6 +101,30 @@ async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Conn
     return conn, await asyncio.to_thread(lambda: conn.extra_dejson)
 
 
+def get_hook_lineage_collector() -> Any:
+    """Airflow's hook lineage collector with the asset methods (``add_input_asset``, ...) on every
+    version: common-compat renames 2.11's dataset methods."""
+    try:
+        from airflow.providers.common.compat.lineage.hook import get_hook_lineage_collector as collector
+    except ImportError:  # common-compat releases before its lineage module
+        from airflow.providers.common.compat.sdk import get_hook_lineage_collector as collector
+    return collector()
+
+
+def triggering_asset_events(context: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(uri, extra) of each asset event that started this run, once each (3.x: the context's
+    ``triggering_asset_events``, which may list one event under its alias and its asset; 2.11:
+    ``triggering_dataset_events``)."""
+    events = context.get("triggering_asset_events") or context.get("triggering_dataset_events") or {}
+    found: dict[Any, tuple[str, dict[str, Any]]] = {}
+    for listed in events.values():
+        for event in listed:
+            target = getattr(event, "asset", None) or event.dataset
+            key = getattr(event, "id", None) or (target.uri, str(event.timestamp))
+            found.setdefault(key, (target.uri, dict(event.extra or {})))
+    return list(found.values())
+
+
 def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
     """``dag.test()`` of one logical date (Airflow 2 calls the argument ``execution_date``)."""
     if AIRFLOW_V_3_0_PLUS:
@@ -108,6 +135,9 @@ def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
 
     with suppress(ImportError):
         import airflow.providers.fab.auth_manager.models  # noqa: F401
+    # 2.11 records an event through a DatasetAlias only if the alias is in the database, where its
+    # DAG processor puts the DAG's outlets; dag.test() does not (the sync operators' outlets are aliases).
+    dag.sync_to_db()
     return dag.test(execution_date=logical_date, **kwargs)
 
 
@@ -134,6 +164,8 @@ __all__ = [
     "AirflowFailException",
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
+    "Asset",
+    "AssetAlias",
     "BaseHook",
     "BaseOperator",
     "BaseSensorOperator",
@@ -144,5 +176,7 @@ __all__ = [
     "amask_secret",
     "cron_data_interval_timetable",
     "dag_test",
+    "get_hook_lineage_collector",
     "mask_secret",
+    "triggering_asset_events",
 ]

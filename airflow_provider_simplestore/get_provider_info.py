@@ -126,6 +126,13 @@ def connection_type_info() -> dict[str, Any]:
     }
 
 
+_SIMPLESTORE_URIS = {
+    "schemes": ["simplestore"],
+    "handler": None,
+    "to_openlineage_converter": "airflow_provider_simplestore.lineage.asset_to_openlineage",
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-simplestore",
@@ -162,6 +169,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_simplestore.sensors.orders"],
             }
         ],
+        # `simplestore://<api host>/<resource>` assets (what the hook reports to the hook lineage
+        # collector) and their OpenLineage datasets; 2.11 reads the same under its Dataset name.
+        "asset-uris": [_SIMPLESTORE_URIS],
+        "dataset-uris": [_SIMPLESTORE_URIS],
         "triggers": [
             {
                 "integration-name": "SimpleStore",

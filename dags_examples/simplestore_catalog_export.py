@@ -55,4 +55,6 @@ with DAG(
 
 
 if __name__ == "__main__":
-    dag.test()
+    from airflow_provider_simplestore.compat import dag_test
+
+    dag_test(dag)  # dag.test() as each Airflow version needs it

@@ -40,6 +40,7 @@ from airflow_provider_simplestore.errors import (
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
+from airflow_provider_simplestore.lineage import report_call
 from airflow_provider_simplestore.pacing import (
     AUTO,
     AUTO_CEILING,
@@ -253,7 +254,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         call = protocol.prepare(settings.base_url, method, path, params, json)
         retrying = build_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
-        return retrying(self._authorized, call)
+        answer = retrying(self._authorized, call)
+        report_call(self, settings.base_url, call.method, call.path)  # to Airflow's hook lineage
+        return answer
 
     def _authorized(self, call: Call) -> Any:
         settings = self.settings

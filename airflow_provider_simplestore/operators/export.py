@@ -7,14 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.lineage import (
+    Lineage,
+    Node,
+    location_dataset,
+    run_extra,
+    simplestore_dataset,
+    static_asset,
+)
 from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for, format_from_name
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_on_incomplete,
     check_resource,
     created_params,
     is_incremental,
+    iso,
     resource_spec,
     run_window,
     settle_listing,
@@ -27,7 +37,7 @@ if TYPE_CHECKING:
 
 
 
-class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
     """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
 
     Memory stays constant whatever the size: each page is written as it arrives. The file is
@@ -67,6 +77,10 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
     :param on_incomplete: ``"fail"`` (default): a listing that gave fewer records than it promised,
         or changed while it was read, fails the task and writes nothing; ``"warn"``: log it, keep the file.
     :param simplestore_conn_id: the SimpleStore connection (templated).
+    :param asset_alias: the ``AssetAlias`` a templated destination's asset event goes through
+        (default ``simplestore-export-<resource>``); a destination without a template is a plain
+        outlet asset instead. The event's extra: resource, format, records, bytes, sha256, the
+        data interval (and the created window of an incremental run). See docs/lineage.md.
     :return: ``{"destination", "resource", "format", "records", "bytes", "sha256",
         "duplicates_dropped"}`` (to XCom). Each record id is written once per run: a record listed
         twice (an insert shifted the pages) is dropped and counted.
@@ -100,8 +114,11 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         progress_interval: float = 10.0,
         on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
+        asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_resource(resource)
+        kwargs = self.lineage_outlets(kwargs, "export", resource, asset_alias, static_asset(destination))
         super().__init__(**kwargs)
         self.resource = check_resource(resource)
         self.on_incomplete = check_on_incomplete(on_incomplete)
@@ -134,6 +151,7 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         fmt = self.file_format or format_from_name(path.name) or "jsonl"
         params: dict[str, Any] = dict(self.filters or {})
         what = self.resource
+        window = None
         if self.incremental:
             window = run_window(context, self.created_from, self.created_to)
             params.update(created_params(self.resource, window))
@@ -172,6 +190,13 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
         dropped = getattr(encoder, "dropped", None)
         if dropped:
             self.log.info("Fields not in the CSV columns (kept only in JSON Lines): %s", ", ".join(sorted(dropped)))
+        lineage = self.lineage_plan(path, fmt)
+        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, progress.records, out.bytes)
+        self.publish_lineage(context, lineage, run_extra(
+            context, resource=self.resource, format=fmt, records=progress.records, bytes=out.bytes,
+            sha256=out.sha256, created_from=iso(window.start) if window else None,
+            created_to=iso(window.end) if window else None,
+        ))
         return {
             "destination": str(path),
             "resource": self.resource,
@@ -181,3 +206,16 @@ class SimpleStoreExportOperator(SimpleStoreHookMixin, BaseOperator):
             "sha256": out.sha256,
             "duplicates_dropped": duplicates,
         }
+
+    def lineage_plan(self, path: Any = None, fmt: str | None = None) -> Lineage:
+        """The resource read and the file written, with the columns we know (CSV's, else the defaults)."""
+        from airflow_provider_simplestore.operators.formats import CSV_COLUMNS
+
+        location = path if path is not None else self.destination
+        fmt = fmt or self.file_format or format_from_name(str(location)) or "jsonl"
+        known = tuple((name, "string") for name in CSV_COLUMNS[self.resource])
+        written = tuple((name, "string") for name in self.csv_columns) if fmt == "csv" and self.csv_columns else known
+        return Lineage(
+            inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), known)],
+            outputs=[Node(location_dataset(location), written)],
+        )

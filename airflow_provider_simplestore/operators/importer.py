@@ -30,6 +30,7 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreTransportError,
     SimpleStoreValidationError,
 )
+from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
 from airflow_provider_simplestore.operators.formats import (
     FORMATS,
     InputFormatError,
@@ -41,6 +42,7 @@ from airflow_provider_simplestore.operators.formats import (
     unflatten,
 )
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
 
@@ -273,7 +275,7 @@ class Counts:
         return self.created + self.updated + self.unchanged + self.rejected
 
 
-class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
     """Upsert products or customers from a JSON Lines or CSV file in object storage.
 
     Columns (CSV header, or JSON keys; nested JSON objects and dotted names alike) are the
@@ -306,6 +308,9 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
     :param batch_size: rows between progress lines.
     :param storage_conn_id: Airflow connection for the source's filesystem, if it needs one.
     :param simplestore_conn_id: the SimpleStore connection (templated).
+    :param asset_alias: the ``AssetAlias`` the resource's asset event goes through (default
+        ``simplestore-import-<resource>``; its URI names the API host of the connection). The event's
+        extra: resource, source, rows, created, updated, unchanged, rejected, the data interval.
     :return: ``{"created", "updated", "unchanged", "rejected", "rows", "rejected_report"}``.
     """
 
@@ -323,11 +328,13 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
         simplestore_conn_id: str = "simplestore_default",
+        asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if resource not in TARGETS:
             raise SimpleStoreConfigError(f"cannot import {resource!r}; expected one of: {', '.join(TARGETS)}")
+        kwargs = self.lineage_outlets(kwargs, "import", resource, asset_alias)
+        super().__init__(**kwargs)
         if file_format is not None and file_format not in FORMATS:
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if not 0 <= max_error_ratio <= 1:
@@ -530,6 +537,13 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
                 f"{self.max_error_ratio} ({counts.created} created, {counts.updated} updated, "
                 f"{counts.unchanged} unchanged). Rejected rows: {report}"
             )
+        written = counts.created + counts.updated
+        lineage = self.lineage_plan(path)
+        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, written)
+        self.publish_lineage(context, lineage, run_extra(
+            context, resource=self.resource, source=str(path), rows=counts.rows, created=counts.created,
+            updated=counts.updated, unchanged=counts.unchanged, rejected=counts.rejected,
+        ))
         return {
             "created": counts.created,
             "updated": counts.updated,
@@ -538,6 +552,14 @@ class SimpleStoreImportOperator(SimpleStoreHookMixin, BaseOperator):
             "rows": counts.rows,
             "rejected_report": report_path,
         }
+
+    def lineage_plan(self, path: Any = None) -> Lineage:
+        """The file read and the resource written, with the importable fields as its columns."""
+        fields = tuple((name, "string") for name in self.target.fields)
+        return Lineage(
+            inputs=[Node(location_dataset(path if path is not None else self.source))],
+            outputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), fields)],
+        )
 
     def _write_rows(self, path: ObjectStoragePath, fmt: str, rejects: IO[bytes], counts: Counts,
                     progress: Progress) -> None:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.lineage import Lineage, Node, run_extra, simplestore_dataset, table_dataset
 from airflow_provider_simplestore.operators.formats import dumps, lookup
 from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.operators.progress import Progress
 from airflow_provider_simplestore.operators.source import (
     check_on_incomplete,
@@ -193,7 +195,7 @@ def embedded_sqlite_hook() -> Any:
     return hook
 
 
-class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
     Works with any common-sql ``DbApiHook`` connection (SQLite, PostgreSQL, ...): the SQL is the
@@ -226,6 +228,9 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         or changed while it was read, fails the task once the rows listed are upserted (a re-run
         converges); ``"warn"``: log it and succeed.
     :param simplestore_conn_id: the SimpleStore connection (templated).
+    :param asset_alias: the ``AssetAlias`` the table's asset event goes through (default
+        ``simplestore-sql-<resource>``; the table's URI depends on the connection, known only when the
+        task runs). The event's extra: resource, table, rows, the data interval. See docs/lineage.md.
     :return: the number of rows written (inserted or updated).
     """
 
@@ -256,8 +261,11 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
         progress_interval: float = 10.0,
         on_incomplete: str = "fail",
         simplestore_conn_id: str = "simplestore_default",
+        asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_resource(resource)
+        kwargs = self.lineage_outlets(kwargs, "sql", resource, asset_alias)
         super().__init__(**kwargs)
         self.resource = check_resource(resource)
         self.on_incomplete = check_on_incomplete(on_incomplete)
@@ -321,7 +329,25 @@ class SimpleStoreToSqlOperator(SimpleStoreHookMixin, BaseOperator):
             written = self._load(conn, db.placeholder, params, what)
         finally:
             conn.close()
+        lineage = self.lineage_plan(db)
+        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, written)
+        self.publish_lineage(context, lineage, run_extra(context, resource=self.resource, table=self.table,
+                                                         rows=written))
         return written
+
+    def lineage_plan(self, db: Any = None) -> Lineage:
+        """The resource read and the table written (named after the SQL connection), with their columns."""
+        from airflow_provider_simplestore.operators.formats import CSV_COLUMNS
+
+        db = db or self.get_db_hook()
+        conn = db.get_connection(getattr(db, db.conn_name_attr))
+        table = table_dataset(conn.conn_type or "", self.table, host=getattr(db, "path", None) or conn.host,
+                              port=conn.port, database=getattr(db, "database", None) or conn.schema)
+        return Lineage(
+            inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource),
+                         tuple((name, "string") for name in CSV_COLUMNS[self.resource]))],
+            outputs=[Node(table, tuple((c.name, c.sql_type) for c in table_columns(self.resource)))],
+        )
 
     def _prepare_table(self, conn: Any) -> None:
         missing = self._missing_columns(conn)

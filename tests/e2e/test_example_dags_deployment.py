@@ -36,6 +36,7 @@ DAG_IDS = (
     "simplestore_orders_to_sql",
     "simplestore_inventory_import",
     "simplestore_new_orders_export",
+    "simplestore_new_orders_check",
 )
 ROOT = OUTPUT_DIR / "deployment"
 EXPORTS = ROOT / "exports"
