@@ -54,12 +54,15 @@ MATRIX = (
     Target("3.2.2", "3.11"),
 )
 
-# The core of the suite: hooks, operators, sensors and triggers, the example DAGs, provider
-# registration and form metadata, the CLI, and the connection form in a real browser.
+# The core of the suite: hooks, operators, sensors and triggers, the example DAGs (and their assets
+# and lineage), provider registration and form metadata, the CLI, and the connection form in a real
+# browser.
 CORE_TESTS = (
     "tests/hook",
     "tests/operators",
     "tests/dags/test_example_dags.py",
+    "tests/dags/test_example_dags_lineage.py",
+    "tests/dags/test_hook_lineage_dag.py",
     "tests/test_provider_info.py",
     "tests/test_cli_connection.py",
     "tests/test_airflow_versions.py",
