@@ -97,8 +97,18 @@ SETUPS: dict[str, Callable[[Run, Any], None]] = {
 }
 
 
+# Example DAGs that never use the SimpleStore connection, so have nothing to leak, and why.
+NO_CONNECTION = {
+    "simplestore_new_orders_check": "reads only the files the orders export's asset events name",
+}
+
+
 def example_dag_files() -> list[Path]:
     return sorted(path for path in DAGS.glob("*.py") if not path.name.startswith("_"))
+
+
+def dag_files_using_the_connection() -> list[str]:
+    return [path.name for path in example_dag_files() if load_dag(path).dag_id not in NO_CONNECTION]
 
 
 def load_dag(path: Path) -> Any:
@@ -132,7 +142,8 @@ def issued_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 def test_every_example_dag_has_a_setup() -> None:
     found = {load_dag(path).dag_id for path in example_dag_files()}
-    assert found == set(SETUPS), "give every example DAG a set-up in this test"
+    assert found == set(SETUPS) | set(NO_CONNECTION), "give every example DAG a set-up in this test"
+    assert not set(SETUPS) & set(NO_CONNECTION)
 
 
 def metadata_db() -> sqlite3.Connection:
@@ -163,7 +174,7 @@ def rows_for(table: str, dag_run: Any) -> list[tuple[Any, ...]]:
         db.close()
 
 
-@pytest.mark.parametrize("dag_file", [p.name for p in example_dag_files()])
+@pytest.mark.parametrize("dag_file", dag_files_using_the_connection())
 def test_example_dag_leaks_no_secret_and_no_token(
     dag_file: str,
     airflow_db: Path,
