@@ -70,11 +70,14 @@ def test_client_side_cap_is_shared_by_every_hook_of_the_connection(
 def test_auto_never_exceeds_its_ceiling(
     fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
 ) -> None:
-    sb = fresh_sandbox(orders=300, latency_ms=30)
+    sb = fresh_sandbox(orders=600, latency_ms=30)
     c = client(connect(sb), auto_max_workers=3)
     items = c.items("paginate", "/v1/orders", page_size=5, max_workers="auto")
-    assert len(items) == 300
-    assert sb.stats()["in_flight_peak"] == 3  # it grew to the ceiling, never past it
+    assert len(items) == 600
+    # It grew, and never past the ceiling. How far it grows in 120 pages depends on the machine's load
+    # (a step that buys no throughput is undone); reaching exactly the ceiling is checked on a fake
+    # clock in test_adaptive_limit_grows_to_its_ceiling_and_no_further.
+    assert 2 <= sb.stats()["in_flight_peak"] <= 3
 
 
 def test_same_records_whatever_the_concurrency(
