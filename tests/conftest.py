@@ -44,7 +44,9 @@ def sandbox() -> Iterator[Any]:
     """One seeded sandbox for the session. Use it read-only; write in `fresh_sandbox`."""
     from airflow_provider_simplestore.sandbox import run_sandbox
 
-    with run_sandbox(seed=7) as sb:
+    # A child process: the session-long server must not share a GIL and import locks with the
+    # clients under test (Airflow initialises its providers from hook threads).
+    with run_sandbox(seed=7, subprocess=True) as sb:
         yield sb
 
 

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from airflow_provider_simplestore import compat
 from tests.dags.test_example_dags_lineage import asset_events, lineage_run, names, task_events  # noqa: F401
 from tests.operators.helpers import listing
 
@@ -37,6 +40,9 @@ with DAG("simplestore_lineage_probe", schedule=None, start_date=datetime(2025, 1
 '''
 
 
+@pytest.mark.skipif(compat.AIRFLOW_RELEASE[:2] == (3, 0), reason=(
+    "Airflow 3.0's dag.test() refuses an outlet asset that no DAG processor registered "
+    "(AirflowInactiveAssetInInletOrOutletException); deployments register it when they parse the DAG"))
 def test_hook_lineage_and_a_static_outlet(lineage_run: Callable[..., Any], airflow_db: Path,  # noqa: F811
                                           fresh_sandbox: Callable[..., Any], tmp_path: Path,
                                           monkeypatch: Any) -> None:
