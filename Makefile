@@ -36,7 +36,7 @@ browser:
 	fi
 
 # Debian's PostgreSQL server binaries for the SQL operator's Postgres tests. The tests run their own
-# throwaway cluster (tests/operators/conftest.py), so no service is started here.
+# throwaway cluster (tests/transfers/conftest.py), so no service is started here.
 postgres:
 	@if ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
 		|| { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1; then :; \
@@ -48,7 +48,7 @@ postgres:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks
+	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -64,10 +64,10 @@ test: lint typecheck pytest matrix
 
 demo: $(STAMP)
 ifeq ($(OTHER_AIRFLOW),)
-	$(BIN)/python -m airflow_provider_simplestore.demo
+	$(BIN)/python scripts/demo.py
 else
 	$(BIN)/python -m tests.airflow_matrix --ensure $(OTHER_AIRFLOW)
-	.venv-airflow-$(OTHER_AIRFLOW)/bin/python -m airflow_provider_simplestore.demo
+	.venv-airflow-$(OTHER_AIRFLOW)/bin/python scripts/demo.py
 endif
 
 bench: $(STAMP)

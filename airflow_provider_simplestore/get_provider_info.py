@@ -157,8 +157,8 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "SimpleStore",
                 "python-modules": [
                     "airflow_provider_simplestore.operators.simplestore",
-                    "airflow_provider_simplestore.operators.export",
-                    "airflow_provider_simplestore.operators.sql",
+                    "airflow_provider_simplestore.transfers.simplestore_to_storage",
+                    "airflow_provider_simplestore.transfers.simplestore_to_sql",
                     "airflow_provider_simplestore.operators.importer",
                 ],
             }

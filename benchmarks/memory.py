@@ -69,7 +69,7 @@ def export_in_child(destination: str, page_size: int) -> dict[str, Any]:
     import time
 
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook  # noqa: F401  (loaded before)
-    from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
     operator = SimpleStoreExportOperator(
         task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size

@@ -35,7 +35,7 @@ TARGET_AT_4 = 3.0
 
 
 def export(directory: Path, workers: int, page_size: int) -> dict[str, Any]:
-    from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
     operator = SimpleStoreExportOperator(
         task_id=f"export_{workers}",

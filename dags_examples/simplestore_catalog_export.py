@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
 DEFAULT_EXPORT_BASE = os.environ.get(
     "SIMPLESTORE_EXPORT_BASE",

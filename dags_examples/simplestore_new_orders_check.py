@@ -26,7 +26,7 @@ def check_export(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
     """The exported file against its asset event: same number of lines and the same sha256."""
     import hashlib
 
-    from airflow_provider_simplestore.operators.storage import storage_path
+    from airflow_provider_simplestore.utils.storage import storage_path
 
     digest, lines = hashlib.sha256(), 0
     with storage_path(uri, role="export").open("rb") as handle:

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
 DEFAULT_EXPORT_BASE = os.environ.get(
     "SIMPLESTORE_EXPORT_BASE",

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_simplestore.compat import cron_data_interval_timetable
-from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
 
 with DAG(
     dag_id="simplestore_orders_to_sql",

@@ -58,8 +58,11 @@ MATRIX = (
 # and lineage), provider registration and form metadata, the CLI, and the connection form in a real
 # browser.
 CORE_TESTS = (
-    "tests/hook",
+    "tests/hooks",
     "tests/operators",
+    "tests/transfers",
+    "tests/sensors",
+    "tests/triggers",
     "tests/dags/test_example_dags.py",
     "tests/dags/test_example_dags_lineage.py",
     "tests/dags/test_hook_lineage_dag.py",
@@ -68,7 +71,7 @@ CORE_TESTS = (
     "tests/test_airflow_versions.py",
     "tests/e2e/test_connection_ui.py",
 )
-CORE_DESELECT = ("tests/operators/test_sql_postgres.py",)  # Postgres is proven on the main run
+CORE_DESELECT = ("tests/transfers/test_sql_postgres.py",)  # Postgres is proven on the main run
 
 
 def venv_dir(airflow: str) -> Path:

@@ -31,7 +31,7 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreValidationError,
 )
 from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
-from airflow_provider_simplestore.operators.formats import (
+from airflow_provider_simplestore.utils.formats import (
     FORMATS,
     InputFormatError,
     RowError,
@@ -41,10 +41,10 @@ from airflow_provider_simplestore.operators.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
-from airflow_provider_simplestore.operators.progress import Progress
-from airflow_provider_simplestore.operators.storage import atomic_write, remove_if_exists, storage_path
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.progress import Progress
+from airflow_provider_simplestore.utils.storage import atomic_write, remove_if_exists, storage_path
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

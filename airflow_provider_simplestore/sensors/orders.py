@@ -13,8 +13,8 @@ from airflow_provider_simplestore.compat import (
     PokeReturnValue,
 )
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.operators.source import iso, parse_moment
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.source import iso, parse_moment
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

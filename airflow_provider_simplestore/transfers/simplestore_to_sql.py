@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import Lineage, Node, run_extra, simplestore_dataset, table_dataset
-from airflow_provider_simplestore.operators.formats import dumps, lookup
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
-from airflow_provider_simplestore.operators.progress import Progress
-from airflow_provider_simplestore.operators.source import (
+from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.utils.formats import dumps, lookup
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.progress import Progress
+from airflow_provider_simplestore.utils.source import (
     check_on_incomplete,
     check_resource,
     created_params,
@@ -24,7 +25,6 @@ from airflow_provider_simplestore.operators.source import (
     run_window,
     settle_listing,
 )
-from airflow_provider_simplestore.pacing import Workers, check_workers
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -337,7 +337,7 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, Ba
 
     def lineage_plan(self, db: Any = None) -> Lineage:
         """The resource read and the table written (named after the SQL connection), with their columns."""
-        from airflow_provider_simplestore.operators.formats import CSV_COLUMNS
+        from airflow_provider_simplestore.utils.formats import CSV_COLUMNS
 
         db = db or self.get_db_hook()
         conn = db.get_connection(getattr(db, db.conn_name_attr))

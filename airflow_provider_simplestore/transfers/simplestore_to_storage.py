@@ -15,11 +15,12 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
     static_asset,
 )
-from airflow_provider_simplestore.operators.formats import FORMATS, encoder_for, format_from_name
-from airflow_provider_simplestore.operators.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.operators.lineage_mixin import SimpleStoreLineageMixin
-from airflow_provider_simplestore.operators.progress import Progress
-from airflow_provider_simplestore.operators.source import (
+from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.utils.formats import FORMATS, encoder_for, format_from_name
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.progress import Progress
+from airflow_provider_simplestore.utils.source import (
     check_on_incomplete,
     check_resource,
     created_params,
@@ -29,8 +30,7 @@ from airflow_provider_simplestore.operators.source import (
     run_window,
     settle_listing,
 )
-from airflow_provider_simplestore.operators.storage import atomic_write, check_destination, storage_path
-from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, storage_path
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -209,7 +209,7 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
 
     def lineage_plan(self, path: Any = None, fmt: str | None = None) -> Lineage:
         """The resource read and the file written, with the columns we know (CSV's, else the defaults)."""
-        from airflow_provider_simplestore.operators.formats import CSV_COLUMNS
+        from airflow_provider_simplestore.utils.formats import CSV_COLUMNS
 
         location = path if path is not None else self.destination
         fmt = fmt or self.file_format or format_from_name(str(location)) or "jsonl"

@@ -23,8 +23,8 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreServerError,
     SimpleStoreTransportError,
 )
-from airflow_provider_simplestore.operators.source import iso, parse_moment
 from airflow_provider_simplestore.resources import RESOURCES
+from airflow_provider_simplestore.utils.source import iso, parse_moment
 
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook

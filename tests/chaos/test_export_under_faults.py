@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from tests.chaos.support import FAST_RETRY_EXTRAS, content_hash, fault_mix, hashes_by_id, listing
 
 pytestmark = pytest.mark.chaos

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from tests.chaos.support import hashes_by_id, listing
 
 pytestmark = pytest.mark.chaos

@@ -16,7 +16,7 @@ def test_demo_runs_both_dags_and_reports_what_landed(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
     env["AIRFLOW_HOME"] = str(tmp_path / "home")
     proc = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_simplestore.demo"],
+        [sys.executable, "scripts/demo.py"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

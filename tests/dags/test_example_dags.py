@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.operators.helpers import listing
+from tests.operator_support import listing
 from tests.support import REPO_ROOT
 
 DAGS = REPO_ROOT / "dags_examples"

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.dags.test_example_dags import DAGS, busiest_hour, load_dag
-from tests.operators.helpers import listing
+from tests.operator_support import listing
 from tests.support import REPO_ROOT, running_in_ci
 
 RUN_DAG = r"""

@@ -15,14 +15,14 @@ import pytest
 
 from airflow_provider_simplestore import compat
 from tests.dags.test_example_dags_lineage import asset_events, lineage_run, names, task_events  # noqa: F401
-from tests.operators.helpers import listing
+from tests.operator_support import listing
 
 DAG_FILE = '''
 from datetime import datetime, timezone
 
 from airflow.providers.common.compat.sdk import DAG, task
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
 with DAG("simplestore_lineage_probe", schedule=None, start_date=datetime(2025, 1, 1, tzinfo=timezone.utc)) as dag:
 

@@ -57,7 +57,7 @@ def deployment(store: Any) -> Iterator[Deployment]:
 
 
 def test_the_scheduler_starts_the_check_dag_after_the_orders_export(deployment: Deployment, store: Any) -> None:
-    from tests.operators.helpers import listing
+    from tests.operator_support import listing
 
     api = deployment.api
     for dag_id in (EXPORT_DAG, CHECK_DAG):

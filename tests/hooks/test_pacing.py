@@ -14,7 +14,7 @@ import pytest
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 from airflow_provider_simplestore.pacing import AdaptiveLimit, Pacer, check_workers
-from tests.hook.conftest import SyncClient
+from tests.hooks.conftest import SyncClient
 
 ONE_ORDER = {"pageSize": 1}
 

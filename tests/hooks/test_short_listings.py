@@ -129,7 +129,7 @@ def test_an_honest_listing_says_nothing(platform: Callable[[Scenario], str], cli
 
 
 def export(tmp_path: Path, **kwargs: Any) -> dict[str, Any]:
-    from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
     return SimpleStoreExportOperator(task_id="export", resource="products",
                                      destination=str(tmp_path / "products.jsonl"), **kwargs).execute({})
@@ -162,7 +162,7 @@ def test_the_export_writes_each_record_once_when_an_insert_shifts_the_pages(
 def test_the_sql_load_fails_on_a_short_listing_by_default(
     platform: Callable[[Scenario], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
 
     platform(unechoed_cap)
     monkeypatch.setenv("AIRFLOW_CONN_SQLITE_SHORT", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "s.db")}))

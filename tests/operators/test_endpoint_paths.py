@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStorePathError
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
-from tests.operators.helpers import context, listing, total_requests
+from tests.operator_support import context, listing, total_requests
 
 
 @pytest.fixture

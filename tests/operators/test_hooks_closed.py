@@ -13,14 +13,14 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
 from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
-from airflow_provider_simplestore.operators.source import iso
-from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
-from tests.hook.test_close import pooled_sockets
-from tests.operators.helpers import context
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.utils.source import iso
+from tests.hooks.test_close import pooled_sockets
+from tests.operator_support import context
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from airflow_provider_simplestore.operators.importer import (
     MAX_UNKNOWN_IN_A_ROW,
     SimpleStoreImportOperator,
 )
-from tests.operators.helpers import context, listing
+from tests.operator_support import context, listing
 
 
 @pytest.fixture

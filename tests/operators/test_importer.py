@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
-from tests.operators.helpers import context, listing
+from tests.operator_support import context, listing
 
 PRODUCT_HEADER = "slug,title,inventory.sku,basePrice.sellPrice,basePrice.currencyCode,inventory.availableQuantity"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.operators.helpers import context, listing
+from tests.operator_support import context, listing
 from tests.operators.test_importer import importer
 
 

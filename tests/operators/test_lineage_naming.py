@@ -66,9 +66,9 @@ def test_resource_of_an_api_path(path: str, resource: str | None) -> None:
 
 def test_operators_declare_an_alias_for_what_is_known_only_when_they_run() -> None:
     from airflow_provider_simplestore.compat import Asset, AssetAlias
-    from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
     from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
-    from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
     mine = Asset("file:///elsewhere/report.csv")
     templated = SimpleStoreExportOperator(task_id="t", resource="orders", destination="/x/{{ ds }}.jsonl",

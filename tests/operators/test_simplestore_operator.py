@@ -8,7 +8,7 @@ import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreNotFoundError
 from airflow_provider_simplestore.operators.simplestore import ResultTooLargeError, SimpleStoreOperator
-from tests.operators.helpers import context, listing
+from tests.operator_support import context, listing
 
 
 def test_get_with_query_and_response_filter(simplestore_conn: Any) -> None:

@@ -14,10 +14,10 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.source import iso
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
-from tests.operators.helpers import context, listing, moment
+from airflow_provider_simplestore.utils.source import iso
+from tests.operator_support import context, listing, moment
 
 UTC = dt.timezone.utc
 

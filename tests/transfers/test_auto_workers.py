@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
-from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
-from tests.operators.helpers import context, listing
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from tests.operator_support import context, listing
 
 
 @pytest.fixture

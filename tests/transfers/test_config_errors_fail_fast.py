@@ -12,9 +12,9 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreCredentialsError
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
-from airflow_provider_simplestore.operators.sql import SimpleStoreToSqlOperator
-from tests.operators.helpers import context
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from tests.operator_support import context
 
 
 def test_a_missing_simplestore_connection_fails_at_once_saying_how_to_fix_it(

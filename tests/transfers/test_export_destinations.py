@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.operators.export import SimpleStoreExportOperator
-from airflow_provider_simplestore.operators.storage import StorageError
-from tests.operators.helpers import context, total_requests
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.utils.storage import StorageError
+from tests.operator_support import context, total_requests
 
 
 def export(destination: str) -> dict[str, Any]:

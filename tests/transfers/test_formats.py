@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.formats import (
+from airflow_provider_simplestore.utils.formats import (
     CSV_COLUMNS,
     CsvEncoder,
     InputFormatError,
@@ -23,9 +23,9 @@ from airflow_provider_simplestore.operators.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.operators.progress import Progress
-from airflow_provider_simplestore.operators.source import SYNC_RESOURCES, iso, parse_moment, run_window
-from airflow_provider_simplestore.operators.storage import StorageError, atomic_write, storage_path
+from airflow_provider_simplestore.utils.progress import Progress
+from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, iso, parse_moment, run_window
+from airflow_provider_simplestore.utils.storage import StorageError, atomic_write, storage_path
 
 PRODUCT = {
     "productId": "p-1",

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.operators.sql import (
+from airflow_provider_simplestore.transfers.simplestore_to_sql import (
     SimpleStoreToSqlOperator,
     TableMissingError,
     create_table_sql,
     upsert_sql,
 )
-from tests.operators.helpers import context, listing, moment, total_requests
+from tests.operator_support import context, listing, moment, total_requests
 
 
 @pytest.fixture

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_simplestore.operators.sql import (
+from airflow_provider_simplestore.transfers.simplestore_to_sql import (
     TYPED_COLUMNS,
     SimpleStoreToSqlOperator,
     TableMissingError,
     create_table_sql,
     table_columns,
 )
-from tests.operators.helpers import context, listing, moment, total_requests
+from tests.operator_support import context, listing, moment, total_requests
 
 if TYPE_CHECKING:
-    from tests.operators.conftest import PostgresServer
+    from tests.transfers.conftest import PostgresServer
 
 PG_TYPES = {"TEXT": "text", "NUMERIC": "numeric", "BOOLEAN": "boolean"}
 

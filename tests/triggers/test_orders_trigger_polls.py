@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.operators.source import iso
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
-from tests.operators.test_orders_sensor import collect
+from airflow_provider_simplestore.utils.source import iso
+from tests.sensors.test_orders_sensor import collect
 
 UTC = dt.timezone.utc
 POLLS = "GET /v1/orders"

@@ -1,0 +1,1 @@
+"""Transfers: SimpleStore listings to storage files and to SQL tables."""
