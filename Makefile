@@ -15,12 +15,12 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest matrix demo bench browser postgres wheel-check clean
+.PHONY: install test lint typecheck pytest matrix demo bench browser postgres redis wheel-check clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,deploy]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,13 +47,24 @@ postgres:
 		echo "NOTE: PostgreSQL is not installed and this user cannot apt-get it: the Postgres tests will skip (under CI=true they fail)"; \
 	fi
 
+# Debian's redis-server, the Celery broker of the CeleryExecutor deployment test (which starts its own
+# server on a free port and stops it after).
+redis:
+	@if command -v redis-server >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's redis-server for the Celery deployment test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+		echo "NOTE: redis-server is not installed and this user cannot apt-get it: the Celery test will skip (under CI=true it fails)"; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser postgres
+pytest: $(STAMP) browser postgres redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The core of the suite on every other supported Airflow, each in its own venv and process.
