@@ -82,7 +82,10 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         outlet asset instead. The event's extra: resource, format, records, bytes, sha256, the
         data interval (and the created window of an incremental run). See docs/lineage.md.
     :return: ``{"destination", "resource", "format", "records", "bytes", "sha256",
-        "duplicates_dropped"}`` (to XCom). Each record id is written once per run: a record listed
+        "duplicates_dropped"}`` (to XCom), and for an incremental run ``created_from`` and
+        ``created_to``, the window read (ISO-8601 UTC). The window parameters are mappable: a
+        partitioned export maps the operator over ``utils.manifest.split_window(...)`` with
+        ``.expand_kwargs`` (docs/partitioned-export.md). Each record id is written once per run: a record listed
         twice (an insert shifted the pages) is dropped and counted.
     """
 
@@ -205,6 +208,8 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             "bytes": out.bytes,
             "sha256": out.sha256,
             "duplicates_dropped": duplicates,
+            # The window read, so that the parts of a partitioned export can be checked and listed.
+            **({"created_from": iso(window.start), "created_to": iso(window.end)} if window else {}),
         }
 
     def lineage_plan(self, path: Any = None, fmt: str | None = None) -> Lineage:
