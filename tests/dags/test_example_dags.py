@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.dags.partitioned_export_checks import busiest_day, check_partitioned_export
 from tests.operator_support import listing
 from tests.support import REPO_ROOT
 
@@ -32,6 +33,7 @@ DAG_IDS = {
     "simplestore_inventory_import",
     "simplestore_new_orders_export",
     "simplestore_new_orders_check",
+    "simplestore_orders_partitioned_export",
 }
 
 PARSE_OFFLINE = r"""
@@ -265,3 +267,18 @@ def test_new_orders_dag_waits_then_exports_them(
     assert sb.stats()["requests"]["GET /v1/orders"] >= 3  # first poke, trigger polls, export
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert states == {"wait_for_orders": "success", "export_new_orders": "success"}
+
+
+def test_orders_partitioned_export_dag_writes_every_part_and_a_matching_manifest(
+    airflow_db: Path, sandbox: Any, simplestore_conn: Any, export_base: Path
+) -> None:
+    orders = listing(sandbox, "/v1/orders")
+    day = busiest_day(orders)
+    dag = load_dag("simplestore_orders_partitioned_export.py")
+    # A daily data-interval timetable: a run at D+1 00:00 covers day D, [D 00:00, D+1 00:00).
+    dag_run = run(dag, logical_date=day + dt.timedelta(days=1))
+
+    folder = export_base / "orders" / "partitioned" / day.date().isoformat()
+    check_partitioned_export(folder, orders, day)
+    mapped = [ti for ti in dag_run.get_task_instances() if ti.task_id == "export_part"]
+    assert sorted(ti.map_index for ti in mapped) == list(range(6))
