@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -30,6 +30,15 @@ def airflow_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 
 def running_in_ci() -> bool:
     """CI sets CI=true: there a missing tool (Chromium, PostgreSQL) fails its tests instead of skipping them."""
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A server binary (PostgreSQL, redis-server) cannot be had: skip with the reason, fail under CI."""
+    import pytest
+
+    if running_in_ci():
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
 
 
 def cli_json(proc: subprocess.CompletedProcess) -> Any:

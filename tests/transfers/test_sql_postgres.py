@@ -23,7 +23,7 @@ from airflow_provider_simplestore.transfers.simplestore_to_sql import (
 from tests.operator_support import context, listing, moment, total_requests
 
 if TYPE_CHECKING:
-    from tests.transfers.conftest import PostgresServer
+    from tests.postgres_server import PostgresServer
 
 PG_TYPES = {"TEXT": "text", "NUMERIC": "numeric", "BOOLEAN": "boolean"}
 
