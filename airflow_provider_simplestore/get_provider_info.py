@@ -31,6 +31,7 @@ CONNECTION_EXTRA_DEFAULTS: dict[str, Any] = {
     "ca_bundle": None,
     "allow_insecure_http": False,
     "max_requests_per_second": None,
+    "share_across_processes": True,
 }
 
 _CONN_FIELDS: dict[str, dict[str, Any]] = {
@@ -89,6 +90,12 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Client-side cap shared by every task of this connection in one worker process; "
         "empty for none.",
         "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+    "share_across_processes": {
+        "label": "Share the access grant across task processes",
+        "description": "One grant per worker machine instead of one per task process: kept in a file that only "
+        "this OS user can read, encrypted with the client secret.",
+        "schema": {"type": ["boolean", "null"]},
     },
 }
 
