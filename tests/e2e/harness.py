@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -144,8 +145,9 @@ class AirflowHome:
         self.cli("db", "migrate")
         return self
 
-    def process(self, name: str, *args: str) -> AirflowProcess:
-        return AirflowProcess(name, list(args), self.env, self.root / f"{name}.log", self.redact)
+    def process(self, name: str, *args: str, env: dict[str, str] | None = None) -> AirflowProcess:
+        """One `airflow` command on this home; `env` adds to (or overrides) the shared environment."""
+        return AirflowProcess(name, list(args), {**self.env, **(env or {})}, self.root / f"{name}.log", self.redact)
 
 
 class AirflowProcess:
@@ -318,7 +320,8 @@ class AirflowApi:
 
 
 class Deployment:
-    """API server, scheduler (LocalExecutor), DAG processor and triggerer on one AirflowHome."""
+    """API server, scheduler (LocalExecutor unless the env says otherwise), DAG processor and triggerer
+    on one AirflowHome; `add()` starts more processes (Celery workers) into the same lifecycle."""
 
     COMMANDS: dict[str, tuple[str, ...]] = {
         "api-server": ("api-server", "--host", "127.0.0.1"),
@@ -345,8 +348,10 @@ class Deployment:
 
     def start(self, timeout: float = 150) -> Deployment:
         for process in self.processes:
-            process.start()
-        components = [p.name.replace("-", "_") for p in self.processes if p.name not in UI_SERVERS]
+            if process.popen is None:  # add()ed ones are running already
+                process.start()
+        components = [p.name.replace("-", "_") for p in self.processes if p.name in self.COMMANDS
+                      and p.name not in UI_SERVERS]
         wait_for(
             lambda: self.api.healthy(*components),
             timeout=timeout,
@@ -356,10 +361,20 @@ class Deployment:
         )
         return self
 
+    def add(self, process: AirflowProcess) -> AirflowProcess:
+        """Start one more process (a Celery worker) that is stopped, watched and reported with the rest."""
+        self.processes.append(process.start())
+        return process
+
     def stop(self) -> None:
-        # The API server last: running tasks report to it until the scheduler has stopped them.
-        for process in self.processes[::-1]:
-            process.stop()
+        # Everything but the API server at once (each stop waits up to half a minute for its process
+        # group), then the API server: running tasks report to it until they have been stopped.
+        others = [p for p in self.processes if p.name not in UI_SERVERS]
+        with ThreadPoolExecutor(max_workers=max(1, len(others))) as pool:
+            list(pool.map(AirflowProcess.stop, others))
+        for process in self.processes:
+            if process.name in UI_SERVERS:
+                process.stop()
 
     def abort_reason(self) -> str | None:
         return next((r for r in (p.exit_reason() for p in self.processes) if r), None)
