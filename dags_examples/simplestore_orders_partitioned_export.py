@@ -25,10 +25,11 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG, task
 
-from airflow_provider_simplestore.compat import cron_data_interval_timetable
+from airflow_provider_simplestore.compat import AssetAlias, cron_data_interval_timetable
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 
 PARTS = 6
+PARTS_ALIAS = "simplestore-export-orders-parts"
 DEFAULT_EXPORT_BASE = os.environ.get(
     "SIMPLESTORE_EXPORT_BASE",
     "file://" + os.path.join(os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "simplestore_exports"),
@@ -59,7 +60,10 @@ with DAG(
         task_id="export_part",
         resource="orders",
         destination=FOLDER + "/part-{{ '%02d' % ti.map_index }}.jsonl",
-        asset_alias="simplestore-export-orders-parts",  # not the new-orders alias: parts are checked below
+        # Not the new-orders alias: the parts are checked by write_manifest. Named in `outlets` too:
+        # `.partial()` runs no __init__, and the DAG registers only the outlets it sees.
+        asset_alias=PARTS_ALIAS,
+        outlets=[AssetAlias(PARTS_ALIAS)],
     ).expand_kwargs(plan_windows())
 
     @task

@@ -21,10 +21,14 @@ def default_alias(kind: str, resource: str) -> str:
 
 
 def with_outlet(kwargs: dict[str, Any], outlet: Any) -> dict[str, Any]:
-    """The operator's keyword arguments with ``outlet`` added to the outlets the user gave."""
+    """The operator's keyword arguments with ``outlet`` added to the outlets the user gave.
+
+    Already there, it is not added twice: a mapped operator (``.partial()`` runs no ``__init__``)
+    declares its alias in ``outlets`` itself, so that the DAG registers it.
+    """
     given = kwargs.get("outlets")
     outlets = list(given) if isinstance(given, (list, tuple)) else ([given] if given is not None else [])
-    return {**kwargs, "outlets": [*outlets, outlet]}
+    return {**kwargs, "outlets": outlets if outlet in outlets else [*outlets, outlet]}
 
 
 class SimpleStoreLineageMixin:

@@ -148,3 +148,14 @@ def test_a_part_changed_or_missing_on_storage_writes_no_manifest(day_parts: Any,
     assert not target.exists()
     # Without verification the summaries alone make the manifest (e.g. a store too large to re-read).
     assert write_manifest(str(target), summaries, window_start=day[0], window_end=day[1], verify=False)["parts"] == 4
+
+
+def test_a_mapped_export_declares_its_alias_once() -> None:
+    """`.partial()` runs no __init__: the DAG declares the alias in outlets, and __init__ must not add it again."""
+    from airflow_provider_simplestore.compat import AssetAlias
+
+    operator = SimpleStoreExportOperator(
+        task_id="part", resource="orders", destination="file:///tmp/{{ ds }}/part.jsonl",
+        asset_alias="parts", outlets=[AssetAlias("parts")],
+    )
+    assert operator.outlets == [AssetAlias("parts")] and operator.asset_alias == "parts"
