@@ -42,8 +42,7 @@ with DAG(
     description="Daily export of SimpleStore orders in parallel parts (dynamic task mapping), with a manifest",
     schedule=cron_data_interval_timetable("0 0 * * *"),
     start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
-    catchup=False,
-    max_active_runs=1,
+    catchup=False,  # days are independent: a backfill may run several at once
     params={"export_base": DEFAULT_EXPORT_BASE},
     default_args={"retries": 2},
     tags=["simplestore", "example"],
