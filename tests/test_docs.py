@@ -1,0 +1,105 @@
+"""The docs stay true to the tree: every module is in the architecture map, every link resolves.
+
+- every ``.py`` of the package is named in ``docs/architecture.md`` by its path relative to the
+  package (``transfers/simplestore_to_sql.py``, ``sandbox/routes/cart.py``); a package's
+  ``__init__.py`` may be named by its folder (``hooks/``) instead;
+- ``docs/index.md`` links every page under ``docs/``, and every page it links exists;
+- every relative link in ``docs/**.md``, ``README.md`` and ``CHANGELOG.md`` points at a file or
+  folder that exists (links inside code blocks and inline code are not links).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "airflow_provider_simplestore"
+DOCS = REPO_ROOT / "docs"
+ARCHITECTURE = DOCS / "architecture.md"
+INDEX = DOCS / "index.md"
+LINKED_PAGES = sorted([*DOCS.glob("*.md"), *DOCS.glob("*/*.md"), REPO_ROOT / "README.md", REPO_ROOT / "CHANGELOG.md"])
+
+_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.MULTILINE)
+_EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")  # https:, mailto:, //host
+
+
+def package_modules() -> list[str]:
+    return sorted(path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py"))
+
+
+def names_module(text: str, module: str) -> bool:
+    """Whether `text` names `module` as a whole path: `token.py` is not named by `hooks/token.py`."""
+    candidates = [module]
+    if module.endswith("/__init__.py"):
+        candidates.append(module.removesuffix("__init__.py"))  # the folder: `hooks/`
+    for candidate in candidates:
+        # At the start of a path: not inside a longer one, except after the package's own name.
+        pattern = (r"(?:(?<![\w./-])|(?<=airflow_provider_simplestore/))" + re.escape(candidate)
+                   + (r"(?![\w-])" if candidate.endswith("/") else r"(?![\w/-])"))
+        if re.search(pattern, text):
+            return True
+    return False
+
+
+def relative_links(page: Path) -> list[str]:
+    """The link targets of a markdown page that are paths in this repository (anchors dropped)."""
+    text = _INLINE_CODE.sub("", _FENCE.sub("", page.read_text(encoding="utf-8")))
+    targets = [*_INLINE_LINK.findall(text), *_REFERENCE_LINK.findall(text)]
+    paths = [target.split("#", 1)[0] for target in targets if not _EXTERNAL.match(target)]
+    return [path for path in paths if path]  # `#anchor` alone: a link within the page
+
+
+def test_the_package_has_modules_to_check():
+    modules = package_modules()
+    assert "__init__.py" in modules and "hooks/simplestore.py" in modules, modules
+
+
+@pytest.mark.parametrize("module", package_modules())
+def test_every_module_is_in_the_architecture_map(module):
+    assert names_module(ARCHITECTURE.read_text(encoding="utf-8"), module), (
+        f"airflow_provider_simplestore/{module} is not named in docs/architecture.md: add it to the module map "
+        "with one line saying what it does"
+    )
+
+
+def test_names_module_wants_the_whole_path():
+    text = "  hooks/simplestore.py  the hook\n  airflow_provider_simplestore/retry.py\n  sandbox/  the local platform"
+    assert names_module(text, "hooks/simplestore.py")
+    assert names_module(text, "retry.py")
+    assert names_module(text, "sandbox/__init__.py")
+    assert not names_module(text, "simplestore.py")  # only inside hooks/simplestore.py
+    assert not names_module(text, "sandbox/app.py")  # a folder does not name its modules
+    assert not names_module(text, "hooks/__init__.py")
+
+
+def test_index_links_every_page_and_every_linked_page_exists():
+    linked = {(INDEX.parent / path).resolve() for path in relative_links(INDEX)}
+    pages = {page.resolve() for page in [*DOCS.glob("*.md"), *DOCS.glob("*/*.md")] if page != INDEX}
+    unlinked = sorted(str(page.relative_to(REPO_ROOT)) for page in pages - linked)
+    assert not unlinked, f"docs/index.md does not link {unlinked}: add them to its page list"
+    missing = sorted(str(path) for path in linked if not path.exists())
+    assert not missing, f"docs/index.md links pages that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("page", LINKED_PAGES, ids=lambda page: str(page.relative_to(REPO_ROOT)))
+def test_every_relative_link_resolves(page):
+    assert page.exists(), f"{page.relative_to(REPO_ROOT)} is missing"
+    broken = [path for path in relative_links(page) if not (page.parent / path).exists()]
+    assert not broken, f"{page.relative_to(REPO_ROOT)} links to files that do not exist: {broken}"
+
+
+def test_relative_links_skip_code_and_external_addresses(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[a](a.md) [b](sub/b.md#part) ![img](img.png) [web](https://x.io/y.md) [mail](mailto:a@b.c) [top](#top)\n"
+        "`[not](code.md)`\n```python\nx = d[k](y.md)\n```\n[ref]: ref.md\n",
+        encoding="utf-8",
+    )
+    assert sorted(relative_links(page)) == ["a.md", "img.png", "ref.md", "sub/b.md"]
