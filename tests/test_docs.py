@@ -5,7 +5,8 @@
   ``__init__.py`` may be named by its folder (``hooks/``) instead;
 - ``docs/index.md`` links every page under ``docs/``, and every page it links exists;
 - every relative link in ``docs/**.md``, ``README.md`` and ``CHANGELOG.md`` points at a file or
-  folder that exists (links inside code blocks and inline code are not links).
+  folder that exists, and its ``#anchor``, if any, at a heading of that page (GitHub's slugs; links
+  inside code blocks and inline code are not links).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.MULTILINE)
 _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")  # https:, mailto:, //host
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def package_modules() -> list[str]:
@@ -48,12 +50,27 @@ def names_module(text: str, module: str) -> bool:
     return False
 
 
-def relative_links(page: Path) -> list[str]:
-    """The link targets of a markdown page that are paths in this repository (anchors dropped)."""
+def link_targets(page: Path) -> list[tuple[str, str]]:
+    """(path, anchor) of each link of a markdown page to this repository; path "" is the page itself."""
     text = _INLINE_CODE.sub("", _FENCE.sub("", page.read_text(encoding="utf-8")))
     targets = [*_INLINE_LINK.findall(text), *_REFERENCE_LINK.findall(text)]
-    paths = [target.split("#", 1)[0] for target in targets if not _EXTERNAL.match(target)]
-    return [path for path in paths if path]  # `#anchor` alone: a link within the page
+    return [(path, anchor) for path, _, anchor in (t.partition("#") for t in targets if not _EXTERNAL.match(t))]
+
+
+def relative_links(page: Path) -> list[str]:
+    """The paths a markdown page links to in this repository (anchors dropped)."""
+    return [path for path, _ in link_targets(page) if path]
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link in a heading: its text
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    text = _FENCE.sub("", page.read_text(encoding="utf-8"))
+    return {slug(heading) for heading in _HEADING.findall(text)}
 
 
 def test_the_package_has_modules_to_check():
@@ -93,6 +110,21 @@ def test_every_relative_link_resolves(page):
     assert page.exists(), f"{page.relative_to(REPO_ROOT)} is missing"
     broken = [path for path in relative_links(page) if not (page.parent / path).exists()]
     assert not broken, f"{page.relative_to(REPO_ROOT)} links to files that do not exist: {broken}"
+    no_heading = [
+        f"{path}#{anchor}"
+        for path, anchor in link_targets(page)
+        if anchor and (target := page.parent / path if path else page).suffix == ".md"
+        and anchor not in anchors(target)
+    ]
+    assert not no_heading, f"{page.relative_to(REPO_ROOT)} links to headings that do not exist: {no_heading}"
+
+
+def test_slug_is_githubs():
+    assert slug("Sandbox contract (`airflow_provider_simplestore.sandbox`)") == (
+        "sandbox-contract-airflow_provider_simplestoresandbox"
+    )
+    assert slug("Testing the connection") == "testing-the-connection"
+    assert slug("Export (SimpleStore to storage)") == "export-simplestore-to-storage"
 
 
 def test_relative_links_skip_code_and_external_addresses(tmp_path):
@@ -103,3 +135,4 @@ def test_relative_links_skip_code_and_external_addresses(tmp_path):
         encoding="utf-8",
     )
     assert sorted(relative_links(page)) == ["a.md", "img.png", "ref.md", "sub/b.md"]
+    assert ("sub/b.md", "part") in link_targets(page) and ("", "top") in link_targets(page)
