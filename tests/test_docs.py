@@ -4,6 +4,8 @@
   package (``transfers/simplestore_to_sql.py``, ``sandbox/routes/cart.py``); a package's
   ``__init__.py`` may be named by its folder (``hooks/``) instead;
 - ``docs/index.md`` links every page under ``docs/``, and every page it links exists;
+- ``docs/connections.md`` has every form field and extra, with the label and default that
+  ``get_provider_info.connection_type_info()`` declares;
 - every relative link in ``docs/**.md``, ``README.md`` and ``CHANGELOG.md`` points at a file or
   folder that exists, and its ``#anchor``, if any, at a heading of that page (GitHub's slugs; links
   inside code blocks and inline code are not links).
@@ -11,11 +13,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from airflow_provider_simplestore.get_provider_info import connection_type_info
 from tests.support import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "airflow_provider_simplestore"
@@ -103,6 +107,34 @@ def test_index_links_every_page_and_every_linked_page_exists():
     assert not unlinked, f"docs/index.md does not link {unlinked}: add them to its page list"
     missing = sorted(str(path) for path in linked if not path.exists())
     assert not missing, f"docs/index.md links pages that do not exist: {missing}"
+
+
+def table_rows(page: Path) -> dict[str, list[str]]:
+    """Rows of the page's markdown tables whose first cell is one code span: that name -> the other cells."""
+    rows = {}
+    for line in page.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and re.fullmatch(r"`[^`]+`", cells[0]):
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_the_connection_page_has_every_field_with_its_label_and_default():
+    info = connection_type_info()
+    rows = table_rows(DOCS / "connections.md")
+    for field, label in info["ui-field-behaviour"]["relabeling"].items():
+        assert rows.get(field, [None])[0] == label, f"docs/connections.md: field {field!r} should be labelled {label!r}"
+    for key, spec in info["conn-fields"].items():
+        assert key in rows, f"docs/connections.md has no row for the extra {key!r}"
+        label, _, default = rows[key]
+        assert label == spec["label"], f"docs/connections.md: extra {key!r} is labelled {spec['label']!r} in the form"
+        wanted = spec["schema"].get("default")
+        shown = default.split(" ")[0].strip("`")
+        if wanted is None:
+            assert shown == "none", f"docs/connections.md: extra {key!r} has no default, the page says {default!r}"
+        else:
+            expected = wanted if isinstance(wanted, str) else json.dumps(wanted)
+            assert shown == expected, f"docs/connections.md: extra {key!r} defaults to {expected}, not {default!r}"
 
 
 @pytest.mark.parametrize("page", LINKED_PAGES, ids=lambda page: str(page.relative_to(REPO_ROOT)))
