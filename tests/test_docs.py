@@ -6,6 +6,8 @@
 - ``docs/index.md`` links every page under ``docs/``, and every page it links exists;
 - ``docs/connections.md`` has every form field and extra, with the label and default that
   ``get_provider_info.connection_type_info()`` declares;
+- each operator, transfer, sensor, trigger and hook page lists exactly the class's own constructor
+  parameters, and marks as templated exactly its ``template_fields``;
 - every relative link in ``docs/**.md``, ``README.md`` and ``CHANGELOG.md`` points at a file or
   folder that exists, and its ``#anchor``, if any, at a heading of that page (GitHub's slugs; links
   inside code blocks and inline code are not links).
@@ -13,6 +15,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import re
 from pathlib import Path
@@ -109,10 +113,14 @@ def test_index_links_every_page_and_every_linked_page_exists():
     assert not missing, f"docs/index.md links pages that do not exist: {missing}"
 
 
-def table_rows(page: Path) -> dict[str, list[str]]:
-    """Rows of the page's markdown tables whose first cell is one code span: that name -> the other cells."""
+def table_rows(page: Path, section: str | None = None) -> dict[str, list[str]]:
+    """Rows of the page's markdown tables (of one `## section`, if given) whose first cell is one code
+    span: that name -> the other cells."""
+    text = page.read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     rows = {}
-    for line in page.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and re.fullmatch(r"`[^`]+`", cells[0]):
             rows[cells[0].strip("`")] = cells[1:]
@@ -135,6 +143,35 @@ def test_the_connection_page_has_every_field_with_its_label_and_default():
         else:
             expected = wanted if isinstance(wanted, str) else json.dumps(wanted)
             assert shown == expected, f"docs/connections.md: extra {key!r} defaults to {expected}, not {default!r}"
+
+
+CLASS_PAGES = [  # page, module, class, the section with its parameter table
+    ("operators/simplestore.md", "operators.simplestore", "SimpleStoreOperator", "Parameters"),
+    ("operators/import.md", "operators.importer", "SimpleStoreImportOperator", "Parameters"),
+    ("transfers/simplestore_to_storage.md", "transfers.simplestore_to_storage", "SimpleStoreExportOperator",
+     "Parameters"),
+    ("transfers/simplestore_to_sql.md", "transfers.simplestore_to_sql", "SimpleStoreToSqlOperator", "Parameters"),
+    ("sensors.md", "sensors.orders", "SimpleStoreOrdersSensor", "Parameters"),
+    ("triggers.md", "triggers.orders", "SimpleStoreOrdersTrigger", "Parameters"),
+    ("hooks.md", "hooks.simplestore", "SimpleStoreHook", "Constructor"),
+    ("hooks.md", "hooks.simplestore", "SimpleStoreAsyncHook", "Constructor"),
+]
+
+
+@pytest.mark.parametrize(("page", "module", "name", "section"), CLASS_PAGES, ids=[c[2] for c in CLASS_PAGES])
+def test_a_class_page_lists_its_parameters_and_templated_fields(page, module, name, section):
+    cls = getattr(importlib.import_module(f"airflow_provider_simplestore.{module}"), name)
+    own = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+           if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    rows = table_rows(DOCS / page, section)
+    assert sorted(rows) == sorted(own), f"docs/{page} ({section}) lists {sorted(rows)}; {name} takes {sorted(own)}"
+    text = (DOCS / page).read_text(encoding="utf-8").split(f"\n## {section}\n", 1)[1]
+    header = next(line for line in text.splitlines() if line.startswith("|"))
+    if "| Templated |" in header:
+        templated = sorted(param for param, cells in rows.items() if cells[0].startswith("yes"))
+        assert templated == sorted(cls.template_fields), (
+            f"docs/{page} marks {templated} as templated; {name}.template_fields is {sorted(cls.template_fields)}"
+        )
 
 
 @pytest.mark.parametrize("page", LINKED_PAGES, ids=lambda page: str(page.relative_to(REPO_ROOT)))
