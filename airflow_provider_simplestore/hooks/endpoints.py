@@ -1,7 +1,10 @@
 """A typed method for every SimpleStore endpoint, written once for both hooks.
 
 Each method only names its endpoint (from `resources.ENDPOINTS`) and hands over to the hook's
-`request` or `paginate`. On `SimpleStoreHook` those return values and iterators; on
+`request` or `paginate`. The regular calls of a resource (list, get, create, update, delete) are
+typed one-line names over two generic methods, `list_resource` and `regular_call`, which read
+`resources.RESOURCES`; the irregular calls (cart, basket, addresses, phones, folder writes,
+configuration) are written out. On `SimpleStoreHook` those return values and iterators; on
 `SimpleStoreAsyncHook` they return awaitables and async iterators, so the same methods are
 coroutines (`await hook.get_order(...)`) and async iterators (`async for o in hook.list_orders()`).
 Bodies and results are plain JSON values (dicts), as the platform documents them.
@@ -57,44 +60,149 @@ class EndpointMethods(Generic[CallT, ListT]):
         query = {**(params or {}), **spec.query(filters)}
         return self.paginate(spec.list_path, query, page_size=page_size, max_workers=max_workers)
 
-    # ---- customers ---------------------------------------------------------------------------------
+    def regular_call(self, call: str, resource: str, item_id: str | None = None, body: Body | None = None) -> CallT:
+        """`get`, `create`, `update` or `delete` one item of a `resources.RESOURCES` row."""
+        spec = RESOURCES[resource]
+        items = [name for name in spec.calls if name != "list"]  # a list goes through list_resource
+        if call not in items:
+            raise TypeError(f"{resource} has no item call {call!r}; it has: {', '.join(items) or 'none'}")
+        ids: dict[str, Any] = {} if item_id is None else {spec.id_param: item_id}
+        return self.call(spec.call_name(call), json=body, **ids)
 
-    def list_customers(
-        self,
-        *,
-        customer_ids: Iterable[str] | None = None,
-        email: str | None = None,
-        include_phones: bool | None = None,
-        include_addresses: bool | None = None,
-        include_attributes: bool | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource(
-            "customers",
-            customer_ids=_listed(customer_ids),
-            email=email,
-            include_phones=include_phones,
-            include_addresses=include_addresses,
-            include_attributes=include_attributes,
-            params=params,
-            page_size=page_size,
-            max_workers=max_workers,
-        )
+    # ---- regular calls, by kind: typed names for regular_call --------------------------------------
+
+    def get_product(self, product_id: str) -> CallT:
+        return self.regular_call("get", "products", product_id)
+
+    def get_category(self, category_id: str) -> CallT:
+        return self.regular_call("get", "categories", category_id)
+
+    def get_collection(self, collection_id: str) -> CallT:
+        return self.regular_call("get", "collections", collection_id)
+
+    def get_special(self, special_id: str) -> CallT:
+        return self.regular_call("get", "specials", special_id)
 
     def get_customer(self, customer_id: str) -> CallT:
-        return self.call("get_customer", customer_id=customer_id)
+        return self.regular_call("get", "customers", customer_id)
+
+    def get_order(self, order_id: str) -> CallT:
+        return self.regular_call("get", "orders", order_id)
+
+    def get_folder(self, folder_id: str) -> CallT:
+        return self.regular_call("get", "folders", folder_id)
+
+    def create_product(self, body: Body) -> CallT:
+        """-> {productId, version}"""
+        return self.regular_call("create", "products", body=body)
+
+    def create_category(self, body: Body) -> CallT:
+        """-> {categoryId, version}"""
+        return self.regular_call("create", "categories", body=body)
+
+    def create_collection(self, body: Body) -> CallT:
+        """-> {collectionId, version}"""
+        return self.regular_call("create", "collections", body=body)
+
+    def create_special(self, body: Body) -> CallT:
+        """-> {specialId, version}"""
+        return self.regular_call("create", "specials", body=body)
 
     def create_customer(self, body: Body) -> CallT:
         """-> {customerId, version}"""
-        return self.call("create_customer", json=body)
+        return self.regular_call("create", "customers", body=body)
+
+    def update_product(self, product_id: str, body: Body) -> CallT:
+        """Updates the fields present in `body` (may carry `version`) -> {productId, version}."""
+        return self.regular_call("update", "products", product_id, body)
+
+    def update_category(self, category_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "categories", category_id, body)
+
+    def update_collection(self, collection_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "collections", collection_id, body)
+
+    def update_special(self, special_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "specials", special_id, body)
 
     def update_customer(self, customer_id: str, body: Body) -> CallT:
-        return self.call("update_customer", customer_id=customer_id, json=body)
+        """Answers 201, as documented -> {customerId, version}."""
+        return self.regular_call("update", "customers", customer_id, body)
+
+    def delete_product(self, product_id: str) -> CallT:
+        return self.regular_call("delete", "products", product_id)
+
+    def delete_category(self, category_id: str) -> CallT:
+        return self.regular_call("delete", "categories", category_id)
+
+    def delete_collection(self, collection_id: str) -> CallT:
+        return self.regular_call("delete", "collections", collection_id)
+
+    def delete_special(self, special_id: str) -> CallT:
+        return self.regular_call("delete", "specials", special_id)
 
     def delete_customer(self, customer_id: str) -> CallT:
-        return self.call("delete_customer", customer_id=customer_id)
+        return self.regular_call("delete", "customers", customer_id)
+
+    def delete_folder(self, folder_id: str) -> CallT:
+        return self.regular_call("delete", "folders", folder_id)
+
+    # ---- lists: each resource's filters as typed keywords (resources.RESOURCES[...].filters) -----
+
+    def list_products(self, *, slug: str | None = None, sku: str | None = None, category_id: str | None = None,
+                      collection_id: str | None = None, is_active: bool | None = None, params: Params = None,
+                      page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+        return self.list_resource("products", slug=slug, sku=sku, category_id=category_id,
+                                  collection_id=collection_id, is_active=is_active, params=params,
+                                  page_size=page_size, max_workers=max_workers)
+
+    def list_categories(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
+                        parent_id: str | None = None, params: Params = None, page_size: int | None = None,
+                        max_workers: Workers = 1) -> ListT:
+        return self.list_resource("categories", slug=slug, name=name, is_active=is_active, parent_id=parent_id,
+                                  params=params, page_size=page_size, max_workers=max_workers)
+
+    def list_collections(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
+                         params: Params = None, page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+        return self.list_resource("collections", slug=slug, name=name, is_active=is_active, params=params,
+                                  page_size=page_size, max_workers=max_workers)
+
+    def list_specials(self, *, name: str | None = None, is_active: bool | None = None, params: Params = None,
+                      page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+        return self.list_resource("specials", name=name, is_active=is_active, params=params, page_size=page_size,
+                                  max_workers=max_workers)
+
+    def list_customers(self, *, customer_ids: Iterable[str] | None = None, email: str | None = None,
+                       include_phones: bool | None = None, include_addresses: bool | None = None,
+                       include_attributes: bool | None = None, params: Params = None,
+                       page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+        return self.list_resource("customers", customer_ids=_listed(customer_ids), email=email,
+                                  include_phones=include_phones, include_addresses=include_addresses,
+                                  include_attributes=include_attributes, params=params, page_size=page_size,
+                                  max_workers=max_workers)
+
+    def list_orders(self, *, order_ids: Iterable[str] | None = None, customer_id: str | None = None,
+                    status: str | None = None, created_from: datetime | str | None = None,
+                    created_to: datetime | str | None = None, params: Params = None, page_size: int | None = None,
+                    max_workers: Workers = 1) -> ListT:
+        """Orders; `created_from` is inclusive and `created_to` exclusive (UTC)."""
+        return self.list_resource("orders", order_ids=_listed(order_ids), customer_id=customer_id, status=status,
+                                  created_from=created_from, created_to=created_to, params=params,
+                                  page_size=page_size, max_workers=max_workers)
+
+    def list_baskets(self, *, cart_ids: Iterable[str] | None = None, include_items: bool | None = None,
+                     include_attributes: bool | None = None, params: Params = None, page_size: int | None = None,
+                     max_workers: Workers = 1) -> ListT:
+        return self.list_resource("baskets", cart_ids=_listed(cart_ids), include_items=include_items,
+                                  include_attributes=include_attributes, params=params, page_size=page_size,
+                                  max_workers=max_workers)
+
+    def list_folders(self, *, name: str | None = None, parent_id: str | None = None, params: Params = None,
+                     page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+        return self.list_resource("folders", name=name, parent_id=parent_id, params=params, page_size=page_size,
+                                  max_workers=max_workers)
+
+    # ---- irregular calls, written out ------------------------------------------------------------
 
     def add_customer_address(self, customer_id: str, address: Body) -> CallT:
         """-> {customerId, version, totalAddressesAttached}"""
@@ -111,8 +219,6 @@ class EndpointMethods(Generic[CallT, ListT]):
     def delete_customer_phones(self, customer_id: str, keys: Iterable[str], *, version: str | None = None) -> CallT:
         return self.call("delete_customer_phones", customer_id=customer_id, params={"version": version},
                          json={"keys": list(keys)})
-
-    # ---- cart and basket ---------------------------------------------------------------------------
 
     def create_cart(self, body: Body | None = None) -> CallT:
         """A new cart with a generated id (`{currencyCode, items, attributes}` may seed it) -> Cart."""
@@ -138,39 +244,8 @@ class EndpointMethods(Generic[CallT, ListT]):
         """-> {orderId, customerId}. Not retried on 5xx/timeouts: a checkout is not repeatable."""
         return self.call("checkout_cart", cart_id=cart_id, json=body)
 
-    def list_baskets(
-        self,
-        *,
-        cart_ids: Iterable[str] | None = None,
-        include_items: bool | None = None,
-        include_attributes: bool | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("baskets", cart_ids=_listed(cart_ids), include_items=include_items,
-                                  include_attributes=include_attributes, params=params, page_size=page_size,
-                                  max_workers=max_workers)
-
     def get_basket_by_cart(self, cart_id: str) -> CallT:
         return self.call("get_basket_by_cart", cart_id=cart_id)
-
-    # ---- asset folders -----------------------------------------------------------------------------
-
-    def list_folders(
-        self,
-        *,
-        name: str | None = None,
-        parent_id: str | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("folders", name=name, parent_id=parent_id, params=params, page_size=page_size,
-                                  max_workers=max_workers)
-
-    def get_folder(self, folder_id: str) -> CallT:
-        return self.call("get_folder", folder_id=folder_id)
 
     def create_folder(self, body: Body) -> CallT:
         """`{name, parentId, attributes}` -> {folderId, version}"""
@@ -180,143 +255,11 @@ class EndpointMethods(Generic[CallT, ListT]):
         """Sent as POST, as documented: not retried on 5xx/timeouts."""
         return self.call("update_folder", folder_id=folder_id, json=body)
 
-    def delete_folder(self, folder_id: str) -> CallT:
-        return self.call("delete_folder", folder_id=folder_id)
-
-    # ---- catalog -----------------------------------------------------------------------------------
-
-    def list_products(
-        self,
-        *,
-        slug: str | None = None,
-        sku: str | None = None,
-        category_id: str | None = None,
-        collection_id: str | None = None,
-        is_active: bool | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("products", slug=slug, sku=sku, category_id=category_id,
-                                  collection_id=collection_id, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers)
-
-    def get_product(self, product_id: str) -> CallT:
-        return self.call("get_product", product_id=product_id)
-
-    def create_product(self, body: Body) -> CallT:
-        """-> {productId, version}"""
-        return self.call("create_product", json=body)
-
-    def update_product(self, product_id: str, body: Body) -> CallT:
-        """Updates the fields present in `body` (may carry `version`) -> {productId, version}."""
-        return self.call("update_product", product_id=product_id, json=body)
-
-    def delete_product(self, product_id: str) -> CallT:
-        return self.call("delete_product", product_id=product_id)
-
-    def list_categories(
-        self,
-        *,
-        slug: str | None = None,
-        name: str | None = None,
-        is_active: bool | None = None,
-        parent_id: str | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("categories", slug=slug, name=name, is_active=is_active, parent_id=parent_id,
-                                  params=params, page_size=page_size, max_workers=max_workers)
-
-    def get_category(self, category_id: str) -> CallT:
-        return self.call("get_category", category_id=category_id)
-
-    def create_category(self, body: Body) -> CallT:
-        return self.call("create_category", json=body)
-
-    def update_category(self, category_id: str, body: Body) -> CallT:
-        return self.call("update_category", category_id=category_id, json=body)
-
-    def delete_category(self, category_id: str) -> CallT:
-        return self.call("delete_category", category_id=category_id)
-
-    def list_collections(
-        self,
-        *,
-        slug: str | None = None,
-        name: str | None = None,
-        is_active: bool | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("collections", slug=slug, name=name, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers)
-
-    def get_collection(self, collection_id: str) -> CallT:
-        return self.call("get_collection", collection_id=collection_id)
-
-    def create_collection(self, body: Body) -> CallT:
-        return self.call("create_collection", json=body)
-
-    def update_collection(self, collection_id: str, body: Body) -> CallT:
-        return self.call("update_collection", collection_id=collection_id, json=body)
-
-    def delete_collection(self, collection_id: str) -> CallT:
-        return self.call("delete_collection", collection_id=collection_id)
-
-    def list_specials(
-        self,
-        *,
-        name: str | None = None,
-        is_active: bool | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        return self.list_resource("specials", name=name, is_active=is_active, params=params, page_size=page_size,
-                                  max_workers=max_workers)
-
-    def get_special(self, special_id: str) -> CallT:
-        return self.call("get_special", special_id=special_id)
-
-    def create_special(self, body: Body) -> CallT:
-        return self.call("create_special", json=body)
-
-    def update_special(self, special_id: str, body: Body) -> CallT:
-        return self.call("update_special", special_id=special_id, json=body)
-
-    def delete_special(self, special_id: str) -> CallT:
-        return self.call("delete_special", special_id=special_id)
-
     def get_configuration(self) -> CallT:
         return self.call("get_configuration")
 
     def update_configuration(self, body: Body) -> CallT:
         return self.call("update_configuration", json=body)
-
-    # ---- orders ------------------------------------------------------------------------------------
-
-    def list_orders(
-        self,
-        *,
-        order_ids: Iterable[str] | None = None,
-        customer_id: str | None = None,
-        status: str | None = None,
-        created_from: datetime | str | None = None,
-        created_to: datetime | str | None = None,
-        params: Params = None,
-        page_size: int | None = None,
-        max_workers: Workers = 1,
-    ) -> ListT:
-        """Orders; `created_from` is inclusive and `created_to` exclusive (UTC)."""
-        return self.list_resource("orders", order_ids=_listed(order_ids), customer_id=customer_id, status=status,
-                                  created_from=created_from, created_to=created_to, params=params,
-                                  page_size=page_size, max_workers=max_workers)
-
-    def get_order(self, order_id: str) -> CallT:
-        return self.call("get_order", order_id=order_id)
 
 
 def _listed(values: Iterable[str] | str | None) -> list[str] | None:
