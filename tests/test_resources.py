@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.hooks.endpoints import EndpointMethods, by_id
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 from airflow_provider_simplestore.operators import importer
 from airflow_provider_simplestore.resources import (
@@ -85,6 +87,26 @@ def test_every_regular_call_has_a_typed_method(hook_class: type) -> None:
             assert parameters[list(parameters)[1]].annotation in ("str", "Body"), f"{name}() lacks type hints"
 
 
+def test_a_generated_method_must_be_named_after_its_row() -> None:
+    with pytest.raises((TypeError, RuntimeError)) as raised:  # 3.11 wraps a __set_name__ error
+
+        class Misnamed(EndpointMethods[Any, Any]):
+            get_widget = by_id("products")
+
+    error = raised.value.__cause__ or raised.value
+    assert "Misnamed.get_widget: not an item call of RESOURCES['products']" in str(error)
+
+
+def test_generated_methods_take_the_id_by_position_or_by_its_name(simplestore_conn: Any) -> None:
+    hook = SimpleStoreHook()
+    product_id = next(iter(hook.list_products()))["productId"]
+    assert hook.get_product(product_id)["productId"] == product_id
+    assert hook.get_product(product_id=product_id)["productId"] == product_id
+    assert SimpleStoreHook.get_product(hook, product_id)["productId"] == product_id
+    with pytest.raises(TypeError):
+        hook.get_product(order_id=product_id)
+
+
 def test_regular_call_names_what_a_resource_cannot_do() -> None:
     hook = SimpleStoreHook("unused")
     with pytest.raises(TypeError, match=r"orders has no item call 'create'; it has: get$"):
@@ -94,12 +116,18 @@ def test_regular_call_names_what_a_resource_cannot_do() -> None:
 # --- syncs: export, SQL, incremental ---------------------------------------------------------------
 
 
-def test_every_listable_resource_syncs_and_only_timed_ones_incrementally() -> None:
+def test_every_listable_resource_syncs_and_only_timed_ones_incrementally(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tuple(RESOURCES) == SYNC_RESOURCES
     for spec in RESOURCES.values():
         assert is_incremental(spec.name, None) is (spec.created_field is not None), spec.name
-        if spec.created_field:
-            assert set(created_params(spec.name, _window())) == {spec.filters[f] for f in CREATED_FILTERS}
+    # A second resource with a creation time syncs incrementally too, on its own filters.
+    monkeypatch.setitem(RESOURCES, "things", Resource(
+        "things", "thing", "/v1/things", "/v1/things/{id}", "thingId", created_field="madeOnUtc",
+        filters={"created_from": "madeFromUtc", "created_to": "madeToUtc"}))
+    assert is_incremental("things", None) is True
+    assert set(created_params("things", _window())) == {"madeFromUtc", "madeToUtc"}
+    with pytest.raises(SimpleStoreConfigError, match="only orders, things do"):
+        is_incremental("products", True)
 
 
 def test_csv_columns_follow_the_resources() -> None:

@@ -38,8 +38,8 @@ def settle_listing(problems: list[str], on_incomplete: str, what: str) -> None:
 
 def check_resource(name: str) -> str:
     """The resource name, or a clear error listing the valid ones (raised at DAG parse time)."""
-    if name not in SYNC_RESOURCES:
-        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(SYNC_RESOURCES)}")
+    if name not in RESOURCES:
+        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(RESOURCES)}")
     return name
 
 
