@@ -42,9 +42,15 @@ def regular_calls() -> Iterator[tuple[Resource, str]]:
 # --- the table itself ------------------------------------------------------------------------------
 
 
+# The platform's convention for a resource's regular calls: the method, and whether on the item path.
+CONVENTION = {"list": ("GET", False), "get": ("GET", True), "create": ("POST", False), "update": ("PUT", True),
+              "delete": ("DELETE", True)}
+
+
 def test_regular_endpoints_come_from_the_resource_rows() -> None:
+    assert set(REGULAR_CALLS) == set(CONVENTION)
     for spec, call in regular_calls():
-        method, on_item = REGULAR_CALLS[call]
+        method, on_item = CONVENTION[call]
         path = spec.item_path.replace("{id}", "{" + spec.id_param + "}") if on_item else spec.list_path
         endpoint = ENDPOINTS.get(spec.call_name(call))
         assert endpoint is not None, f"ENDPOINTS lacks {spec.call_name(call)}"
