@@ -64,14 +64,18 @@ def listing(
     hidden = [field for flag, field in hideable if query.get_bool(flag, True) is False]
     if hidden:
         shown = view or table.show
-        view = lambda row: {k: v for k, v in shown(row).items() if k not in hidden}  # noqa: E731
+
+        def without_hidden(row: Row) -> Row:
+            return {k: v for k, v in shown(row).items() if k not in hidden}
+
+        view = without_hidden
     if view is None:
         return page(state, table, rows, query)
     return page_views(state, rows, query, view)
 
 
-def read_routes(api: Api, state: SandboxState, resource: str, list_path: str, item_path: str | None,
-                select: Select, **listing_options: Any) -> None:
+def read_routes(api: Api, state: SandboxState, resource: str, list_path: str, item_path: str, select: Select,
+                **listing_options: Any) -> None:
     """`GET list_path` (filtered by `select`) and `GET item_path` (one row by the path's id)."""
 
     async def list_rows(request: Request) -> Response:
@@ -85,8 +89,7 @@ def read_routes(api: Api, state: SandboxState, resource: str, list_path: str, it
 
     list_rows.__name__, get_row.__name__ = f"list_{resource}", f"get_{resource}"
     api.route("GET", list_path)(list_rows)
-    if item_path is not None:
-        api.route("GET", item_path)(get_row)
+    api.route("GET", item_path)(get_row)
 
 
 def written(row: Row, id_field: str, status: int = 200) -> Response:
