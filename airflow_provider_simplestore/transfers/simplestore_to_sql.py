@@ -39,64 +39,30 @@ class Column:
     source: str  # dotted field of the API record
 
 
+def _columns(*specs: str) -> tuple[Column, ...]:
+    """Columns from ``"name SQL_TYPE dotted.source"`` strings."""
+    return tuple(Column(*spec.split()) for spec in specs)
+
+
 # Typed columns per resource, besides id, version, document and synced_at. Types are the portable
 # subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
 TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "products": (
-        Column("slug", "TEXT", "slug"),
-        Column("sku", "TEXT", "inventory.sku"),
-        Column("title", "TEXT", "title"),
-        Column("status", "TEXT", "status"),
-        Column("is_active", "BOOLEAN", "isActive"),
-        Column("currency_code", "TEXT", "basePrice.currencyCode"),
-        Column("sell_price", "NUMERIC", "basePrice.sellPrice"),
-        Column("available_quantity", "NUMERIC", "inventory.availableQuantity"),
-    ),
-    "categories": (
-        Column("slug", "TEXT", "slug"),
-        Column("name", "TEXT", "name"),
-        Column("parent_id", "TEXT", "parentId"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "collections": (
-        Column("slug", "TEXT", "slug"),
-        Column("name", "TEXT", "name"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "specials": (
-        Column("name", "TEXT", "name"),
-        Column("special_type", "TEXT", "specialType"),
-        Column("amount", "NUMERIC", "amount"),
-        Column("start_on_utc", "TEXT", "startOnUtc"),
-        Column("end_on_utc", "TEXT", "endOnUtc"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "customers": (
-        Column("email_address", "TEXT", "emailAddress"),
-        Column("first_name", "TEXT", "firstName"),
-        Column("last_name", "TEXT", "lastName"),
-        Column("display_name", "TEXT", "displayName"),
-    ),
-    "orders": (
-        Column("status", "TEXT", "status"),
-        Column("customer_id", "TEXT", "customerId"),
-        Column("created_on_utc", "TEXT", "createdOnUtc"),
-        Column("currency_code", "TEXT", "currencyCode"),
-        Column("subtotal", "NUMERIC", "subtotal"),
-        Column("shipping_fee", "NUMERIC", "shippingFee"),
-        Column("total", "NUMERIC", "total"),
-    ),
-    "baskets": (
-        Column("status", "TEXT", "status"),
-        Column("customer_id", "TEXT", "customerId"),
-        Column("order_id", "TEXT", "orderId"),
-        Column("currency_code", "TEXT", "currencyCode"),
-        Column("total_currency", "NUMERIC", "totalCurrency"),
-    ),
-    "folders": (
-        Column("name", "TEXT", "name"),
-        Column("parent_id", "TEXT", "parentId"),
-    ),
+    "products": _columns("slug TEXT slug", "sku TEXT inventory.sku", "title TEXT title", "status TEXT status",
+        "is_active BOOLEAN isActive", "currency_code TEXT basePrice.currencyCode",
+        "sell_price NUMERIC basePrice.sellPrice", "available_quantity NUMERIC inventory.availableQuantity"),
+    "categories": _columns("slug TEXT slug", "name TEXT name", "parent_id TEXT parentId",
+        "is_active BOOLEAN isActive"),
+    "collections": _columns("slug TEXT slug", "name TEXT name", "is_active BOOLEAN isActive"),
+    "specials": _columns("name TEXT name", "special_type TEXT specialType", "amount NUMERIC amount",
+        "start_on_utc TEXT startOnUtc", "end_on_utc TEXT endOnUtc", "is_active BOOLEAN isActive"),
+    "customers": _columns("email_address TEXT emailAddress", "first_name TEXT firstName", "last_name TEXT lastName",
+        "display_name TEXT displayName"),
+    "orders": _columns("status TEXT status", "customer_id TEXT customerId", "created_on_utc TEXT createdOnUtc",
+        "currency_code TEXT currencyCode", "subtotal NUMERIC subtotal", "shipping_fee NUMERIC shippingFee",
+        "total NUMERIC total"),
+    "baskets": _columns("status TEXT status", "customer_id TEXT customerId", "order_id TEXT orderId",
+        "currency_code TEXT currencyCode", "total_currency NUMERIC totalCurrency"),
+    "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
 }
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
