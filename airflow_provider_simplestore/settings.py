@@ -3,7 +3,7 @@
 Everything a hook needs is validated here, before any request, and a bad value raises
 `SimpleStoreConfigError` naming the connection and the field. Extras may come from the UI, a
 URI or JSON, so "30" and "true" are accepted where 30 and True are. Defaults come from the one
-table the connection form also uses (`CONNECTION_EXTRA_DEFAULTS`).
+table the connection form also uses (`connection_fields.CONNECTION_EXTRA_DEFAULTS`).
 """
 
 from __future__ import annotations
