@@ -55,6 +55,7 @@ CONNECTION_FIELDS: dict[str, ConnField] = {
     "ca_bundle": ConnField("CA bundle path", "string"),
     "allow_insecure_http": ConnField("Allow plain http://", "boolean", False),
     "max_requests_per_second": ConnField("Max requests per second", "number", minimum=0, exclusive_minimum=True),
+    "share_across_processes": ConnField("Share the access grant across task processes", "boolean", True),
 }
 
 # The form's help text of each field (one line each; the form shows it under the field).
@@ -71,6 +72,8 @@ DESCRIPTIONS: dict[str, str] = {
     "allow_insecure_http": "Allow http:// to a non-loopback host. The client secret would travel in clear.",
     "max_requests_per_second": "Client-side cap shared by every task of this connection in one worker process; "
     "empty for none.",
+    "share_across_processes": "One grant per worker machine instead of one per task process: kept in a file that "
+    "only this OS user can read, encrypted with the client secret.",
 }
 
 # key -> the default the hook applies when the extra is absent or empty.

@@ -53,11 +53,17 @@ class SimpleStoreSettings:
     allow_insecure_http: bool = False
     retry: RetrySettings = field(default_factory=RetrySettings)
     max_requests_per_second: float | None = None  # client-side cap, shared in the process (pacing.py)
+    share_across_processes: bool = True  # one token per worker machine (token_share.py)
 
     @property
     def token_key(self) -> tuple[str, str]:
         """Key of the process-wide token cache."""
         return (self.auth_url, self.client_id)
+
+    @property
+    def token_share_secret(self) -> str | None:
+        """What opens the worker-wide token share (token_share.py); None keeps tokens in the process."""
+        return self.client_secret if self.share_across_processes else None
 
     @property
     def secret_fingerprint(self) -> str:
@@ -238,6 +244,7 @@ class _Reader:
             retry=retry,
             max_requests_per_second=(None if self.raw("max_requests_per_second") is None
                                      else self.number("max_requests_per_second", minimum=0, exclusive=True)),
+            share_across_processes=self.boolean("share_across_processes"),
         )
 
 

@@ -1,5 +1,9 @@
 """OAuth2 client-credentials tokens: one cache per process, one fetch at a time per client.
 
+Across the processes of one worker the cache is backed by `token_share.py` (a file per client,
+encrypted with its secret, and a lock per client): on Airflow 3 every task is a process of its
+own, and without it each task would cost a token grant.
+
 The cache is keyed by (auth URL, client id) and shared by every hook instance, thread and the
 async hook. A per-key `threading.Lock` makes the fetch single-flight for threads and asyncio
 tasks alike: threads block on it (bounded), tasks poll it without blocking their event loop,
@@ -30,6 +34,7 @@ from airflow_provider_simplestore.errors import (
     request_id_from,
 )
 from airflow_provider_simplestore.protocol import Answer, error_for
+from airflow_provider_simplestore.token_share import TokenShare, TokenSlot
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ DEFAULT_EXPIRES_IN = 3600.0  # documented lifetime, used when the server omits e
 MIN_REFRESH_LEAD = 60.0
 REFRESH_LEAD_FRACTION = 0.1
 ASYNC_LOCK_POLL = 0.005  # seconds between an async waiter's tries of the per-key lock
+SHARE_LOCK_POLL = 0.01  # seconds between tries of another process's lock on the shared token
 # OAuth error codes (RFC 6749 5.2) that no retry can fix, each with what to do about it.
 _REJECTED = {  # code -> (what happened, what to do)
     "invalid_client": ("the client id or secret was rejected", "check the connection's login and password"),
@@ -141,10 +147,15 @@ def mark_token_error(error: SimpleStoreError) -> SimpleStoreError:
 
 
 class TokenCache:
-    """Process-wide cache of access tokens; see the module docstring."""
+    """Process-wide cache of access tokens, backed by a worker-wide `share`; see the module docstring.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    Callers pass `secret` to use the share (it opens the shared file); without it, or without a
+    share, tokens stay in this process.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, share: TokenShare | None = None) -> None:
         self.clock = clock
+        self.share = share
         self._entries: dict[TokenKey, _Entry] = {}
         self._locks: dict[TokenKey, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -153,11 +164,25 @@ class TokenCache:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
 
+    def _slot(self, key: TokenKey, secret: str | None) -> TokenSlot | None:
+        return self.share.slot(key, secret) if self.share is not None and secret else None
+
     def _fresh(self, key: TokenKey, fingerprint: str) -> str | None:
         entry = self._entries.get(key)
         if entry is not None and entry.fingerprint == fingerprint and self.clock() < entry.refresh_at:
             return entry.value
         return None
+
+    def _adopt(self, key: TokenKey, slot: TokenSlot | None, fingerprint: str) -> str | None:
+        """The token another process of this worker fetched, if it is not due for refresh."""
+        shared = slot.load() if slot is not None else None
+        if shared is None:
+            return None
+        remaining = shared.expires_at - time.time()
+        if remaining <= refresh_lead(shared.lifetime):
+            return None
+        self._store(key, Token(shared.value, remaining), fingerprint, lifetime=shared.lifetime)
+        return shared.value
 
     def _usable_after_failure(self, key: TokenKey, fingerprint: str, error: BaseException) -> str | None:
         """A refresh that failed transiently may fall back on the old token while it is still valid."""
@@ -170,32 +195,53 @@ class TokenCache:
             return entry.value
         return None
 
-    def _store(self, key: TokenKey, token: Token, fingerprint: str) -> None:
+    def _store(self, key: TokenKey, token: Token, fingerprint: str, *, lifetime: float | None = None) -> None:
         now = self.clock()
         entry = _Entry(
             token.value,
-            refresh_at=now + token.expires_in - refresh_lead(token.expires_in),
+            refresh_at=now + token.expires_in - refresh_lead(lifetime or token.expires_in),
             expires_at=now + token.expires_in,
             fingerprint=fingerprint,
         )
         with self._locks_guard:  # invalidate() compares and deletes under the same guard
             self._entries[key] = entry
 
+    def _keep(self, key: TokenKey, token: Token, fingerprint: str, slot: TokenSlot | None) -> str:
+        self._store(key, token, fingerprint)
+        if slot is not None:
+            slot.save(token.value, token.expires_in)
+        return token.value
+
     def _lock_timeout(self, key: TokenKey, wait_timeout: float) -> SimpleStoreError:
         return SimpleStoreError(f"timed out after {wait_timeout:g} s waiting for another token request to {key[0]}")
 
     def get(
-        self, key: TokenKey, fetch: Callable[[], Token], *, fingerprint: str = "", wait_timeout: float = 300
+        self,
+        key: TokenKey,
+        fetch: Callable[[], Token],
+        *,
+        fingerprint: str = "",
+        secret: str | None = None,
+        wait_timeout: float = 300,
     ) -> str:
         """The cached token, or one fetched by `fetch()` (one caller at a time per key)."""
         if (value := self._fresh(key, fingerprint)) is not None:
             return value
+        deadline = time.monotonic() + wait_timeout
         lock = self._lock(key)
         if not lock.acquire(timeout=wait_timeout):
             raise self._lock_timeout(key, wait_timeout)
+        slot = self._slot(key, secret)
         try:
             if (value := self._fresh(key, fingerprint)) is not None:
                 return value  # another caller fetched it while we waited
+            while slot is not None and not slot.try_lock():  # another process is fetching it
+                if time.monotonic() >= deadline:
+                    raise self._lock_timeout(key, wait_timeout)
+                time.sleep(SHARE_LOCK_POLL)
+            if (value := self._adopt(key, slot, fingerprint)) is not None:
+                mask_secret(value)
+                return value
             try:
                 token = fetch()
             except SimpleStoreError as exc:
@@ -203,9 +249,10 @@ class TokenCache:
                     return fallback
                 raise
             mask_secret(token.value)
-            self._store(key, token, fingerprint)
-            return token.value
+            return self._keep(key, token, fingerprint, slot)
         finally:
+            if slot is not None:
+                slot.unlock()
             lock.release()
 
     async def aget(
@@ -214,9 +261,10 @@ class TokenCache:
         fetch: Callable[[], Awaitable[Token]],
         *,
         fingerprint: str = "",
+        secret: str | None = None,
         wait_timeout: float = 300,
     ) -> str:
-        """`get` for asyncio: waits for the per-key lock without blocking the event loop."""
+        """`get` for asyncio: waits for the per-key locks without blocking the event loop."""
         if (value := self._fresh(key, fingerprint)) is not None:
             return value
         lock = self._lock(key)
@@ -227,8 +275,16 @@ class TokenCache:
             await asyncio.sleep(ASYNC_LOCK_POLL)
             if (value := self._fresh(key, fingerprint)) is not None:
                 return value
+        slot = self._slot(key, secret)
         try:
             if (value := self._fresh(key, fingerprint)) is not None:
+                return value
+            while slot is not None and not slot.try_lock():
+                if time.monotonic() >= deadline:
+                    raise self._lock_timeout(key, wait_timeout)
+                await asyncio.sleep(SHARE_LOCK_POLL)
+            if (value := self._adopt(key, slot, fingerprint)) is not None:
+                await amask_secret(value)
                 return value
             try:
                 token = await fetch()
@@ -237,18 +293,21 @@ class TokenCache:
                     return fallback
                 raise
             await amask_secret(token.value)
-            self._store(key, token, fingerprint)
-            return token.value
+            return self._keep(key, token, fingerprint, slot)
         finally:
+            if slot is not None:
+                slot.unlock()
             lock.release()
 
-    def put(self, key: TokenKey, token: Token, *, fingerprint: str = "") -> None:
+    def put(self, key: TokenKey, token: Token, *, fingerprint: str = "", secret: str | None = None) -> None:
         """Store a token fetched outside `get` (test_connection fetches one explicitly)."""
         mask_secret(token.value)
-        self._store(key, token, fingerprint)
+        self._keep(key, token, fingerprint, self._slot(key, secret))
 
-    def invalidate(self, key: TokenKey, token: str) -> bool:
+    def invalidate(self, key: TokenKey, token: str, *, secret: str | None = None) -> bool:
         """Drop `token` if it is still the cached one (a newer token stays). True if dropped."""
+        if (slot := self._slot(key, secret)) is not None:
+            slot.discard(token)
         with self._locks_guard:
             entry = self._entries.get(key)
             if entry is not None and entry.value == token:
@@ -259,6 +318,8 @@ class TokenCache:
     def clear(self) -> None:
         with self._locks_guard:
             self._entries.clear()
+        if self.share is not None:
+            self.share.clear()
 
 
-TOKEN_CACHE = TokenCache()
+TOKEN_CACHE = TokenCache(share=TokenShare())

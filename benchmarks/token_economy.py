@@ -1,16 +1,19 @@
 """3. Token economy: how many tokens the sandbox grants for 2,000 calls, sequential and concurrent.
 
-Each scenario runs in a fresh interpreter (an empty token cache) against one sandbox, and the
+Each scenario runs in a fresh interpreter (an empty token cache, and a worker-wide token share of
+its own, token_share.py) against one sandbox, and the
 grants are read from the sandbox's own stats. Concurrent scenarios start every worker at once on a
 cold cache, so a cache that is not single-flight would show up as several grants.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from airflow_provider_simplestore.token_share import SHARE_DIR_ENV
 from benchmarks.harness import Report, Table, connection_env, exactly, num, run_child, sandbox
 
 NAME = "token_economy"
@@ -130,7 +133,8 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
                 scenario = scenario.scaled(QUICK_DIVISOR)
             calls, description = scenario.calls, scenario.describe()
             before = sb.stats()
-            result = run_child(f"{__name__}:call_many", asdict(scenario), env=env)
+            with tempfile.TemporaryDirectory() as share:  # cold: no token left by an earlier scenario
+                result = run_child(f"{__name__}:call_many", asdict(scenario), env={**env, SHARE_DIR_ENV: share})
             after = sb.stats()
             grants = after["token_grants"] - before["token_grants"]
             served = after["requests"].get(ROUTE, 0) - before["requests"].get(ROUTE, 0)

@@ -21,6 +21,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags_examples")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", None)
+# Tokens shared between processes (token_share.py) stay in this session's folder; every process
+# the tests start inherits it.
+os.environ["SIMPLESTORE_TOKEN_SHARE_DIR"] = os.path.join(_AIRFLOW_HOME, "token-share")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -59,8 +62,11 @@ def fresh_sandbox() -> Iterator[Callable[..., Any]]:
 
         def start(**options: Any) -> Any:
             from airflow_provider_simplestore.pacing import clear_pacers
+            from airflow_provider_simplestore.token import TOKEN_CACHE
 
             clear_pacers()  # a new sandbox may reuse an old port: nothing learned from another one
+            if TOKEN_CACHE.share is not None:
+                TOKEN_CACHE.share.clear()  # nor a token another process took from an old one
             return stack.enter_context(run_sandbox(**options))
 
         yield start

@@ -32,6 +32,7 @@ EXPECTED_EXTRAS = {
     "ca_bundle",
     "allow_insecure_http",
     "max_requests_per_second",
+    "share_across_processes",
 }
 # The UI redacts extras whose key contains one of these words (see shared airflow notes).
 SENSITIVE_WORDS = ("secret", "password", "token", "api_key", "private_key", "authorization", "bearer")

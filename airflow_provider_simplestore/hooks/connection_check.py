@@ -66,7 +66,8 @@ def _check(hook: SimpleStoreHook, settings: SimpleStoreSettings) -> tuple[bool, 
         return False, _token_check_message(settings, exc)
     except Exception as exc:
         return False, redact(f"Token request failed: {type(exc).__name__}: {exc}", secrets)
-    hook.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint)
+    hook.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint,
+                         secret=settings.token_share_secret)
     probe = ENDPOINTS[PROBE_ENDPOINT]
     call = protocol.prepare(settings.base_url, probe.method, probe.path, protocol.page_params(None, 0, 1))
     try:

@@ -237,7 +237,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         pacer.wait()
         response = self._send(call, token)
         if response.status_code == protocol.REPLAY_STATUS:
-            self.token_cache.invalidate(settings.token_key, token)
+            self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = self._token()
             pacer.wait()
             response = self._send(call, token)
@@ -281,8 +281,8 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
 
     def _token(self) -> str:
         settings = self.settings
-        return self.token_cache.get(settings.token_key, self._fetch_token,
-                                    fingerprint=settings.secret_fingerprint, wait_timeout=self._lock_wait(settings))
+        return self.token_cache.get(settings.token_key, self._fetch_token, fingerprint=settings.secret_fingerprint,
+                                    secret=settings.token_share_secret, wait_timeout=self._lock_wait(settings))
 
     def _fetch_token(self, timeout: tuple[float, float] | None = None) -> Token:
         import requests
@@ -441,7 +441,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         await pacer.await_turn()
         response = await self._send(call, token)
         if response.status_code == protocol.REPLAY_STATUS:
-            self.token_cache.invalidate(settings.token_key, token)
+            self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = await self._token()
             await pacer.await_turn()
             response = await self._send(call, token)
@@ -479,6 +479,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         settings = await self.get_settings()
         return await self.token_cache.aget(settings.token_key, self._fetch_token,
                                            fingerprint=settings.secret_fingerprint,
+                                           secret=settings.token_share_secret,
                                            wait_timeout=self._lock_wait(settings))
 
     async def _fetch_token(self) -> Token:
