@@ -37,33 +37,30 @@ class Column:
     source: str  # dotted field of the API record
 
 
-# Field names whose columns are not TEXT. Types are the portable subset (TEXT, NUMERIC, BOOLEAN);
-# timestamps are ISO-8601 UTC text, which sorts correctly.
-_NUMERIC = {"sellPrice", "availableQuantity", "amount", "subtotal", "shippingFee", "total", "totalCurrency"}
-_BOOLEAN = {"isActive"}
+def _columns(*specs: str) -> tuple[Column, ...]:
+    """Columns from ``"name SQL_TYPE dotted.source"`` strings."""
+    return tuple(Column(*spec.split()) for spec in specs)
 
 
-def _columns(*sources: str) -> tuple[Column, ...]:
-    """Typed columns of dotted record fields, each named in snake_case after the field's last part."""
-    columns = []
-    for source in sources:
-        field = source.rsplit(".", 1)[-1]
-        sql_type = "NUMERIC" if field in _NUMERIC else "BOOLEAN" if field in _BOOLEAN else "TEXT"
-        columns.append(Column(re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower(), sql_type, source))
-    return tuple(columns)
-
-
-# Typed columns per resource, besides id, version, document and synced_at.
+# Typed columns per resource, besides id, version, document and synced_at. Types are the portable
+# subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
 TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "products": _columns("slug", "inventory.sku", "title", "status", "isActive", "basePrice.currencyCode",
-                         "basePrice.sellPrice", "inventory.availableQuantity"),
-    "categories": _columns("slug", "name", "parentId", "isActive"),
-    "collections": _columns("slug", "name", "isActive"),
-    "specials": _columns("name", "specialType", "amount", "startOnUtc", "endOnUtc", "isActive"),
-    "customers": _columns("emailAddress", "firstName", "lastName", "displayName"),
-    "orders": _columns("status", "customerId", "createdOnUtc", "currencyCode", "subtotal", "shippingFee", "total"),
-    "baskets": _columns("status", "customerId", "orderId", "currencyCode", "totalCurrency"),
-    "folders": _columns("name", "parentId"),
+    "products": _columns("slug TEXT slug", "sku TEXT inventory.sku", "title TEXT title", "status TEXT status",
+        "is_active BOOLEAN isActive", "currency_code TEXT basePrice.currencyCode",
+        "sell_price NUMERIC basePrice.sellPrice", "available_quantity NUMERIC inventory.availableQuantity"),
+    "categories": _columns("slug TEXT slug", "name TEXT name", "parent_id TEXT parentId",
+        "is_active BOOLEAN isActive"),
+    "collections": _columns("slug TEXT slug", "name TEXT name", "is_active BOOLEAN isActive"),
+    "specials": _columns("name TEXT name", "special_type TEXT specialType", "amount NUMERIC amount",
+        "start_on_utc TEXT startOnUtc", "end_on_utc TEXT endOnUtc", "is_active BOOLEAN isActive"),
+    "customers": _columns("email_address TEXT emailAddress", "first_name TEXT firstName", "last_name TEXT lastName",
+        "display_name TEXT displayName"),
+    "orders": _columns("status TEXT status", "customer_id TEXT customerId", "created_on_utc TEXT createdOnUtc",
+        "currency_code TEXT currencyCode", "subtotal NUMERIC subtotal", "shipping_fee NUMERIC shippingFee",
+        "total NUMERIC total"),
+    "baskets": _columns("status TEXT status", "customer_id TEXT customerId", "order_id TEXT orderId",
+        "currency_code TEXT currencyCode", "total_currency NUMERIC totalCurrency"),
+    "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
 }
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

@@ -13,10 +13,11 @@ from typing import Any
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
-# The resources a sync can read, in the order the docs list them.
-SYNC_RESOURCES = ("products", "categories", "collections", "specials", "customers", "orders", "baskets", "folders")
+# The resources a sync can read: every listable one, in the order the docs list them.
+SYNC_RESOURCES = tuple(RESOURCES)
 
 
 ON_INCOMPLETE = ("fail", "warn")
@@ -39,26 +40,25 @@ def settle_listing(problems: list[str], on_incomplete: str, what: str) -> None:
 
 def check_resource(name: str) -> str:
     """The resource name, or a clear error listing the valid ones (raised at DAG parse time)."""
-    if name not in SYNC_RESOURCES:
-        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(SYNC_RESOURCES)}")
+    if name not in RESOURCES:
+        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(RESOURCES)}")
     return name
 
 
-def resource_spec(name: str) -> Any:
+def resource_spec(name: str) -> Resource:
     """The row of ``resources.RESOURCES`` for a sync resource (list path, id field, created field)."""
-    from airflow_provider_simplestore.resources import RESOURCES
-
     return RESOURCES[check_resource(name)]
 
 
 def is_incremental(resource: str, incremental: bool | None) -> bool:
-    """Incremental by default where the resource has a creation time (orders); refused elsewhere."""
-    supported = resource == "orders"
+    """Incremental by default where the resource has a creation time; refused elsewhere."""
+    supported = resource_spec(resource).created_field is not None
     if incremental is None:
         return supported
     if incremental and not supported:
+        timed = ", ".join(r.name for r in RESOURCES.values() if r.created_field)
         raise SimpleStoreConfigError(
-            f"resource {resource!r} has no creation time to sync incrementally; only orders do"
+            f"resource {resource!r} has no creation time to sync incrementally; only {timed} do"
         )
     return incremental
 
@@ -95,7 +95,8 @@ def run_window(context: Mapping[str, Any], created_from: Any = None, created_to:
 
 def created_params(resource: str, window: Window) -> dict[str, Any]:
     """The list filters for the creation time in ``[start, end)``, spelled as the resource table says."""
-    return dict(resource_spec(resource).query({"created_from": window.start, "created_to": window.end}))
+    start, end = CREATED_FILTERS
+    return dict(resource_spec(resource).query({start: window.start, end: window.end}))
 
 
 class SyncSourceMixin:

@@ -136,10 +136,10 @@ def test_resources_contract() -> None:
     assert set(RESOURCES) == {"products", "categories", "collections", "specials", "customers", "orders",
                               "baskets", "folders"}
     assert RESOURCES["orders"].created_field == "createdOnUtc"
-    assert RESOURCES["products"].natural_keys == ("slug", "inventory.sku")
-    assert RESOURCES["customers"].natural_keys == ("emailAddress",)
-    assert RESOURCES["folders"].item("f 1") == "/v1/folder/f%201"
-    assert RESOURCES["products"].item("catalog:products:33:a") == "/v1/products/catalog:products:33:a"
+    assert RESOURCES["products"].natural_keys == {"slug": "slug", "inventory.sku": "sku"}
+    assert RESOURCES["customers"].natural_keys == {"emailAddress": "email"}
+    assert ENDPOINTS["get_folder"].format(folder_id="f 1") == "/v1/folder/f%201"
+    assert ENDPOINTS["get_product"].format(product_id="catalog:products:33:a") == "/v1/products/catalog:products:33:a"
     for resource in RESOURCES.values():
         assert "{id}" in resource.item_path and resource.list_path.startswith("/v1/")
         list_endpoint = ENDPOINTS[f"list_{resource.name}"]
