@@ -3,7 +3,7 @@
 Everything a hook needs is validated here, before any request, and a bad value raises
 `SimpleStoreConfigError` naming the connection and the field. Extras may come from the UI, a
 URI or JSON, so "30" and "true" are accepted where 30 and True are. Defaults come from the one
-table the connection form also uses (`CONNECTION_EXTRA_DEFAULTS`).
+table the connection form also uses (`connection_fields.CONNECTION_EXTRA_DEFAULTS`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.retry import RetrySettings
+from airflow_provider_simplestore.utils.booleans import boolean_word
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Connection
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 __all__ = ["SimpleStoreConfigError", "SimpleStoreSettings"]
 
 _HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")  # a DNS name, IPv4, or an IPv6 without brackets
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
 _LEGACY_EXTRA_PREFIX = "extra__simplestore__"
 
 
@@ -158,9 +157,10 @@ class _Reader:
             return value
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise self.error(name, f"must be true or false, got {value!r}")
+        flag = boolean_word(value) if isinstance(value, str) else None
+        if flag is None:
+            raise self.error(name, f"must be true or false, got {value!r}")
+        return flag
 
     def text(self, name: str) -> str | None:
         value = self.raw(name)
@@ -194,7 +194,7 @@ class _Reader:
         verify = self.raw("verify")
         ca_bundle = self.text("ca_bundle")
         field = "ca_bundle"  # the field a bad bundle is blamed on
-        if isinstance(verify, str) and verify.strip().lower() not in _TRUE | _FALSE:
+        if isinstance(verify, str) and boolean_word(verify) is None:
             if not os.path.isfile(verify.strip()):  # `verify` may name a CA bundle, and nothing else
                 raise self.error("verify", f"must be true, false or the path of a CA bundle file, got {verify!r}")
             if ca_bundle and ca_bundle != verify.strip():

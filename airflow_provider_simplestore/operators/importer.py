@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
     SimpleStoreConfigError,
@@ -32,6 +33,7 @@ from airflow_provider_simplestore.errors import (
 )
 from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
 from airflow_provider_simplestore.resources import RESOURCES, Resource
+from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import (
     FORMATS,
     InputFormatError,
@@ -42,7 +44,7 @@ from airflow_provider_simplestore.utils.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.storage import atomic_write, remove_if_exists, storage_path
@@ -104,16 +106,13 @@ def _integer(value: Any) -> int:
     return int(number)
 
 
-_TRUE = {"true", "1", "yes", "y"}
-_FALSE = {"false", "0", "no", "n"}
-
-
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"expected true or false, got {_shown(value)}")
+    flag = boolean_word(value) if isinstance(value, str) else None
+    if flag is None:
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return flag
 
 
 def _currency(value: Any) -> str:
@@ -348,7 +347,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         batch_size: int = 100,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
-        simplestore_conn_id: str = "simplestore_default",
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -360,16 +359,11 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if not 0 <= max_error_ratio <= 1:
             raise SimpleStoreConfigError(f"max_error_ratio must be between 0 and 1, got {max_error_ratio}")
-        if batch_size < 1:
-            raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
-        self.resource = resource
-        self.source = source
-        self.file_format = file_format
+        self.resource, self.simplestore_conn_id = resource, simplestore_conn_id
+        self.source, self.file_format, self.storage_conn_id = source, file_format, storage_conn_id
         self.max_error_ratio = max_error_ratio
-        self.batch_size = batch_size
-        self.storage_conn_id = storage_conn_id
+        self.batch_size = at_least("batch_size", batch_size, 1)
         self.progress_interval = progress_interval
-        self.simplestore_conn_id = simplestore_conn_id
 
     @property
     def target(self) -> Target:
