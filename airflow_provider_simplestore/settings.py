@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
@@ -178,6 +178,11 @@ class _Reader:
             raise self.error(name, f"is not a valid URL ({exc})") from None
         if parts.username or parts.password:  # first: the messages below show the URL
             raise self.error(name, "must not carry credentials; use the login and password fields")
+        if port and parts.port is None:  # a URI or JSON connection may keep the port apart from a full URL
+            value = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+            parts = urlsplit(value)
+        elif port and parts.port != port:
+            raise self.error(name, f"names port {parts.port} and the connection's port is {port}; keep one of them")
         if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.fullmatch(parts.hostname):
             raise self.error(name, f"must be an http(s) URL with a host, got {value!r}")
         if parts.query or parts.fragment:
