@@ -17,10 +17,12 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
 .PHONY: install test lint typecheck pytest matrix demo bench browser postgres redis wheel-check clean
 
-$(STAMP): setup.cfg pyproject.toml
+MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
+
+$(STAMP): setup.cfg pyproject.toml $(MAIN_CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,deploy]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,deploy]' -c $(MAIN_CONSTRAINTS)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -63,6 +63,11 @@ from airflow.providers.common.compat.sdk import (  # noqa: E402 - after the vers
     PokeReturnValue,
 )
 
+try:  # Airflow's config (3.x: the Task SDK's), from common-compat where it re-exports it
+    from airflow.providers.common.compat.sdk import conf
+except ImportError:  # common-compat 1.20 (Python 3.10)
+    from airflow.configuration import conf
+
 # common-compat re-exports mask_secret from 1.21, which needs Python 3.11; on Python 3.10 pip
 # installs 1.20, the last release for it, which does not have it.
 if AIRFLOW_V_3_0_PLUS:
@@ -141,6 +146,12 @@ def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
     return dag.test(execution_date=logical_date, **kwargs)
 
 
+def default_deferrable() -> bool:
+    """Airflow's ``[operators] default_deferrable``: what ``deferrable`` defaults to, as in the
+    official providers (read when an operator is built, so the running config counts)."""
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
 def cron_data_interval_timetable(cron: str, timezone: str = "UTC") -> Any:
     """A cron timetable whose runs cover the interval since the previous tick, on every version.
 
@@ -174,8 +185,10 @@ __all__ = [
     "SimpleStoreAirflowVersionError",
     "aget_connection_and_extras",
     "amask_secret",
+    "conf",
     "cron_data_interval_timetable",
     "dag_test",
+    "default_deferrable",
     "get_hook_lineage_collector",
     "mask_secret",
     "triggering_asset_events",

@@ -61,13 +61,9 @@ class SimpleStoreError(AirflowException):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
-        self.method = method
-        self.path = path
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.request_id = request_id
-        self.body_excerpt = body_excerpt
+        self.method, self.path, self.status = method, path, status  # the request, and the answer's status
+        self.title, self.detail = title, detail  # the problem the server described (redacted, shortened)
+        self.request_id, self.body_excerpt = request_id, body_excerpt
         # Seconds the server asked us to wait (Retry-After), already parsed; used by retry.py.
         self.retry_after = retry_after
         # Set by token.py on errors of the token request: that POST is safe to repeat.
@@ -324,14 +320,5 @@ def error_from_response(
         summary += ": " + " - ".join(part for part in (title, detail) if part)
     elif excerpt:
         summary += f": {excerpt}"
-    return cls(
-        describe(method, path, summary, request_id=request_id),
-        method=method,
-        path=path,
-        status=status,
-        title=title,
-        detail=detail,
-        request_id=request_id,
-        body_excerpt=excerpt,
-        retry_after=retry_after,
-    )
+    return cls(describe(method, path, summary, request_id=request_id), method=method, path=path, status=status,
+               title=title, detail=detail, request_id=request_id, body_excerpt=excerpt, retry_after=retry_after)

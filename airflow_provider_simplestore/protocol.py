@@ -12,10 +12,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 from airflow_provider_simplestore import __version__
@@ -30,6 +30,7 @@ from airflow_provider_simplestore.errors import (
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
+from airflow_provider_simplestore.utils.timestamps import iso
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,25 @@ class Page:
     page_size: int
     total_records: int
     total_pages: int
+
+
+class ReadResponse(Protocol):
+    """A response whose whole body was read: an `Answer`, or an httpx.Response."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+class Answer(NamedTuple):
+    """A `ReadResponse` made of its parts (the sync hook reads the body itself, in chunks)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -125,12 +145,8 @@ def format_value(value: Any) -> str:
     """One query value: bools as true/false, datetimes as ISO UTC with Z, enums by value."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # naive means UTC, as everywhere in Airflow
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
-        text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-        return text.replace("+00:00", "Z")
+    if isinstance(value, datetime):  # the platform keeps milliseconds: finer digits are cut
+        return iso(value, timespec="milliseconds" if value.microsecond else "seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -179,19 +195,12 @@ def encode_body(body: Any) -> bytes | None:
     return json.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def decode_response(
-    method: str,
-    path: str,
-    status: int,
-    response_headers: Mapping[str, str],
-    content: bytes,
-    *,
-    secrets: Iterable[str | None] = (),
-) -> Any:
+def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: Iterable[str | None] = ()) -> Any:
     """The decoded JSON of a 2xx answer (None when empty), or raise the typed error."""
     secrets = tuple(secrets)  # used more than once below
+    status, response_headers, content = answer.status_code, answer.headers, answer.content
     if not 200 <= status < 300:
-        raise error_for(method, path, status, response_headers, content, secrets=secrets)
+        raise error_for(method, path, answer, secrets=secrets)
     if not content or not content.strip():
         return None
     try:
@@ -210,18 +219,11 @@ def decode_response(
         ) from None
 
 
-def error_for(
-    method: str,
-    path: str,
-    status: int,
-    response_headers: Mapping[str, str],
-    content: bytes,
-    *,
-    secrets: Iterable[str | None] = (),
-) -> SimpleStoreError:
+def error_for(method: str, path: str, answer: ReadResponse, *, secrets: Iterable[str | None] = ()) -> SimpleStoreError:
     """The typed error of a non-2xx answer, with its Retry-After already parsed."""
-    retry_after = parse_retry_after(response_headers.get("retry-after") or response_headers.get("Retry-After"))
-    return error_from_response(method, path, status, response_headers, content, secrets=secrets,
+    headers = answer.headers
+    retry_after = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
+    return error_from_response(method, path, answer.status_code, headers, answer.content, secrets=secrets,
                                retry_after=retry_after)
 
 
@@ -296,7 +298,8 @@ class ListingCheck:
         self.records = 0
         self.problems: list[str] = []
 
-    def add(self, page: Page) -> None:
+    def add(self, page: Page) -> Page:
+        """Count the page in; returns it, so a walk can check each page as it passes it on."""
         first = self.first = self.first or page
         self.records += len(page.items)
         if page.total_records != first.total_records:
@@ -305,6 +308,7 @@ class ListingCheck:
         if page.index + 1 < first.total_pages and len(page.items) < first.page_size:
             self.problems.append(f"page {page.index} of {first.total_pages} held {len(page.items)} of "
                                  f"{first.page_size} records")
+        return page
 
     def finish(self) -> list[str]:
         """The problems, once the last page was seen (logged here, so every caller gets the warning)."""

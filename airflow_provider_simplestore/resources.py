@@ -1,4 +1,9 @@
-"""Every path of the SimpleStore API, in one table.
+"""Every resource and path of the SimpleStore API: the one description every layer reads.
+
+`RESOURCES` describes each listable resource once (names, paths, id, filters, natural keys,
+creation time, importable); the regular calls of `ENDPOINTS` (list, get, create, update, delete)
+are derived from it, and only the irregular calls are written out. The hook's methods, the sync
+resource list, incremental syncs and the importer's lookups all read these rows.
 
 Catalog and order routes are sandbox choices (the platform documents none), so realigning the
 provider with the real platform's Swagger is a change to this file only. Query parameter names
@@ -33,13 +38,102 @@ def _segment(value: Any) -> str:
     return quote(text, safe=":@")  # ids such as `catalog:products:33:a` stay readable
 
 
-ENDPOINTS: dict[str, Endpoint] = {
+# The regular calls: the method, and whether the path is the item's (else the list's).
+REGULAR_CALLS: dict[str, tuple[str, bool]] = {
+    "list": ("GET", False),
+    "get": ("GET", True),
+    "create": ("POST", False),
+    "update": ("PUT", True),
+    "delete": ("DELETE", True),
+}
+CREATED_FILTERS = ("created_from", "created_to")  # the window filters of a resource with a creation time
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A listable resource: its names, where it lives, its id, filters and natural keys."""
+
+    name: str  # plural: `list_<name>`, the sync resource name
+    singular: str  # `get_<singular>(<singular>_id)` and the other item calls
+    list_path: str
+    item_path: str  # with `{id}`
+    id_field: str
+    filters: Mapping[str, str] = field(default_factory=dict)  # python keyword -> query name
+    # unique fields (dotted for nested, compared without case) -> the filter keyword that finds them
+    natural_keys: Mapping[str, str] = field(default_factory=dict)
+    created_field: str | None = None  # the creation time; incremental syncs iff set (filters CREATED_FILTERS)
+    importable: bool = False  # the import operator can upsert it (its fields: operators/importer.py)
+    calls: tuple[str, ...] = tuple(REGULAR_CALLS)  # the regular calls it has; irregular ones are in ENDPOINTS
+
+    def __post_init__(self) -> None:
+        needed = {*self.natural_keys.values(), *(CREATED_FILTERS if self.created_field else ())}
+        missing = sorted(needed - set(self.filters))
+        if missing:
+            raise ValueError(f"resource {self.name}: its natural keys / creation time need the filters {missing}")
+        unknown = sorted(set(self.calls) - set(REGULAR_CALLS))
+        if unknown:
+            raise ValueError(f"resource {self.name}: unknown regular calls {unknown}")
+
+    @property
+    def id_param(self) -> str:
+        """The keyword naming an item in its calls and paths (`product_id`)."""
+        return f"{self.singular}_id"
+
+    def call_name(self, call: str) -> str:
+        """`list_products`, `get_product`, ...: the ENDPOINTS key and the hook method of a regular call."""
+        return f"{call}_{self.name if call == 'list' else self.singular}"
+
+    def endpoints(self) -> dict[str, Endpoint]:
+        item = self.item_path.replace("{id}", "{" + self.id_param + "}")
+        return {
+            self.call_name(call): Endpoint(REGULAR_CALLS[call][0], item if REGULAR_CALLS[call][1] else self.list_path)
+            for call in self.calls
+        }
+
+    def query(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        """Python keyword filters -> query parameters (None values dropped)."""
+        unknown = sorted(set(filters) - set(self.filters))
+        if unknown:
+            raise TypeError(f"{self.name} has no filter(s) {', '.join(unknown)}; known: {', '.join(self.filters)}")
+        return {self.filters[name]: value for name, value in filters.items() if value is not None}
+
+
+_CATALOG_FILTERS = {"slug": "slug", "name": "name", "is_active": "isActive"}
+_SLUG = {"slug": "slug"}
+
+# In the order the docs list them (the sync resource list keeps it).
+RESOURCES: dict[str, Resource] = {r.name: r for r in (
+    Resource("products", "product", "/v1/products", "/v1/products/{id}", "productId",
+             filters={"slug": "slug", "sku": "sku", "category_id": "categoryId", "collection_id": "collectionId",
+                      "is_active": "isActive"},
+             natural_keys={"slug": "slug", "inventory.sku": "sku"}, importable=True),
+    Resource("categories", "category", "/v1/categories", "/v1/categories/{id}", "categoryId",
+             filters={**_CATALOG_FILTERS, "parent_id": "parentId"}, natural_keys=_SLUG),
+    Resource("collections", "collection", "/v1/collections", "/v1/collections/{id}", "collectionId",
+             filters=_CATALOG_FILTERS, natural_keys=_SLUG),
+    Resource("specials", "special", "/v1/specials", "/v1/specials/{id}", "specialId",  # specials have no slug
+             filters={"name": "name", "is_active": "isActive"}),
+    Resource("customers", "customer", "/v1/customers", "/v1/customers/{id}", "customerId",
+             filters={"customer_ids": "customerId", "email": "emailAddress", "include_phones": "includePhones",
+                      "include_addresses": "includeAddresses", "include_attributes": "includeAttributes"},
+             natural_keys={"emailAddress": "email"}, importable=True),
+    # orders are created by checkout only
+    Resource("orders", "order", "/v1/orders", "/v1/orders/{id}", "orderId",
+             filters={"order_ids": "orderId", "customer_id": "customerId", "status": "status",
+                      "created_from": "createdFromUtc", "created_to": "createdToUtc"},
+             created_field="createdOnUtc", calls=("list", "get")),
+    # basket: one is read by its cart id (get_basket_by_cart, written out below)
+    Resource("baskets", "basket", "/v1/basket", "/v1/basket/bycart/{id}", "basketId",
+             filters={"cart_ids": "cartId", "include_items": "includeItems", "include_attributes": "includeAttributes"},
+             calls=("list",)),
+    # asset folders: plural search, singular item; create and update (by POST) written out below
+    Resource("folders", "folder", "/v1/folders", "/v1/folder/{id}", "folderId",
+             filters={"name": "name", "parent_id": "parentId"}, calls=("list", "get", "delete")),
+)}  # fmt: skip
+
+# The irregular calls, written out; every other entry comes from RESOURCES.
+IRREGULAR_ENDPOINTS: dict[str, Endpoint] = {
     # customers (documented)
-    "list_customers": Endpoint("GET", "/v1/customers"),
-    "create_customer": Endpoint("POST", "/v1/customers"),
-    "get_customer": Endpoint("GET", "/v1/customers/{customer_id}"),
-    "update_customer": Endpoint("PUT", "/v1/customers/{customer_id}"),
-    "delete_customer": Endpoint("DELETE", "/v1/customers/{customer_id}"),
     "add_customer_address": Endpoint("POST", "/v1/customers/{customer_id}/addresses"),
     "delete_customer_addresses": Endpoint("DELETE", "/v1/customers/{customer_id}/addresses"),
     "add_customer_phone": Endpoint("POST", "/v1/customers/{customer_id}/phones"),
@@ -53,111 +147,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "remove_cart_items": Endpoint("DELETE", "/v1/cart/{cart_id}/items"),
     "calculate_shipping": Endpoint("POST", "/v1/cart/{cart_id}/shipping"),
     # basket (documented)
-    "list_baskets": Endpoint("GET", "/v1/basket"),
     "get_basket_by_cart": Endpoint("GET", "/v1/basket/bycart/{cart_id}"),
-    # asset folders (documented; plural search, singular item, update by POST)
-    "list_folders": Endpoint("GET", "/v1/folders"),
+    # asset folders (documented: created at the singular path, updated by POST)
     "create_folder": Endpoint("POST", "/v1/folder/"),
-    "get_folder": Endpoint("GET", "/v1/folder/{folder_id}"),
     "update_folder": Endpoint("POST", "/v1/folder/{folder_id}"),
-    "delete_folder": Endpoint("DELETE", "/v1/folder/{folder_id}"),
-    # catalog (sandbox choices, customers style)
-    "list_products": Endpoint("GET", "/v1/products"),
-    "create_product": Endpoint("POST", "/v1/products"),
-    "get_product": Endpoint("GET", "/v1/products/{product_id}"),
-    "update_product": Endpoint("PUT", "/v1/products/{product_id}"),
-    "delete_product": Endpoint("DELETE", "/v1/products/{product_id}"),
-    "list_categories": Endpoint("GET", "/v1/categories"),
-    "create_category": Endpoint("POST", "/v1/categories"),
-    "get_category": Endpoint("GET", "/v1/categories/{category_id}"),
-    "update_category": Endpoint("PUT", "/v1/categories/{category_id}"),
-    "delete_category": Endpoint("DELETE", "/v1/categories/{category_id}"),
-    "list_collections": Endpoint("GET", "/v1/collections"),
-    "create_collection": Endpoint("POST", "/v1/collections"),
-    "get_collection": Endpoint("GET", "/v1/collections/{collection_id}"),
-    "update_collection": Endpoint("PUT", "/v1/collections/{collection_id}"),
-    "delete_collection": Endpoint("DELETE", "/v1/collections/{collection_id}"),
-    "list_specials": Endpoint("GET", "/v1/specials"),
-    "create_special": Endpoint("POST", "/v1/specials"),
-    "get_special": Endpoint("GET", "/v1/specials/{special_id}"),
-    "update_special": Endpoint("PUT", "/v1/specials/{special_id}"),
-    "delete_special": Endpoint("DELETE", "/v1/specials/{special_id}"),
+    # store configuration (sandbox choice: one object, no id)
     "get_configuration": Endpoint("GET", "/v1/configuration"),
     "update_configuration": Endpoint("PUT", "/v1/configuration"),
-    # orders (sandbox choices; orders are created by checkout only)
-    "list_orders": Endpoint("GET", "/v1/orders"),
-    "get_order": Endpoint("GET", "/v1/orders/{order_id}"),
+}
+
+ENDPOINTS: dict[str, Endpoint] = {
+    **{name: e for resource in RESOURCES.values() for name, e in resource.endpoints().items()},
+    **IRREGULAR_ENDPOINTS,
 }
 
 # The cheap authenticated read test_connection() makes.
 PROBE_ENDPOINT = "list_products"
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A listable resource: where it lives, its id, and how its list filters are spelled."""
-
-    name: str
-    list_path: str
-    item_path: str  # with `{id}`
-    id_field: str
-    filters: Mapping[str, str] = field(default_factory=dict)  # python keyword -> query name
-    natural_keys: tuple[str, ...] = ()  # unique fields; dotted for nested (`inventory.sku`)
-    created_field: str | None = None
-
-    def item(self, item_id: Any) -> str:
-        return self.item_path.format(id=_segment(item_id))
-
-    def query(self, filters: Mapping[str, Any]) -> dict[str, Any]:
-        """Python keyword filters -> query parameters (None values dropped)."""
-        unknown = sorted(set(filters) - set(self.filters))
-        if unknown:
-            raise TypeError(f"{self.name} has no filter(s) {', '.join(unknown)}; known: {', '.join(self.filters)}")
-        return {self.filters[name]: value for name, value in filters.items() if value is not None}
-
-
-_CATALOG_FILTERS = {"slug": "slug", "name": "name", "is_active": "isActive"}
-
-RESOURCES: dict[str, Resource] = {
-    "products": Resource(
-        "products",
-        "/v1/products",
-        "/v1/products/{id}",
-        "productId",
-        filters={"slug": "slug", "sku": "sku", "category_id": "categoryId", "collection_id": "collectionId",
-                 "is_active": "isActive"},
-        natural_keys=("slug", "inventory.sku"),
-    ),
-    "categories": Resource("categories", "/v1/categories", "/v1/categories/{id}", "categoryId",
-                           filters={**_CATALOG_FILTERS, "parent_id": "parentId"}, natural_keys=("slug",)),
-    "collections": Resource("collections", "/v1/collections", "/v1/collections/{id}", "collectionId",
-                            filters=_CATALOG_FILTERS, natural_keys=("slug",)),
-    "specials": Resource("specials", "/v1/specials", "/v1/specials/{id}", "specialId", filters=_CATALOG_FILTERS),
-    "customers": Resource(
-        "customers",
-        "/v1/customers",
-        "/v1/customers/{id}",
-        "customerId",
-        filters={"customer_ids": "customerId", "email": "emailAddress", "include_phones": "includePhones",
-                 "include_addresses": "includeAddresses", "include_attributes": "includeAttributes"},
-        natural_keys=("emailAddress",),
-    ),
-    "orders": Resource(
-        "orders",
-        "/v1/orders",
-        "/v1/orders/{id}",
-        "orderId",
-        filters={"order_ids": "orderId", "customer_id": "customerId", "status": "status",
-                 "created_from": "createdFromUtc", "created_to": "createdToUtc"},
-        created_field="createdOnUtc",
-    ),
-    "baskets": Resource(
-        "baskets",
-        "/v1/basket",
-        "/v1/basket/bycart/{id}",
-        "basketId",
-        filters={"cart_ids": "cartId", "include_items": "includeItems", "include_attributes": "includeAttributes"},
-    ),
-    "folders": Resource("folders", "/v1/folders", "/v1/folder/{id}", "folderId",
-                        filters={"name": "name", "parent_id": "parentId"}),
-}

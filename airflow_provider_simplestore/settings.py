@@ -3,7 +3,7 @@
 Everything a hook needs is validated here, before any request, and a bad value raises
 `SimpleStoreConfigError` naming the connection and the field. Extras may come from the UI, a
 URI or JSON, so "30" and "true" are accepted where 30 and True are. Defaults come from the one
-table the connection form also uses (`CONNECTION_EXTRA_DEFAULTS`).
+table the connection form also uses (`connection_fields.CONNECTION_EXTRA_DEFAULTS`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.retry import RetrySettings
+from airflow_provider_simplestore.utils.booleans import boolean_word
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Connection
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 __all__ = ["SimpleStoreConfigError", "SimpleStoreSettings"]
 
 _HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")  # a DNS name, IPv4, or an IPv6 without brackets
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
 _LEGACY_EXTRA_PREFIX = "extra__simplestore__"
 
 
@@ -158,9 +157,10 @@ class _Reader:
             return value
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise self.error(name, f"must be true or false, got {value!r}")
+        flag = boolean_word(value) if isinstance(value, str) else None
+        if flag is None:
+            raise self.error(name, f"must be true or false, got {value!r}")
+        return flag
 
     def text(self, name: str) -> str | None:
         value = self.raw(name)
@@ -178,6 +178,11 @@ class _Reader:
             raise self.error(name, f"is not a valid URL ({exc})") from None
         if parts.username or parts.password:  # first: the messages below show the URL
             raise self.error(name, "must not carry credentials; use the login and password fields")
+        if port and parts.port is None:  # a URI or JSON connection may keep the port apart from a full URL
+            value = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+            parts = urlsplit(value)
+        elif port and parts.port != port:
+            raise self.error(name, f"names port {parts.port} and the connection's port is {port}; keep one of them")
         if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.fullmatch(parts.hostname):
             raise self.error(name, f"must be an http(s) URL with a host, got {value!r}")
         if parts.query or parts.fragment:
@@ -194,7 +199,7 @@ class _Reader:
         verify = self.raw("verify")
         ca_bundle = self.text("ca_bundle")
         field = "ca_bundle"  # the field a bad bundle is blamed on
-        if isinstance(verify, str) and verify.strip().lower() not in _TRUE | _FALSE:
+        if isinstance(verify, str) and boolean_word(verify) is None:
             if not os.path.isfile(verify.strip()):  # `verify` may name a CA bundle, and nothing else
                 raise self.error("verify", f"must be true, false or the path of a CA bundle file, got {verify!r}")
             if ca_bundle and ca_bundle != verify.strip():

@@ -33,7 +33,7 @@ from airflow_provider_simplestore.errors import (
     describe,
     request_id_from,
 )
-from airflow_provider_simplestore.protocol import error_for
+from airflow_provider_simplestore.protocol import Answer, error_for
 from airflow_provider_simplestore.token_share import TokenShare, TokenSlot
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def token_from_response(
                     method="POST", path=path, status=status)
             )
         return Token(value, expires_in)
-    error = error_for("POST", path, status, headers, content, secrets=secrets)
+    error = error_for("POST", path, Answer(status, headers, content), secrets=secrets)
     if status in (400, 401) and (error.title in _REJECTED or status == 401):
         what, fix = _REJECTED.get(error.title or "", _REJECTED["invalid_client"])
         error = SimpleStoreCredentialsError(

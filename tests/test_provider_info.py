@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import json
 import os
@@ -15,10 +16,8 @@ import pytest
 
 from airflow_provider_simplestore import __version__
 from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
-from airflow_provider_simplestore.get_provider_info import (
-    CONNECTION_EXTRA_DEFAULTS,
-    get_provider_info,
-)
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS
+from airflow_provider_simplestore.get_provider_info import get_provider_info
 from tests.support import airflow_cli, cli_json
 
 EXPECTED_EXTRAS = {
@@ -90,6 +89,25 @@ def test_discovery_imports_no_hook_or_web_framework():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _imports(module: Any) -> set[str]:
+    tree = ast.parse(Path(module.__file__).read_text())
+    return {name for node in ast.walk(tree) for name in (
+        [alias.name for alias in node.names] if isinstance(node, ast.Import)
+        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])}
+
+
+def test_connection_defaults_live_in_a_module_that_imports_nothing_heavy():
+    """The form table and defaults import only the standard library; the hook's settings and retry
+    policy read them there, not from the discovery module (which only reads them too)."""
+    from airflow_provider_simplestore import connection_fields, get_provider_info, retry, settings
+
+    assert _imports(connection_fields) <= {"__future__", "dataclasses", "typing"}
+    for module in (settings, retry):
+        assert "airflow_provider_simplestore.get_provider_info" not in _imports(module), module.__name__
+        assert "airflow_provider_simplestore.connection_fields" in _imports(module), module.__name__
+    assert "airflow_provider_simplestore.connection_fields" in _imports(get_provider_info)
 
 
 def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

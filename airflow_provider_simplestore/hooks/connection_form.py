@@ -3,8 +3,8 @@
 Airflow 3.2 and later read the form from ``get_provider_info()`` (``conn-fields`` and
 ``ui-field-behaviour``). Airflow 2.11's Flask webserver and the 3.0-3.1 API server call the hook's
 ``get_connection_form_widgets()`` and ``get_ui_field_behaviour()`` instead. Both are built here
-from the same declaration in ``get_provider_info``, so every UI shows the same labels, help texts
-and defaults.
+from the same declaration (``get_provider_info.connection_type_info()``, whose extras come from the
+table in ``connection_fields``), so every UI shows the same labels, help texts and defaults.
 
 wtforms, flask_appbuilder and flask_babel are imported inside the functions: on 2.11 they come
 with the webserver; on 3.0-3.1 the API server substitutes stand-ins for them while it calls these.

@@ -14,29 +14,23 @@ bytes and classifying each library's transport errors.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import itertools
 import socket
 import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
 from airflow_provider_simplestore.compat import AirflowNotFoundException, BaseHook, aget_connection_and_extras
+from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
-    SimpleStoreAuthError,
     SimpleStoreConfigError,
-    SimpleStoreError,
-    SimpleStoreForbiddenError,
-    SimpleStoreNotFoundError,
-    SimpleStoreResponseError,
     SimpleStoreTransportError,
-    redact,
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
@@ -51,8 +45,7 @@ from airflow_provider_simplestore.pacing import (
     check_workers,
     pacer_for,
 )
-from airflow_provider_simplestore.protocol import Call, ListingCheck, Page
-from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
+from airflow_provider_simplestore.protocol import Answer, Call, ListingCheck, Page
 from airflow_provider_simplestore.retry import build_async_retrying, build_retrying, parse_retry_after
 from airflow_provider_simplestore.settings import SimpleStoreSettings
 from airflow_provider_simplestore.token import (
@@ -60,7 +53,6 @@ from airflow_provider_simplestore.token import (
     Token,
     TokenCache,
     mark_token_error,
-    oauth_advice,
     token_form,
     token_from_response,
 )
@@ -79,34 +71,27 @@ POOL_SIZE = 32  # pooled connections per hook; raised to max_workers when a call
 BODY_CHUNK = 64 * 1024
 
 
-class _Answer(NamedTuple):
-    """A response with its whole body read (what the shared decoding needs)."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-
-
 class _SimpleStoreHookBase(BaseHook):
     """Construction shared by both hooks. No I/O here: the connection is read on first use."""
 
     conn_name_attr = "simplestore_conn_id"
-    default_conn_name = "simplestore_default"
-    conn_type = "simplestore"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
     hook_name = "SimpleStore"
 
     def __init__(
         self,
         simplestore_conn_id: str = default_conn_name,
         *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        retry_deadline: float | None = None,
-        page_size: int | None = None,
+        # These four override the connection's extras of the same names (None: the connection's value).
+        timeout: float | None = None, max_retries: int | None = None,
+        retry_deadline: float | None = None, page_size: int | None = None,
+        sleep: Callable[[float], Any] | None = None,
         token_cache: TokenCache | None = None,
         auto_max_workers: int = AUTO_CEILING,
     ) -> None:
         super().__init__()
+        self.sleep = sleep  # how retries wait: a function (sync hook) or a coroutine function (async)
         self.auto_max_workers = check_ceiling(auto_max_workers)
         self.simplestore_conn_id = simplestore_conn_id
         self.overrides: dict[str, Any] = {
@@ -117,6 +102,11 @@ class _SimpleStoreHookBase(BaseHook):
         }
         self.token_cache = token_cache or TOKEN_CACHE
         self._settings: SimpleStoreSettings | None = None
+        self._init_transport()
+
+    def _init_transport(self) -> None:
+        """Each hook's own client state (nothing is opened here)."""
+        raise NotImplementedError
 
     def _settings_from(self, conn: Connection, extras: dict[str, Any] | None = None) -> SimpleStoreSettings:
         return SimpleStoreSettings.from_connection(conn, extras, **self.overrides)
@@ -170,25 +160,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     :param token_cache: the token cache (default: the process-wide one).
     """
 
-    TEST_CONNECTION_BUDGET = 9.0  # seconds for the whole test_connection()
-    TEST_CONNECTION_TIMEOUT = 4.0  # seconds for each of its two requests (connect, then read)
-
-    def __init__(
-        self,
-        simplestore_conn_id: str = _SimpleStoreHookBase.default_conn_name,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        retry_deadline: float | None = None,
-        page_size: int | None = None,
-        sleep: Callable[[float], None] | None = None,
-        token_cache: TokenCache | None = None,
-        auto_max_workers: int = AUTO_CEILING,
-    ) -> None:
-        super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
-                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache,
-                         auto_max_workers=auto_max_workers)
-        self.sleep = sleep
+    def _init_transport(self) -> None:
         self._session: requests.Session | None = None
         self._pool_size = 0
         self._session_lock = threading.Lock()
@@ -270,10 +242,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
             pacer.wait()
             response = self._send(call, token)
         self._observe(settings, pacer, response.status_code, response.headers)
-        return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
-                                        response.content, secrets=(settings.client_secret, token))
+        return protocol.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
-    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> _Answer:
+    def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> Answer:
         import requests
 
         try:
@@ -282,7 +253,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         except requests.RequestException as exc:
             raise _requests_error(exc, call.method, call.path, call.url) from exc
 
-    def _exchange(self, method: str, url: str, timeout: tuple[float, float] | None, **kwargs: Any) -> _Answer:
+    def _exchange(self, method: str, url: str, timeout: tuple[float, float] | None, **kwargs: Any) -> Answer:
         """One request and its whole body, within a total deadline: `timeout` bounds each socket
         read, so a body trickled a byte at a time would otherwise hold the worker indefinitely."""
         import requests
@@ -306,7 +277,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
             raise requests.exceptions.ConnectionError(exc) from exc
         finally:
             response.close()
-        return _Answer(response.status_code, response.headers, b"".join(chunks))
+        return Answer(response.status_code, response.headers, b"".join(chunks))
 
     def _token(self) -> str:
         settings = self.settings
@@ -344,17 +315,13 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         given) compares what the listing promised with what it gave; see ListingCheck."""
         size, workers = self._paging(self.settings, page_size, max_workers)
         check = check or ListingCheck(path)
-        first = self._page(path, params, 0, size)
-        check.add(first)
+        first = check.add(self._page(path, params, 0, size))
         yield first
         rest = protocol.remaining_pages(first)
-        if workers != 1:
-            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
+        if workers == 1:
+            yield from map(check.add, (self._page(path, params, index, first.page_size) for index in rest))
         else:
-            pages = (self._page(path, params, index, first.page_size) for index in rest)
-        for page in pages:
-            check.add(page)
-            yield page
+            yield from map(check.add, self._pages_concurrently(path, params, rest, first.page_size, workers))
         check.finish()
 
     def _pages_concurrently(
@@ -398,55 +365,12 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     def empty(self) -> Iterator[dict[str, Any]]:
         return iter(())
 
-    # ---- test_connection -------------------------------------------------------------------------
-
     def test_connection(self) -> tuple[bool, str]:
-        """(ok, message) for the UI: a token fetch and one cheap read; no retries, no writes,
-        no secrets, at most TEST_CONNECTION_BUDGET seconds whatever the network does."""
-        try:
-            # Read here, not in the worker: Airflow may hand over an unsaved connection in a ContextVar.
-            settings = self.settings
-        except Exception as exc:  # config errors, unknown connection: their messages name the problem
-            return False, redact(str(exc))
-        outcome: list[tuple[bool, str]] = []
-        context = contextvars.copy_context()
-        worker = threading.Thread(
-            target=lambda: outcome.append(context.run(self._check_connection, settings)),
-            name="simplestore-test-connection",
-            daemon=True,
-        )
-        worker.start()
-        worker.join(self.TEST_CONNECTION_BUDGET)
-        if outcome:
-            return outcome[0]
-        return False, (f"No answer from SimpleStore within {self.TEST_CONNECTION_BUDGET:g} s; "
-                       "check the API URL, the token URL and the network.")
+        """(ok, message) for the UI's Test button: a token fetch and one cheap read; no retries, no
+        writes, no secrets, within `connection_check.BUDGET` seconds whatever the network does."""
+        from airflow_provider_simplestore.hooks.connection_check import check_connection
 
-    def _check_connection(self, settings: SimpleStoreSettings) -> tuple[bool, str]:
-        timeout = (min(settings.connect_timeout, self.TEST_CONNECTION_TIMEOUT),
-                   min(settings.timeout, self.TEST_CONNECTION_TIMEOUT))
-        secrets = (settings.client_secret,)
-        try:
-            token = self._fetch_token(timeout=timeout)
-        except SimpleStoreError as exc:
-            return False, _token_check_message(settings, exc)
-        except Exception as exc:
-            return False, redact(f"Token request failed: {type(exc).__name__}: {exc}", secrets)
-        self.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint,
-                             secret=settings.token_share_secret)
-        probe = ENDPOINTS[PROBE_ENDPOINT]
-        call = protocol.prepare(settings.base_url, probe.method, probe.path, protocol.page_params(None, 0, 1))
-        try:
-            response = self._send(call, token.value, timeout=timeout)
-            data = protocol.decode_response(call.method, call.path, response.status_code, response.headers,
-                                            response.content, secrets=(*secrets, token.value))
-            page = protocol.parse_page(call.path, data, requested_index=0)
-        except SimpleStoreError as exc:
-            return False, _api_check_message(settings, exc)
-        except Exception as exc:
-            return False, redact(f"API check failed: {type(exc).__name__}: {exc}", (*secrets, token.value))
-        return True, (f"Connected to SimpleStore at {settings.base_url} as client {settings.client_id!r}: "
-                      f"{page.total_records} products visible.")
+        return check_connection(self)
 
 
 class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[str, Any]]], _SimpleStoreHookBase):
@@ -458,22 +382,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     :param sleep: how retries wait (default ``asyncio.sleep``).
     """
 
-    def __init__(
-        self,
-        simplestore_conn_id: str = _SimpleStoreHookBase.default_conn_name,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        retry_deadline: float | None = None,
-        page_size: int | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        token_cache: TokenCache | None = None,
-        auto_max_workers: int = AUTO_CEILING,
-    ) -> None:
-        super().__init__(simplestore_conn_id, timeout=timeout, max_retries=max_retries,
-                         retry_deadline=retry_deadline, page_size=page_size, token_cache=token_cache,
-                         auto_max_workers=auto_max_workers)
-        self.sleep = sleep
+    def _init_transport(self) -> None:
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
@@ -537,8 +446,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
             await pacer.await_turn()
             response = await self._send(call, token)
         self._observe(settings, pacer, response.status_code, response.headers)
-        return protocol.decode_response(call.method, call.path, response.status_code, response.headers,
-                                        response.content, secrets=(settings.client_secret, token))
+        return protocol.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     async def _send(self, call: Call, token: str) -> httpx.Response:
         import httpx
@@ -604,17 +512,13 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
         size, workers = self._paging(await self.get_settings(), page_size, max_workers)
         check = check or ListingCheck(path)
-        first = await self._page(path, params, 0, size)
-        check.add(first)
+        first = check.add(await self._page(path, params, 0, size))
         yield first
         rest = protocol.remaining_pages(first)
-        if workers != 1:
-            pages = self._pages_concurrently(path, params, rest, first.page_size, workers)
-        else:
-            pages = self._pages_in_turn(path, params, rest, first.page_size)
+        pages = (self._pages_in_turn(path, params, rest, first.page_size) if workers == 1
+                 else self._pages_concurrently(path, params, rest, first.page_size, workers))
         async for page in pages:
-            check.add(page)
-            yield page
+            yield check.add(page)
         check.finish()
 
     async def _pages_in_turn(self, path: str, params: Any, indexes: range, size: int) -> AsyncIterator[Page]:
@@ -725,55 +629,3 @@ def _httpx_error(exc: httpx.HTTPError, method: str, path: str, url: str) -> Simp
 def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
     """httpx wants an SSLContext for a CA bundle (a path string is deprecated)."""
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-
-
-# ---- test_connection messages: specific, short, no secrets ----------------------------------------
-
-_REACH = {
-    "dns": "its host name does not resolve",
-    "connect": "the connection was refused or failed",
-    "connect_timeout": "connecting timed out",
-    "read_timeout": "it did not answer in time",
-    "write_timeout": "sending timed out",
-    "tls": "the TLS handshake failed (certificate, or the verify / ca_bundle extras)",
-    "connection_lost": "the connection was dropped",
-    "pool_timeout": "no connection was available",
-}
-
-
-def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
-    where = f"the token URL {settings.auth_url}"
-    if isinstance(exc, SimpleStoreAuthError) and exc.title not in (None, "invalid_client") and oauth_advice(exc.title):
-        return f"Token refused by {where}: {oauth_advice(exc.title)} ({exc.title})."
-    if isinstance(exc, SimpleStoreAuthError):
-        return (f"Credentials rejected: {where} says the client id or secret is wrong "
-                f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")
-    if isinstance(exc, SimpleStoreTransportError):
-        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
-    if isinstance(exc, SimpleStoreNotFoundError):
-        return f"Wrong token URL: {where} answered 404. Check the Token URL extra."
-    if isinstance(exc, SimpleStoreResponseError):
-        return f"Wrong token URL: {where} did not answer like an OAuth2 token server ({_summary(exc)})."
-    return f"The token request to {where} failed: {_summary(exc)}."
-
-
-def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
-    where = f"the API URL {settings.base_url}"
-    if isinstance(exc, SimpleStoreAuthError):
-        return (f"The API URL {settings.base_url} rejected the token from {settings.auth_url} (HTTP 401): "
-                "do the API URL and the Token URL belong to the same SimpleStore environment?")
-    if isinstance(exc, SimpleStoreForbiddenError):
-        return f"The credentials work, but {where} refused to list products (HTTP 403)."
-    if isinstance(exc, SimpleStoreTransportError):
-        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
-    if isinstance(exc, (SimpleStoreNotFoundError, SimpleStoreResponseError)):
-        return (f"Wrong API URL: {settings.base_url} does not look like the SimpleStore API "
-                f"({_summary(exc)}). It should be the base URL, e.g. https://api.simplestore.io.")
-    return f"The API check at {where} failed: {_summary(exc)}."
-
-
-def _summary(exc: SimpleStoreError) -> str:
-    """The error's message without its `METHOD /path: ` prefix."""
-    text = str(exc)
-    prefix = " ".join(part for part in (exc.method, exc.path) if part) + ": "
-    return text[len(prefix):] if text.startswith(prefix) else text

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
     SimpleStoreConfigError,
@@ -31,6 +32,8 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreValidationError,
 )
 from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
+from airflow_provider_simplestore.resources import RESOURCES, Resource
+from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import (
     FORMATS,
     InputFormatError,
@@ -41,7 +44,7 @@ from airflow_provider_simplestore.utils.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.storage import atomic_write, remove_if_exists, storage_path
@@ -103,16 +106,13 @@ def _integer(value: Any) -> int:
     return int(number)
 
 
-_TRUE = {"true", "1", "yes", "y"}
-_FALSE = {"false", "0", "no", "n"}
-
-
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValueError(f"expected true or false, got {_shown(value)}")
+    flag = boolean_word(value) if isinstance(value, str) else None
+    if flag is None:
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return flag
 
 
 def _currency(value: Any) -> str:
@@ -134,51 +134,71 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# The importable fields of each importable resource (dotted field -> parser); which resources are
+# importable, their ids and natural keys come from resources.RESOURCES.
+IMPORT_FIELDS: dict[str, Mapping[str, Callable[[Any], Any]]] = {
+    "products": {
+        "slug": _text,
+        "title": _text,
+        "description": _text,
+        "isActive": _boolean,
+        "status": _text,
+        "paymentMethod": _text,
+        "basePrice.sellPrice": _non_negative,
+        "basePrice.retailPrice": _non_negative,
+        "basePrice.currencyCode": _currency,
+        "inventory.sku": _text,
+        "inventory.availableQuantity": _number,
+        "inventory.minActiveQuantity": _number,
+        "inventory.trackInventory": _boolean,
+        "baseRewards.isEnabled": _boolean,
+        "baseRewards.points": _integer,
+        "baseRewards.minPayAmount": _non_negative,
+        "baseRewards.minPointsAmount": _non_negative,
+    },
+    "customers": {"emailAddress": _email, "firstName": _text, "lastName": _text, "displayName": _text},
+}
+
+
 @dataclass(frozen=True)
 class Target:
-    """What an import writes to: its importable fields, natural keys and hook methods."""
+    """What an import writes to: its resource (id, natural keys and the filters that find them) and
+    its importable fields."""
 
-    resource: str
-    id_field: str
+    spec: Resource
     fields: Mapping[str, Callable[[Any], Any]]  # dotted field -> parser
-    natural_keys: tuple[str, ...]
-    case_insensitive: frozenset[str]  # fields compared without case (emails, slugs, skus)
+
+    @property
+    def resource(self) -> str:
+        return self.spec.name
+
+    @property
+    def id_field(self) -> str:
+        return self.spec.id_field
+
+    @property
+    def natural_keys(self) -> tuple[str, ...]:
+        return tuple(self.spec.natural_keys)
+
+    @property
+    def case_insensitive(self) -> frozenset[str]:
+        """Fields compared without case: the natural keys, as the platform compares them."""
+        return frozenset(self.spec.natural_keys)
 
 
-TARGETS: dict[str, Target] = {
-    "products": Target(
-        "products",
-        "productId",
-        {
-            "slug": _text,
-            "title": _text,
-            "description": _text,
-            "isActive": _boolean,
-            "status": _text,
-            "paymentMethod": _text,
-            "basePrice.sellPrice": _non_negative,
-            "basePrice.retailPrice": _non_negative,
-            "basePrice.currencyCode": _currency,
-            "inventory.sku": _text,
-            "inventory.availableQuantity": _number,
-            "inventory.minActiveQuantity": _number,
-            "inventory.trackInventory": _boolean,
-            "baseRewards.isEnabled": _boolean,
-            "baseRewards.points": _integer,
-            "baseRewards.minPayAmount": _non_negative,
-            "baseRewards.minPointsAmount": _non_negative,
-        },
-        ("slug", "inventory.sku"),
-        frozenset({"slug", "inventory.sku"}),
-    ),
-    "customers": Target(
-        "customers",
-        "customerId",
-        {"emailAddress": _email, "firstName": _text, "lastName": _text, "displayName": _text},
-        ("emailAddress",),
-        frozenset({"emailAddress"}),
-    ),
-}
+def import_targets() -> dict[str, Target]:
+    """A Target for every importable resource; a clear error when one has no importable fields."""
+    targets = {}
+    for spec in RESOURCES.values():
+        if not spec.importable:
+            continue
+        if spec.name not in IMPORT_FIELDS:
+            raise TypeError(f"resource {spec.name} is importable but IMPORT_FIELDS has no fields for it")
+        targets[spec.name] = Target(spec, IMPORT_FIELDS[spec.name])
+    return targets
+
+
+TARGETS: dict[str, Target] = import_targets()
 
 
 def parse_row(target: Target, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -301,7 +321,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
     rows exceed ``max_error_ratio`` of all rows; the rows written by then stay written, and a re-run
     is safe.
 
-    :param resource: ``products`` or ``customers``.
+    :param resource: ``products`` or ``customers`` (the importable rows of ``resources.RESOURCES``).
     :param source: input file URL (templated), e.g. ``file:///data/inventory/{{ ds }}.csv``.
     :param file_format: ``jsonl`` or ``csv``; by default taken from the source's suffix.
     :param max_error_ratio: largest tolerated share of rejected rows (0 = none tolerated).
@@ -327,7 +347,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         batch_size: int = 100,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
-        simplestore_conn_id: str = "simplestore_default",
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -339,16 +359,11 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if not 0 <= max_error_ratio <= 1:
             raise SimpleStoreConfigError(f"max_error_ratio must be between 0 and 1, got {max_error_ratio}")
-        if batch_size < 1:
-            raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
-        self.resource = resource
-        self.source = source
-        self.file_format = file_format
+        self.resource, self.simplestore_conn_id = resource, simplestore_conn_id
+        self.source, self.file_format, self.storage_conn_id = source, file_format, storage_conn_id
         self.max_error_ratio = max_error_ratio
-        self.batch_size = batch_size
-        self.storage_conn_id = storage_conn_id
+        self.batch_size = at_least("batch_size", batch_size, 1)
         self.progress_interval = progress_interval
-        self.simplestore_conn_id = simplestore_conn_id
 
     @property
     def target(self) -> Target:
@@ -411,24 +426,19 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         return found
 
     def _lookup(self, key: str, value: str) -> dict[str, Any] | None:
-        if self.resource == "products":
-            candidates = self.hook.list_products(slug=value) if key == "slug" else self.hook.list_products(sku=value)
-        else:
-            candidates = self.hook.list_customers(email=value)
+        """The object whose natural key `key` is `value`, listed by the filter that finds that key."""
+        finder: dict[str, Any] = {self.target.spec.natural_keys[key]: value}
+        candidates = self.hook.list_resource(self.resource, **finder)
         for candidate in candidates:
             if same(self.target, key, lookup(candidate, key), value):
                 return candidate
         return None
 
     def _create(self, body: dict[str, Any]) -> Any:
-        if self.resource == "products":
-            return self.hook.create_product(body)
-        return self.hook.create_customer(body)
+        return self.hook.regular_call("create", self.resource, body=body)
 
     def _update(self, object_id: str, body: dict[str, Any]) -> Any:
-        if self.resource == "products":
-            return self.hook.update_product(object_id, body)
-        return self.hook.update_customer(object_id, body)
+        return self.hook.regular_call("update", self.resource, object_id, body)
 
     def upsert(self, wanted: dict[str, Any]) -> str:
         """Write one row; returns created, updated or unchanged (or raises RowRejected)."""

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -57,20 +58,15 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         json: Any = None,
         response_filter: Callable[[Any], Any] | None = None,
         max_xcom_bytes: int = DEFAULT_MAX_XCOM_BYTES,
-        simplestore_conn_id: str = "simplestore_default",
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if max_xcom_bytes < 0:
-            raise SimpleStoreConfigError(f"max_xcom_bytes must be 0 or more, got {max_xcom_bytes}")
-        self.endpoint = endpoint
-        self.path_ids = path_ids
-        self.method = method
-        self.query = query
-        self.json = json
-        self.response_filter = response_filter
-        self.max_xcom_bytes = max_xcom_bytes
         self.simplestore_conn_id = simplestore_conn_id
+        self.method, self.endpoint, self.path_ids = method, endpoint, path_ids  # what to call
+        self.query, self.json = query, json  # what to send
+        self.response_filter = response_filter  # what to keep of the answer
+        self.max_xcom_bytes = at_least("max_xcom_bytes", max_xcom_bytes, 0)
 
     @closes_hook
     def execute(self, context: Context) -> Any:

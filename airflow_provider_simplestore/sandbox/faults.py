@@ -8,10 +8,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-FAULT_KINDS = ("500", "502", "503", "504", "429", "reset", "slow")
 PHASES = ("before", "after")
 DEFAULT_RETRY_AFTER = 1.0
 DEFAULT_SLOW_DELAY = 10.0
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    """What a fault does to the request it hits (the middleware reads nothing else)."""
+
+    status: int | None = None  # answered with this error status (a problem+json body)
+    retry_after: bool = False  # the error carries the rule's Retry-After
+    reset: bool = False  # the socket is closed with no HTTP answer at all
+    # Neither a status nor a reset: `slow`, the request is held the rule's `delay`, then served.
+
+
+# The one table of fault kinds, in the order `GET /_sandbox/stats` lists them.
+FAULT_KINDS: dict[str, FaultKind] = {
+    "500": FaultKind(500),
+    "502": FaultKind(502),
+    "503": FaultKind(503, retry_after=True),
+    "504": FaultKind(504),
+    "429": FaultKind(429, retry_after=True),
+    "reset": FaultKind(reset=True),
+    "slow": FaultKind(),
+}
 
 
 class FaultSpecError(ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.routing import Match
 
-from airflow_provider_simplestore.sandbox.faults import FaultRule
+from airflow_provider_simplestore.sandbox.faults import FAULT_KINDS, FaultRule
 from airflow_provider_simplestore.sandbox.state import SandboxState
 from airflow_provider_simplestore.sandbox.web import PROBLEM_JSON, problem_body
 
@@ -146,17 +146,16 @@ class SandboxMiddleware:
         authenticate: bool,
     ) -> None:
         """The request is not processed; `slow` holds it and then serves it if the client stayed."""
-        if rule.kind == "reset":
-            await reset_connection(receive, send)
-        elif rule.kind == "slow":
+
+        async def serve() -> None:
             replay = await _hold(receive, rule.delay)
             if replay is None:  # the client gave up while held: never process it
                 return
             if authenticate and not await self._authorized(authorization, scope["path"], send):
                 return
             await self.app(scope, replay, send)
-        else:
-            await _send_fault(send, rule, scope["path"])
+
+        await _inject(rule, receive, send, scope["path"], serve)
 
     async def _fault_after(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
         """The request is processed and committed; only then does the fault replace the answer."""
@@ -167,14 +166,13 @@ class SandboxMiddleware:
 
         await self.app(scope, receive, keep)
         self.state.stats.faults[rule.kind] += 1
-        if rule.kind == "reset":
-            await reset_connection(receive, send)
-        elif rule.kind == "slow":
+
+        async def serve() -> None:
             await asyncio.sleep(rule.delay)
             for message in held:
                 await send(message)
-        else:
-            await _send_fault(send, rule, scope["path"])
+
+        await _inject(rule, receive, send, scope["path"], serve)
 
     def _template(self, scope: Scope) -> str:
         """The route template (`/v1/products/{productId}`) a request matches, for the stats."""
@@ -213,11 +211,18 @@ async def _send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_fault(send: Send, rule: FaultRule, path: str) -> None:
-    headers = []
-    if rule.kind in ("429", "503"):
-        headers.append((b"retry-after", str(math.ceil(rule.retry_after)).encode()))
-    await _send_problem(send, int(rule.kind), f"injected fault: {rule.kind}", path, headers)
+async def _inject(rule: FaultRule, receive: Receive, send: Send, path: str, serve: Callable[[], Awaitable[None]],
+                  ) -> None:
+    """What the rule's kind (`FAULT_KINDS`) does in place of the plain answer, in either phase;
+    `serve` sends the request's own answer after the rule's delay (`slow`)."""
+    kind = FAULT_KINDS[rule.kind]
+    if kind.reset:
+        await reset_connection(receive, send)
+    elif kind.status is None:
+        await serve()
+    else:
+        headers = [(b"retry-after", str(math.ceil(rule.retry_after)).encode())] if kind.retry_after else []
+        await _send_problem(send, kind.status, f"injected fault: {rule.kind}", path, headers)
 
 
 async def _hold(receive: Receive, delay: float) -> Receive | None:

@@ -21,6 +21,12 @@ class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename="cam
     """Base for request bodies: camelCase names, unknown fields rejected."""
 
 
+class Versioned(Body):
+    """A write: it may name the `version` it read (a stale one gets 409)."""
+
+    version: str | UnsetType = UNSET
+
+
 def present(body: msgspec.Struct) -> dict[str, Any]:
     """The fields the client sent, with their JSON (camelCase) names."""
     data = msgspec.to_builtins(body)
@@ -65,8 +71,7 @@ class InventoryIn(Body):
     track_inventory: bool | UnsetType = UNSET
 
 
-class ProductIn(Body):
-    version: str | UnsetType = UNSET
+class ProductIn(Versioned):
     slug: str | UnsetType = UNSET
     title: str | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
@@ -89,29 +94,25 @@ class ProductIn(Body):
     rewards: Attributes | UnsetType = UNSET
 
 
-class CategoryIn(Body):
-    version: str | UnsetType = UNSET
+class CatalogIn(Versioned):
+    """The fields categories and collections share."""
+
     name: str | UnsetType = UNSET
     slug: str | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
     names: dict[str, str] | UnsetType = UNSET
     descriptions: dict[str, str] | UnsetType = UNSET
-    parent_id: str | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
     attributes: Attributes | UnsetType = UNSET
+
+
+class CategoryIn(CatalogIn):
+    parent_id: str | UnsetType | None = UNSET
     files: list[FileRef] | UnsetType = UNSET
     category_id: str | UnsetType = UNSET  # read-only, ignored
 
 
-class CollectionIn(Body):
-    version: str | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    slug: str | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
-    names: dict[str, str] | UnsetType = UNSET
-    descriptions: dict[str, str] | UnsetType = UNSET
-    is_active: bool | UnsetType = UNSET
-    attributes: Attributes | UnsetType = UNSET
+class CollectionIn(CatalogIn):
     collection_id: str | UnsetType = UNSET  # read-only, ignored
 
 
@@ -121,8 +122,7 @@ class SpecialRule(Body):
     key: str | UnsetType = UNSET
 
 
-class SpecialIn(Body):
-    version: str | UnsetType = UNSET
+class SpecialIn(Versioned):
     name: str | UnsetType | None = UNSET
     description: str | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
@@ -146,16 +146,14 @@ class ShippingIn(Body):
     rates: list[ShippingRate] = []
 
 
-class ConfigurationIn(Body):
-    version: str | UnsetType = UNSET
+class ConfigurationIn(Versioned):
     default_currency_code: str | UnsetType = UNSET
     rewards_conversion_rate: float | UnsetType = UNSET
     languages: dict[str, str] | UnsetType = UNSET
     shipping: ShippingIn | UnsetType = UNSET
 
 
-class CustomerIn(Body):
-    version: str | UnsetType = UNSET
+class CustomerIn(Versioned):
     first_name: str | UnsetType | None = UNSET
     last_name: str | UnsetType | None = UNSET
     display_name: str | UnsetType | None = UNSET
@@ -164,26 +162,23 @@ class CustomerIn(Body):
     customer_id: str | UnsetType = UNSET  # read-only, ignored
 
 
-class AddressIn(Body):
+class AddressIn(Versioned):
     address1: str | None = None
     address2: str | None = None
     suburb: str | None = None
     postcode: str | None = None
     state: str | None = None
     country: str | None = None
-    version: str | UnsetType = UNSET
 
 
-class PhoneIn(Body):
+class PhoneIn(Versioned, kw_only=True):
     number_local: str
     type: PhoneType = "Unknown"
     country: str | None = None
-    version: str | UnsetType = UNSET
 
 
-class KeysIn(Body):
+class KeysIn(Versioned, kw_only=True):
     keys: list[str]
-    version: str | UnsetType = UNSET
 
 
 class CartItemIn(Body):
@@ -226,8 +221,7 @@ class CheckoutIn(Body):
     receiver_email: str | None = None
 
 
-class FolderIn(Body):
-    version: str | UnsetType = UNSET
+class FolderIn(Versioned):
     name: str | UnsetType = UNSET
     parent_id: str | UnsetType | None = UNSET
     attributes: Attributes | UnsetType = UNSET

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_simplestore.resources import RESOURCES as LISTABLE
 from airflow_provider_simplestore.sandbox import views
 from airflow_provider_simplestore.sandbox.web import conflict, encode, not_found, page_bytes
 
@@ -116,17 +117,8 @@ class UniqueIndex:
         self.claim(new, owner)
 
 
-RESOURCES = (
-    "products",
-    "categories",
-    "collections",
-    "specials",
-    "customers",
-    "orders",
-    "baskets",
-    "carts",
-    "folders",
-)
+# Every table: the listable resources of the provider's table, and carts (read one by one).
+RESOURCES = (*LISTABLE, "carts")
 
 
 class Store:

@@ -11,10 +11,12 @@ from airflow_provider_simplestore.compat import (
     AirflowSensorTimeout,
     BaseSensorOperator,
     PokeReturnValue,
+    default_deferrable,
 )
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.utils.source import iso, parse_moment
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
+from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -40,7 +42,8 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
     :param status: only orders with this status (templated).
     :param customer_id: only this customer's orders (templated).
     :param min_count: how many orders to wait for.
-    :param deferrable: wait in the triggerer.
+    :param deferrable: wait in the triggerer. Default: Airflow's ``[operators] default_deferrable``
+        (false unless configured).
     :param jitter: deferrable mode: random spread of each wait, as a share of ``poke_interval``.
     :param simplestore_conn_id: the SimpleStore connection (templated).
     """
@@ -55,21 +58,17 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         status: str | None = None,
         customer_id: str | None = None,
         min_count: int = 1,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         jitter: float = 0.1,
-        simplestore_conn_id: str = "simplestore_default",
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if min_count < 1:
-            raise SimpleStoreConfigError(f"min_count must be at least 1, got {min_count}")
-        self.since = since
-        self.status = status
-        self.customer_id = customer_id
-        self.min_count = min_count
-        self.deferrable = deferrable
-        self.jitter = jitter
         self.simplestore_conn_id = simplestore_conn_id
+        self.since, self.status, self.customer_id = since, status, customer_id  # which orders count
+        self.min_count = at_least("min_count", min_count, 1)
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.jitter = jitter
 
     def _filters(self) -> dict[str, Any]:
         return {name: value for name in ("status", "customer_id") if (value := getattr(self, name)) not in (None, "")}
@@ -86,7 +85,7 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
 
         since = self._since(context)
         count = self.hook.count(RESOURCES["orders"].list_path, params=orders_query(self._filters(), since))
-        checked_at = iso(dt.datetime.now(dt.timezone.utc))
+        checked_at = iso(utcnow())
         self.log.info("%d orders created since %s (waiting for %d)", count, since, self.min_count)
         return PokeReturnValue(
             is_done=count >= self.min_count,
@@ -102,7 +101,7 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
             return first.xcom_value
         from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 
-        deadline = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.timeout)
+        deadline = utcnow() + dt.timedelta(seconds=self.timeout)
         self.defer(
             trigger=SimpleStoreOrdersTrigger(
                 simplestore_conn_id=self.simplestore_conn_id,

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import Lineage, Node, run_extra, simplestore_dataset, table_dataset
-from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.utils.formats import dumps, lookup
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
+from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
-    check_on_incomplete,
+    SyncSourceMixin,
     check_resource,
-    created_params,
-    is_incremental,
     resource_spec,
-    run_window,
     settle_listing,
 )
+from airflow_provider_simplestore.utils.timestamps import iso, utcnow
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -39,64 +37,30 @@ class Column:
     source: str  # dotted field of the API record
 
 
+def _columns(*specs: str) -> tuple[Column, ...]:
+    """Columns from ``"name SQL_TYPE dotted.source"`` strings."""
+    return tuple(Column(*spec.split()) for spec in specs)
+
+
 # Typed columns per resource, besides id, version, document and synced_at. Types are the portable
 # subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
 TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "products": (
-        Column("slug", "TEXT", "slug"),
-        Column("sku", "TEXT", "inventory.sku"),
-        Column("title", "TEXT", "title"),
-        Column("status", "TEXT", "status"),
-        Column("is_active", "BOOLEAN", "isActive"),
-        Column("currency_code", "TEXT", "basePrice.currencyCode"),
-        Column("sell_price", "NUMERIC", "basePrice.sellPrice"),
-        Column("available_quantity", "NUMERIC", "inventory.availableQuantity"),
-    ),
-    "categories": (
-        Column("slug", "TEXT", "slug"),
-        Column("name", "TEXT", "name"),
-        Column("parent_id", "TEXT", "parentId"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "collections": (
-        Column("slug", "TEXT", "slug"),
-        Column("name", "TEXT", "name"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "specials": (
-        Column("name", "TEXT", "name"),
-        Column("special_type", "TEXT", "specialType"),
-        Column("amount", "NUMERIC", "amount"),
-        Column("start_on_utc", "TEXT", "startOnUtc"),
-        Column("end_on_utc", "TEXT", "endOnUtc"),
-        Column("is_active", "BOOLEAN", "isActive"),
-    ),
-    "customers": (
-        Column("email_address", "TEXT", "emailAddress"),
-        Column("first_name", "TEXT", "firstName"),
-        Column("last_name", "TEXT", "lastName"),
-        Column("display_name", "TEXT", "displayName"),
-    ),
-    "orders": (
-        Column("status", "TEXT", "status"),
-        Column("customer_id", "TEXT", "customerId"),
-        Column("created_on_utc", "TEXT", "createdOnUtc"),
-        Column("currency_code", "TEXT", "currencyCode"),
-        Column("subtotal", "NUMERIC", "subtotal"),
-        Column("shipping_fee", "NUMERIC", "shippingFee"),
-        Column("total", "NUMERIC", "total"),
-    ),
-    "baskets": (
-        Column("status", "TEXT", "status"),
-        Column("customer_id", "TEXT", "customerId"),
-        Column("order_id", "TEXT", "orderId"),
-        Column("currency_code", "TEXT", "currencyCode"),
-        Column("total_currency", "NUMERIC", "totalCurrency"),
-    ),
-    "folders": (
-        Column("name", "TEXT", "name"),
-        Column("parent_id", "TEXT", "parentId"),
-    ),
+    "products": _columns("slug TEXT slug", "sku TEXT inventory.sku", "title TEXT title", "status TEXT status",
+        "is_active BOOLEAN isActive", "currency_code TEXT basePrice.currencyCode",
+        "sell_price NUMERIC basePrice.sellPrice", "available_quantity NUMERIC inventory.availableQuantity"),
+    "categories": _columns("slug TEXT slug", "name TEXT name", "parent_id TEXT parentId",
+        "is_active BOOLEAN isActive"),
+    "collections": _columns("slug TEXT slug", "name TEXT name", "is_active BOOLEAN isActive"),
+    "specials": _columns("name TEXT name", "special_type TEXT specialType", "amount NUMERIC amount",
+        "start_on_utc TEXT startOnUtc", "end_on_utc TEXT endOnUtc", "is_active BOOLEAN isActive"),
+    "customers": _columns("email_address TEXT emailAddress", "first_name TEXT firstName", "last_name TEXT lastName",
+        "display_name TEXT displayName"),
+    "orders": _columns("status TEXT status", "customer_id TEXT customerId", "created_on_utc TEXT createdOnUtc",
+        "currency_code TEXT currencyCode", "subtotal NUMERIC subtotal", "shipping_fee NUMERIC shippingFee",
+        "total NUMERIC total"),
+    "baskets": _columns("status TEXT status", "customer_id TEXT customerId", "order_id TEXT orderId",
+        "currency_code TEXT currencyCode", "total_currency NUMERIC totalCurrency"),
+    "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
 }
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -195,7 +159,7 @@ def embedded_sqlite_hook() -> Any:
     return hook
 
 
-class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleStoreHookMixin, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
     Works with any common-sql ``DbApiHook`` connection (SQLite, PostgreSQL, ...): the SQL is the
@@ -258,35 +222,20 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, Ba
         filters: dict[str, Any] | None = None,
         page_size: int | None = None,
         max_workers: Workers = 1,
-        progress_interval: float = 10.0,
         on_incomplete: str = "fail",
-        simplestore_conn_id: str = "simplestore_default",
+        progress_interval: float = 10.0,
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
-        check_resource(resource)
-        kwargs = self.lineage_outlets(kwargs, "sql", resource, asset_alias)
+        kwargs = self.lineage_outlets(kwargs, "sql", check_resource(resource), asset_alias)
         super().__init__(**kwargs)
-        self.resource = check_resource(resource)
-        self.on_incomplete = check_on_incomplete(on_incomplete)
-        self.incremental = is_incremental(resource, incremental)
-        if batch_size < 1:
-            raise SimpleStoreConfigError(f"batch_size must be at least 1, got {batch_size}")
-        try:
-            max_workers = check_workers(max_workers)
-        except ValueError as exc:
-            raise SimpleStoreConfigError(str(exc)) from None
-        self.table = table
-        self.sql_conn_id = sql_conn_id
-        self.create_table = create_table
-        self.batch_size = batch_size
-        self.created_from = created_from
-        self.created_to = created_to
-        self.filters = filters
-        self.page_size = page_size
-        self.max_workers = max_workers
-        self.progress_interval = progress_interval
         self.simplestore_conn_id = simplestore_conn_id
+        self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
+                         filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
+                         progress_interval=progress_interval)
+        self.batch_size = at_least("batch_size", batch_size, 1)
+        self.sql_conn_id, self.table, self.create_table = sql_conn_id, table, create_table
 
     def get_db_hook(self) -> DbApiHook:
         from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -316,12 +265,7 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, Ba
             raise SimpleStoreConfigError(
                 f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
             )
-        params: dict[str, Any] = dict(self.filters or {})
-        what = self.resource
-        if self.incremental:
-            window = run_window(context, self.created_from, self.created_to)
-            params.update(created_params(self.resource, window))
-            what = f"{self.resource} created in {window}"
+        params, what, _ = self.source_params(context)
         db = self.get_db_hook()
         conn = db.get_conn()
         try:
@@ -385,7 +329,7 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, Ba
         spec = resource_spec(self.resource)
         statement = upsert_sql(self.table, self.resource, placeholder)
         # Fixed precision, so that synced_at sorts correctly as text.
-        synced_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        synced_at = iso(utcnow(), timespec="microseconds")
         progress = Progress(self.log, what, interval=self.progress_interval)
         written = 0
         from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast

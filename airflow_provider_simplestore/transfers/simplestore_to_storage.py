@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import (
     Lineage,
@@ -15,19 +16,16 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
     static_asset,
 )
-from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.utils.formats import FORMATS, encoder_for, format_from_name
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
-    check_on_incomplete,
+    SyncSourceMixin,
     check_resource,
-    created_params,
-    is_incremental,
     iso,
     resource_spec,
-    run_window,
     settle_listing,
 )
 from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, storage_path
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
 
 
 
-class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleStoreHookMixin, BaseOperator):
     """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
 
     Memory stays constant whatever the size: each page is written as it arrives. The file is
@@ -103,8 +101,7 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         self,
         *,
         resource: str,
-        destination: str,
-        file_format: str | None = None,
+        destination: str, file_format: str | None = None,  # where to write, and as what
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
@@ -116,51 +113,33 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
         on_incomplete: str = "fail",
-        simplestore_conn_id: str = "simplestore_default",
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
-        check_resource(resource)
-        kwargs = self.lineage_outlets(kwargs, "export", resource, asset_alias, static_asset(destination))
+        kwargs = self.lineage_outlets(kwargs, "export", check_resource(resource), asset_alias,
+                                      static_asset(destination))
         super().__init__(**kwargs)
-        self.resource = check_resource(resource)
-        self.on_incomplete = check_on_incomplete(on_incomplete)
-        self.incremental = is_incremental(resource, incremental)
+        self.simplestore_conn_id = simplestore_conn_id
+        self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
+                         filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
+                         progress_interval=progress_interval)
         if file_format is not None and file_format not in FORMATS:
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if csv_columns is not None and not list(csv_columns):
             raise SimpleStoreConfigError("csv_columns is empty")
-        try:
-            max_workers = check_workers(max_workers)
-        except ValueError as exc:
-            raise SimpleStoreConfigError(str(exc)) from None
-        self.destination = destination
-        self.file_format = file_format
-        self.created_from = created_from
-        self.created_to = created_to
-        self.filters = filters
+        self.destination, self.storage_conn_id, self.file_format = destination, storage_conn_id, file_format
         self.csv_columns = list(csv_columns) if csv_columns is not None else None
         self.csv_raw_formulas = csv_raw_formulas
-        self.page_size = page_size
-        self.max_workers = max_workers
-        self.storage_conn_id = storage_conn_id
-        self.progress_interval = progress_interval
-        self.simplestore_conn_id = simplestore_conn_id
 
     @closes_hook
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
         check_destination(path)
         fmt = self.file_format or format_from_name(path.name) or "jsonl"
-        params: dict[str, Any] = dict(self.filters or {})
-        what = self.resource
-        window = None
-        if self.incremental:
-            window = run_window(context, self.created_from, self.created_to)
-            params.update(created_params(self.resource, window))
-            what = f"{self.resource} created in {window}"
-            if window.empty:
-                self.log.warning("The window %s is empty: the export will have no records", window)
+        params, what, window = self.source_params(context)
+        if window is not None and window.empty:
+            self.log.warning("The window %s is empty: the export will have no records", window)
         encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
         spec = resource_spec(self.resource)
         self.log.info("Exporting %s to %s as %s", what, path, fmt)

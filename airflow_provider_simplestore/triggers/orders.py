@@ -10,13 +10,13 @@ or ``error`` (a permanent error, or transient ones ``max_consecutive_errors`` ti
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import random
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreError,
     SimpleStoreRateLimitError,
@@ -24,7 +24,7 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreTransportError,
 )
 from airflow_provider_simplestore.resources import RESOURCES
-from airflow_provider_simplestore.utils.source import iso, parse_moment
+from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
@@ -40,10 +40,6 @@ class OrdersEvent(TypedDict):
     since: str
     checked_at: str
     message: str
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def orders_query(filters: Mapping[str, Any] | None, since: str) -> dict[str, Any]:
@@ -69,7 +65,7 @@ class SimpleStoreOrdersTrigger(BaseTrigger):
     def __init__(
         self,
         *,
-        simplestore_conn_id: str,
+        simplestore_conn_id: str = DEFAULT_CONN_ID,
         since: str,
         filters: dict[str, Any] | None = None,
         min_count: int = 1,

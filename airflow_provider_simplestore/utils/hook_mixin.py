@@ -1,7 +1,7 @@
-"""The SimpleStore hook of an operator or sensor, built on first use.
+"""What every SimpleStore operator and sensor shares: its hook, and how it checks its arguments.
 
-The hook module is imported only when a task runs: DAG files import operators at every parse,
-and parsing must stay cheap.
+The hook is built on first use and closed when the task ends. The hook module is imported only
+when a task runs: DAG files import operators at every parse, and parsing must stay cheap.
 """
 
 from __future__ import annotations
@@ -11,10 +11,20 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_simplestore.errors import SimpleStoreConfigError
+
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 R = TypeVar("R")
+N = TypeVar("N", int, float)
+
+
+def at_least(name: str, value: N, minimum: float) -> N:
+    """`value`, checked when the task is built (a DAG with a bad one fails to parse, naming it)."""
+    if value < minimum:
+        raise SimpleStoreConfigError(f"{name} must be at least {minimum:g}, got {value}")
+    return value
 
 
 class SimpleStoreHookMixin:

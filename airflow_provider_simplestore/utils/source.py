@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
+from airflow_provider_simplestore.pacing import Workers, check_workers
+from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource
+from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
-# The resources a sync can read, in the order the docs list them.
-SYNC_RESOURCES = ("products", "categories", "collections", "specials", "customers", "orders", "baskets", "folders")
+# The resources a sync can read: every listable one, in the order the docs list them.
+SYNC_RESOURCES = tuple(RESOURCES)
 
 
 ON_INCOMPLETE = ("fail", "warn")
@@ -37,26 +40,25 @@ def settle_listing(problems: list[str], on_incomplete: str, what: str) -> None:
 
 def check_resource(name: str) -> str:
     """The resource name, or a clear error listing the valid ones (raised at DAG parse time)."""
-    if name not in SYNC_RESOURCES:
-        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(SYNC_RESOURCES)}")
+    if name not in RESOURCES:
+        raise SimpleStoreConfigError(f"unknown resource {name!r}; expected one of: {', '.join(RESOURCES)}")
     return name
 
 
-def resource_spec(name: str) -> Any:
+def resource_spec(name: str) -> Resource:
     """The row of ``resources.RESOURCES`` for a sync resource (list path, id field, created field)."""
-    from airflow_provider_simplestore.resources import RESOURCES
-
     return RESOURCES[check_resource(name)]
 
 
 def is_incremental(resource: str, incremental: bool | None) -> bool:
-    """Incremental by default where the resource has a creation time (orders); refused elsewhere."""
-    supported = resource == "orders"
+    """Incremental by default where the resource has a creation time; refused elsewhere."""
+    supported = resource_spec(resource).created_field is not None
     if incremental is None:
         return supported
     if incremental and not supported:
+        timed = ", ".join(r.name for r in RESOURCES.values() if r.created_field)
         raise SimpleStoreConfigError(
-            f"resource {resource!r} has no creation time to sync incrementally; only orders do"
+            f"resource {resource!r} has no creation time to sync incrementally; only {timed} do"
         )
     return incremental
 
@@ -76,33 +78,6 @@ class Window:
         return f"[{iso(self.start)}, {iso(self.end)})"
 
 
-def iso(moment: dt.datetime) -> str:
-    """UTC ISO-8601 with a ``Z`` as the platform writes it; sub-second digits only as many as needed."""
-    moment = moment.astimezone(dt.timezone.utc)
-    spec = "seconds" if not moment.microsecond else "milliseconds" if not moment.microsecond % 1000 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
-def parse_moment(value: Any, what: str) -> dt.datetime:
-    """A timezone-aware datetime from a datetime or an ISO-8601 string (a rendered template)."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-        except ValueError:
-            raise SimpleStoreConfigError(f"{what}: {value!r} is not an ISO-8601 date-time") from None
-    else:
-        raise SimpleStoreConfigError(f"{what}: expected a date-time, got {value!r}")
-    if moment.tzinfo is None:
-        raise SimpleStoreConfigError(f"{what}: {value!r} has no time zone; give UTC explicitly (e.g. a trailing Z)")
-    try:
-        return moment.astimezone(dt.timezone.utc)
-    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last date Python can hold in UTC
-        raise SimpleStoreConfigError(f"{what}: {value!r} is out of range once converted to UTC") from None
-
-
 def run_window(context: Mapping[str, Any], created_from: Any = None, created_to: Any = None) -> Window:
     """The window of an incremental run: the explicit bounds, else the run's data interval."""
     start = created_from if created_from not in (None, "") else context.get("data_interval_start")
@@ -120,4 +95,32 @@ def run_window(context: Mapping[str, Any], created_from: Any = None, created_to:
 
 def created_params(resource: str, window: Window) -> dict[str, Any]:
     """The list filters for the creation time in ``[start, end)``, spelled as the resource table says."""
-    return dict(resource_spec(resource).query({"created_from": window.start, "created_to": window.end}))
+    start, end = CREATED_FILTERS
+    return dict(resource_spec(resource).query({start: window.start, end: window.end}))
+
+
+class SyncSourceMixin:
+    """The reading half of the export and SQL transfers: which resource, which window, how to page."""
+
+    def keep_source(self, *, resource: str, incremental: bool | None, created_from: Any, created_to: Any,
+                    filters: dict[str, Any] | None, page_size: int | None, max_workers: Workers,
+                    on_incomplete: str, progress_interval: float) -> None:
+        """Check and keep the source arguments (when the DAG is parsed: a bad one is named there)."""
+        self.resource = check_resource(resource)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
+        self.incremental = is_incremental(resource, incremental)
+        try:
+            self.max_workers = check_workers(max_workers)
+        except ValueError as exc:
+            raise SimpleStoreConfigError(str(exc)) from None
+        self.created_from, self.created_to, self.filters = created_from, created_to, filters  # what to list
+        self.page_size, self.progress_interval = page_size, progress_interval
+
+    def source_params(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], str, Window | None]:
+        """This run's list filters, what it reads (for log lines), and its window (incremental runs)."""
+        params: dict[str, Any] = dict(self.filters or {})
+        if not self.incremental:
+            return params, self.resource, None
+        window = run_window(context, self.created_from, self.created_to)
+        params.update(created_params(self.resource, window))
+        return params, f"{self.resource} created in {window}", window

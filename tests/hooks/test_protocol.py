@@ -13,7 +13,7 @@ import pytest
 from airflow_provider_simplestore import __version__, protocol
 from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStoreResponseError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.protocol import Page
+from airflow_provider_simplestore.protocol import Answer, Page
 from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES, Endpoint
 
 
@@ -77,13 +77,13 @@ def test_prepare() -> None:
 
 
 def test_decode_response() -> None:
-    assert protocol.decode_response("GET", "/v1/x", 200, {}, b'{"a": 1}') == {"a": 1}
-    assert protocol.decode_response("DELETE", "/v1/x", 204, {}, b"") is None
-    assert protocol.decode_response("DELETE", "/v1/x", 200, {}, b"  ") is None
+    assert protocol.decode_response("GET", "/v1/x", Answer(200, {}, b'{"a": 1}')) == {"a": 1}
+    assert protocol.decode_response("DELETE", "/v1/x", Answer(204, {}, b"")) is None
+    assert protocol.decode_response("DELETE", "/v1/x", Answer(200, {}, b"  ")) is None
     with pytest.raises(SimpleStoreResponseError, match=r"GET /v1/x: HTTP 200 with a body that is not JSON \(text/"):
-        protocol.decode_response("GET", "/v1/x", 200, {"content-type": "text/html"}, b"<html>")
+        protocol.decode_response("GET", "/v1/x", Answer(200, {"content-type": "text/html"}, b"<html>"))
     with pytest.raises(SimpleStoreNotFoundError) as info:
-        protocol.decode_response("GET", "/v1/x", 404, {"Retry-After": "3"}, b'{"title": "Not Found"}')
+        protocol.decode_response("GET", "/v1/x", Answer(404, {"Retry-After": "3"}, b'{"title": "Not Found"}'))
     assert info.value.retry_after == 3 and info.value.title == "Not Found"
 
 
@@ -136,10 +136,10 @@ def test_resources_contract() -> None:
     assert set(RESOURCES) == {"products", "categories", "collections", "specials", "customers", "orders",
                               "baskets", "folders"}
     assert RESOURCES["orders"].created_field == "createdOnUtc"
-    assert RESOURCES["products"].natural_keys == ("slug", "inventory.sku")
-    assert RESOURCES["customers"].natural_keys == ("emailAddress",)
-    assert RESOURCES["folders"].item("f 1") == "/v1/folder/f%201"
-    assert RESOURCES["products"].item("catalog:products:33:a") == "/v1/products/catalog:products:33:a"
+    assert RESOURCES["products"].natural_keys == {"slug": "slug", "inventory.sku": "sku"}
+    assert RESOURCES["customers"].natural_keys == {"emailAddress": "email"}
+    assert ENDPOINTS["get_folder"].format(folder_id="f 1") == "/v1/folder/f%201"
+    assert ENDPOINTS["get_product"].format(product_id="catalog:products:33:a") == "/v1/products/catalog:products:33:a"
     for resource in RESOURCES.values():
         assert "{id}" in resource.item_path and resource.list_path.startswith("/v1/")
         list_endpoint = ENDPOINTS[f"list_{resource.name}"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import Connection
 
-from airflow_provider_simplestore.get_provider_info import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 from airflow_provider_simplestore.retry import RetrySettings
 from airflow_provider_simplestore.settings import SimpleStoreConfigError, SimpleStoreSettings
@@ -49,6 +49,18 @@ def test_strings_from_the_ui_or_a_uri_are_coerced() -> None:
     assert settings.verify is False and settings.allow_insecure_http is True
     assert settings.base_url == "http://api.example.com"
     assert settings.auth_url == "https://auth.example.com/connect/token"
+
+
+def test_a_port_kept_apart_from_a_full_url_is_used() -> None:
+    # As Airflow parses simplestore://https%3A%2F%2Fapi.example.com:8443 (host and port apart).
+    assert SimpleStoreSettings.from_connection(conn(host="https://api.example.com", port=8443)).base_url == (
+        "https://api.example.com:8443")
+    assert SimpleStoreSettings.from_connection(conn(host="api.example.com", port=8443)).base_url == (
+        "https://api.example.com:8443")
+    assert SimpleStoreSettings.from_connection(conn(host="https://api.example.com:8443", port=8443)).base_url == (
+        "https://api.example.com:8443")
+    with pytest.raises(SimpleStoreConfigError, match="'host' names port 9000 and the connection's port is 8443"):
+        SimpleStoreSettings.from_connection(conn(host="https://api.example.com:9000", port=8443))
 
 
 def test_empty_extras_mean_defaults() -> None:

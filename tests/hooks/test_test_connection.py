@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.compat import AIRFLOW_V_3_3_PLUS
+from airflow_provider_simplestore.hooks import connection_check
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 pytestmark = pytest.mark.timeout(120)
@@ -115,7 +116,7 @@ def test_an_api_host_that_never_answers(sandbox: Any, silent_host: str, connect:
 
 def test_the_whole_check_is_bounded_by_its_budget(sandbox: Any, silent_host: str, connect: Callable,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SimpleStoreHook, "TEST_CONNECTION_BUDGET", 0.5)
+    monkeypatch.setattr(connection_check, "BUDGET", 0.5)
     ok, message, elapsed = check(connect(sandbox, auth_url=silent_host + "/connect/token"))
     assert not ok and message.startswith("No answer from SimpleStore within 0.5 s")
     assert elapsed < 2

@@ -18,7 +18,7 @@ from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperat
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
-from airflow_provider_simplestore.utils.source import iso
+from airflow_provider_simplestore.utils.timestamps import iso
 from tests.hooks.test_close import pooled_sockets
 from tests.operator_support import context
 

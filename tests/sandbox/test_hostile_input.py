@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.source import parse_moment
+from airflow_provider_simplestore.utils.timestamps import parse_moment
 from tests.sandbox.helpers import SMALL, Client, assert_problem
 
 REQUEST_TIMEOUT = 0.5

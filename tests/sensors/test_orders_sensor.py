@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorT
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
-from airflow_provider_simplestore.utils.source import iso
+from airflow_provider_simplestore.utils.timestamps import iso
 from tests.operator_support import context, listing, moment
 
 UTC = dt.timezone.utc
@@ -233,3 +233,16 @@ def test_sensor_arguments_are_checked() -> None:
         SimpleStoreOrdersSensor(task_id="wait").poke(context())
     with pytest.raises(SimpleStoreConfigError, match="is not an ISO-8601 date-time"):
         SimpleStoreOrdersSensor(task_id="wait", since="yesterday").poke(context())
+
+
+@pytest.mark.parametrize("configured", ["True", "False", None])
+def test_deferrable_defaults_from_airflows_config(configured: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[operators] default_deferrable` (here through its environment variable, read by Airflow's
+    real config) decides when `deferrable` is not given; an explicit value wins."""
+    if configured is None:
+        monkeypatch.delenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", raising=False)
+    else:
+        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", configured)
+    expected = configured == "True"
+    assert SimpleStoreOrdersSensor(task_id="wait").deferrable is expected
+    assert SimpleStoreOrdersSensor(task_id="wait", deferrable=not expected).deferrable is (not expected)

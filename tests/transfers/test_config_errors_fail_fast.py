@@ -74,3 +74,26 @@ def test_without_sqlite_default_the_load_goes_to_an_embedded_file_under_airflow_
         assert db.execute("SELECT COUNT(*) FROM categories").fetchone()[0] == written > 0
     out, err = capfd.readouterr()  # task logs go through structlog to the console
     assert f"using the embedded SQLite database {database}" in out + err
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: SimpleStoreExportOperator(task_id="export", destination="/tmp/x.jsonl", **kw),
+    lambda **kw: SimpleStoreToSqlOperator(task_id="load", table="t", **kw),
+], ids=["export", "sql"])
+def test_both_transfers_check_their_source_arguments_when_built(make: Callable[..., Any]) -> None:
+    """The reading half the export and SQL transfers share (utils/source.SyncSourceMixin)."""
+    bad = {
+        "on_incomplete": ("skip", "on_incomplete must be one of fail, warn, got 'skip'"),
+        "max_workers": (0, "max_workers"),
+        "resource": ("product", "unknown resource 'product'"),
+        "incremental": (True, "only orders do"),
+    }
+    for name, (value, message) in bad.items():
+        arguments = {"resource": "products", name: value}
+        with pytest.raises(SimpleStoreConfigError, match=message):
+            make(**arguments)
+    operator = make(resource="orders", filters={"status": "Paid"}, page_size=7, max_workers="auto",
+                    on_incomplete="warn", created_from="2026-01-01T00:00:00Z", progress_interval=3)
+    assert (operator.resource, operator.incremental, operator.on_incomplete) == ("orders", True, "warn")
+    assert (operator.filters, operator.page_size, operator.max_workers) == ({"status": "Paid"}, 7, "auto")
+    assert (operator.created_from, operator.created_to, operator.progress_interval) == ("2026-01-01T00:00:00Z", None, 3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import json
@@ -24,7 +23,7 @@ from airflow_provider_simplestore.utils.formats import (
     unflatten,
 )
 from airflow_provider_simplestore.utils.progress import Progress
-from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, iso, parse_moment, run_window
+from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, run_window
 from airflow_provider_simplestore.utils.storage import StorageError, atomic_write, storage_path
 
 PRODUCT = {
@@ -163,16 +162,7 @@ def test_progress_lines_have_rate_and_eta() -> None:
     assert lines[-1] == "orders: done, 2 pages, 200 records in 50s (4 records/s)"
 
 
-def test_timestamps_keep_their_precision_and_need_a_zone() -> None:
-    utc = dt.timezone.utc
-    assert iso(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)) == "2026-01-02T03:04:05Z"
-    assert iso(dt.datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=utc)) == "2026-01-02T03:04:05.120Z"
-    assert iso(dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=utc)) == "2026-01-02T03:04:05.123456Z"
-    plus_two = dt.timezone(dt.timedelta(hours=2))
-    assert parse_moment("2026-01-02T05:04:05+02:00", "x") == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)
-    assert parse_moment(dt.datetime(2026, 1, 2, 5, tzinfo=plus_two), "x").tzinfo == utc
-    with pytest.raises(SimpleStoreConfigError, match="created_to: '2026-01-02' has no time zone"):
-        parse_moment("2026-01-02", "created_to")
+def test_run_window_from_the_data_interval_or_the_bounds() -> None:
     window = run_window({"data_interval_start": "2026-01-01T00:00:00Z", "data_interval_end": "2026-01-01T00:00:00Z"})
     assert window.empty and str(window) == "[2026-01-01T00:00:00Z, 2026-01-01T00:00:00Z)"
     with pytest.raises(SimpleStoreConfigError, match="created_from is after created_to"):

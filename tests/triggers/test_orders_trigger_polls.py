@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
-from airflow_provider_simplestore.utils.source import iso
+from airflow_provider_simplestore.utils.timestamps import iso
 from tests.sensors.test_orders_sensor import collect
 
 UTC = dt.timezone.utc

@@ -12,7 +12,7 @@ from airflow_provider_simplestore.sandbox import commerce
 from airflow_provider_simplestore.sandbox.data import now_utc
 from airflow_provider_simplestore.sandbox.pricing import shipping_fee
 from airflow_provider_simplestore.sandbox.routes import Api
-from airflow_provider_simplestore.sandbox.routes.common import one, page, page_views
+from airflow_provider_simplestore.sandbox.routes.crud import read_routes
 from airflow_provider_simplestore.sandbox.schemas import (
     CartItemsDeleteIn,
     CartItemsIn,
@@ -219,26 +219,15 @@ def register(api: Api, state: SandboxState) -> None:
         store.created("baskets")
         return json_response({"orderId": order["orderId"], "customerId": customer["customerId"]})
 
-    @api.route("GET", "/v1/basket")
-    async def list_baskets(request: Request) -> Response:
-        query = Query.of(request)
-        store = state.store
-        rows = store.baskets.rows()
-        if ids := query.get_all("CartId"):
-            wanted = set(ids)
-            rows = [r for r in rows if r["basketId"] in wanted]
-        hidden = [
-            field
-            for flag, field in (("IncludeItems", "items"), ("IncludeAttributes", "attributes"))
-            if query.get_bool(flag, True) is False
-        ]
-        if not hidden:
-            return page(state, store.baskets, rows, query)
-        return page_views(state, rows, query, lambda r: {k: v for k, v in r.items() if k not in hidden})
+    read_routes(api, state, "baskets", "/v1/basket", "/v1/basket/bycart/{cartId}", _baskets,
+                hideable=(("IncludeItems", "items"), ("IncludeAttributes", "attributes")))
 
-    @api.route("GET", "/v1/basket/bycart/{cartId}")
-    async def basket_by_cart(request: Request) -> Response:
-        return one(state.store.baskets, request.path_params["cartId"])
+
+def _baskets(rows: list[Row], query: Query) -> list[Row]:
+    if ids := query.get_all("CartId"):
+        wanted = set(ids)
+        rows = [r for r in rows if r["basketId"] in wanted]
+    return rows
 
 
 def _snake(name: str) -> str:

@@ -16,20 +16,16 @@ from airflow_provider_simplestore.sandbox.routes.common import (
     guard_version,
     merge,
     not_negative,
-    one,
-    page,
     slug,
     text,
-    written,
 )
+from airflow_provider_simplestore.sandbox.routes.crud import deletable, deleted, inserted, read_routes, update_route
 from airflow_provider_simplestore.sandbox.schemas import CategoryIn, CollectionIn, ConfigurationIn, SpecialIn, present
 from airflow_provider_simplestore.sandbox.state import SandboxState
 from airflow_provider_simplestore.sandbox.store import Row, Store
 from airflow_provider_simplestore.sandbox.web import (
     Query,
     bad_request,
-    conflict,
-    empty,
     format_utc,
     json_response,
     parse_datetime,
@@ -97,27 +93,31 @@ def _specials_changed(store: Store) -> None:
     reprice_all(store, now_utc())
 
 
+def _categories(rows: list[Row], query: Query) -> list[Row]:
+    rows = _filter_common(rows, query)
+    if (parent := query.get("ParentId")) is not None:
+        rows = [r for r in rows if (r.get("parentId") or "") == parent]
+    return rows
+
+
+def _named(body: CategoryIn | CollectionIn, *, create: bool) -> None:
+    """A create needs a name; an update may leave it out, but not blank it."""
+    if create or body.name is not UNSET:
+        text(body.name, "name", required=True)
+    slug(body.slug)
+
+
 def register(api: Api, state: SandboxState) -> None:
     max_body = state.options.max_body_bytes
+    read_routes(api, state, "categories", "/v1/categories", "/v1/categories/{categoryId}", _categories)
+    read_routes(api, state, "collections", "/v1/collections", "/v1/collections/{collectionId}", _filter_common)
+    read_routes(api, state, "specials", "/v1/specials", "/v1/specials/{specialId}", _filter_common)
 
     # ---- categories ----
-    @api.route("GET", "/v1/categories")
-    async def list_categories(request: Request) -> Response:
-        query = Query.of(request)
-        rows = _filter_common(state.store.categories.rows(), query)
-        if (parent := query.get("ParentId")) is not None:
-            rows = [r for r in rows if (r.get("parentId") or "") == parent]
-        return page(state, state.store.categories, rows, query)
-
-    @api.route("GET", "/v1/categories/{categoryId}")
-    async def get_category(request: Request) -> Response:
-        return one(state.store.categories, request.path_params["categoryId"])
-
     @api.route("POST", "/v1/categories")
     async def create_category(request: Request) -> Response:
         body = await read_json(request, CategoryIn, max_body)
-        text(body.name, "name", required=True)
-        slug(body.slug)
+        _named(body, create=True)
         store = state.store
         category_id = store.new_uuid()
         changes = _fields(body, "categoryId")
@@ -136,57 +136,34 @@ def register(api: Api, state: SandboxState) -> None:
             "files": [],
         }
         merge(row, changes)
-        store.categories.insert(row)
         store.categories.touch_all()  # parents and siblings list the newcomer
-        store.created("categories")
-        return written(row, "categoryId", 201)
+        return inserted(store, "categories", row)
 
-    @api.route("PUT", "/v1/categories/{categoryId}")
-    async def update_category(request: Request) -> Response:
-        store = state.store
-        row = store.categories.require(request.path_params["categoryId"])
-        body = await read_json(request, CategoryIn, max_body)
-        guard_version(row, body.version, request)
-        if body.name is not UNSET:
-            text(body.name, "name", required=True)
-        slug(body.slug)
+    @update_route(api, state, "PUT", "/v1/categories/{categoryId}", "categories", CategoryIn)
+    def update_category(store: Store, row: Row, body: CategoryIn) -> None:
+        _named(body, create=False)
         changes = _fields(body, "categoryId")
         if "parentId" in changes:
             check_parent(store.categories, row["categoryId"], changes["parentId"])
         merge(row, changes)
-        row["version"] = store.next_version()
         store.categories.touch_all()
         if "name" in changes or "slug" in changes:
             _refresh_refs(store, "categories", row["categoryId"], row)
-        return written(row, "categoryId")
 
     @api.route("DELETE", "/v1/categories/{categoryId}")
     async def delete_category(request: Request) -> Response:
         store = state.store
-        row = store.categories.require(request.path_params["categoryId"])
-        guard_version(row, UNSET, request)
-        if any(c.get("parentId") == row["categoryId"] for c in store.categories.rows()):
-            raise conflict(f"category {row['categoryId']!r} has child categories; delete or move them first")
-        store.categories.delete(row["categoryId"])
+        row = deletable(store.categories, request, "child categories")
+        response = deleted(store.categories, row)
         store.categories.touch_all()
         _refresh_refs(store, "categories", row["categoryId"], None)
-        return empty(200)
+        return response
 
     # ---- collections ----
-    @api.route("GET", "/v1/collections")
-    async def list_collections(request: Request) -> Response:
-        query = Query.of(request)
-        return page(state, state.store.collections, _filter_common(state.store.collections.rows(), query), query)
-
-    @api.route("GET", "/v1/collections/{collectionId}")
-    async def get_collection(request: Request) -> Response:
-        return one(state.store.collections, request.path_params["collectionId"])
-
     @api.route("POST", "/v1/collections")
     async def create_collection(request: Request) -> Response:
         body = await read_json(request, CollectionIn, max_body)
-        text(body.name, "name", required=True)
-        slug(body.slug)
+        _named(body, create=True)
         store = state.store
         changes = _fields(body, "collectionId")
         row: Row = {
@@ -201,46 +178,25 @@ def register(api: Api, state: SandboxState) -> None:
             "attributes": {},
         }
         merge(row, changes)
-        store.collections.insert(row)
-        store.created("collections")
-        return written(row, "collectionId", 201)
+        return inserted(store, "collections", row)
 
-    @api.route("PUT", "/v1/collections/{collectionId}")
-    async def update_collection(request: Request) -> Response:
-        store = state.store
-        row = store.collections.require(request.path_params["collectionId"])
-        body = await read_json(request, CollectionIn, max_body)
-        guard_version(row, body.version, request)
-        if body.name is not UNSET:
-            text(body.name, "name", required=True)
-        slug(body.slug)
+    @update_route(api, state, "PUT", "/v1/collections/{collectionId}", "collections", CollectionIn)
+    def update_collection(store: Store, row: Row, body: CollectionIn) -> None:
+        _named(body, create=False)
         changes = _fields(body, "collectionId")
         merge(row, changes)
-        row["version"] = store.next_version()
-        store.collections.changed(row["collectionId"])
         if "name" in changes or "slug" in changes:
             _refresh_refs(store, "collections", row["collectionId"], row)
-        return written(row, "collectionId")
 
     @api.route("DELETE", "/v1/collections/{collectionId}")
     async def delete_collection(request: Request) -> Response:
         store = state.store
-        row = store.collections.require(request.path_params["collectionId"])
-        guard_version(row, UNSET, request)
-        store.collections.delete(row["collectionId"])
+        row = deletable(store.collections, request)
+        response = deleted(store.collections, row)
         _refresh_refs(store, "collections", row["collectionId"], None)
-        return empty(200)
+        return response
 
     # ---- specials ----
-    @api.route("GET", "/v1/specials")
-    async def list_specials(request: Request) -> Response:
-        query = Query.of(request)
-        return page(state, state.store.specials, _filter_common(state.store.specials.rows(), query), query)
-
-    @api.route("GET", "/v1/specials/{specialId}")
-    async def get_special(request: Request) -> Response:
-        return one(state.store.specials, request.path_params["specialId"])
-
     @api.route("POST", "/v1/specials")
     async def create_special(request: Request) -> Response:
         body = await read_json(request, SpecialIn, max_body)
@@ -262,31 +218,21 @@ def register(api: Api, state: SandboxState) -> None:
             "attributes": {},
         }
         merge(row, changes)
-        store.specials.insert(row)
-        store.created("specials")
+        response = inserted(store, "specials", row)
         _specials_changed(store)
-        return written(row, "specialId", 201)
+        return response
 
-    @api.route("PUT", "/v1/specials/{specialId}")
-    async def update_special(request: Request) -> Response:
-        store = state.store
-        row = store.specials.require(request.path_params["specialId"])
-        body = await read_json(request, SpecialIn, max_body)
-        guard_version(row, body.version, request)
+    @update_route(api, state, "PUT", "/v1/specials/{specialId}", "specials", SpecialIn)
+    def update_special(store: Store, row: Row, body: SpecialIn) -> None:
         merge(row, _special_fields(store, body, row))
-        row["version"] = store.next_version()
-        store.specials.changed(row["specialId"])
         _specials_changed(store)
-        return written(row, "specialId")
 
     @api.route("DELETE", "/v1/specials/{specialId}")
     async def delete_special(request: Request) -> Response:
         store = state.store
-        row = store.specials.require(request.path_params["specialId"])
-        guard_version(row, UNSET, request)
-        store.specials.delete(row["specialId"])
+        response = deleted(store.specials, deletable(store.specials, request))
         _specials_changed(store)
-        return empty(200)
+        return response
 
     # ---- configuration ----
     @api.route("GET", "/v1/configuration")

@@ -1,50 +1,18 @@
-"""Helpers shared by resource routes: paging, versions, small validators."""
+"""Helpers shared by resource routes: versions, small validators, merging, parent checks."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from msgspec import UNSET
 from starlette.requests import Request
-from starlette.responses import Response
 
-from airflow_provider_simplestore.sandbox.state import SandboxState
 from airflow_provider_simplestore.sandbox.store import Row, Table, check_version
-from airflow_provider_simplestore.sandbox.web import (
-    Query,
-    bad_request,
-    encode,
-    json_response,
-    page_bytes,
-    paging,
-    raw_json,
-)
+from airflow_provider_simplestore.sandbox.web import Query, bad_request
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-def page(state: SandboxState, table: Table, rows: list[Row], query: Query) -> Response:
-    size, index = paging(query, state.options.max_page_size)
-    return raw_json(table.page(rows, size, index))
-
-
-def page_views(state: SandboxState, rows: list[Row], query: Query, view: Callable[[Row], Row]) -> Response:
-    """A page of per-request views of rows (e.g. without phones), encoded on the fly, not cached."""
-    size, index = paging(query, state.options.max_page_size)
-    start = size * index
-    items = (encode(view(row)) for row in rows[start : start + size])
-    return raw_json(page_bytes(items, len(rows), size, index))
-
-
-def one(table: Table, key: str) -> Response:
-    return raw_json(table.encoded(table.require(key)))
-
-
-def written(row: Row, id_field: str, status: int = 200) -> Response:
-    return json_response({id_field: row[id_field], "version": row["version"]}, status)
 
 
 def sent_version(body_version: Any, request: Request) -> list[str | None]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from airflow_provider_simplestore.sandbox.web import (
 )
 
 MAX_NEW_ORDERS = 100_000
+T = TypeVar("T")
 
 
 class FaultsIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -47,34 +49,35 @@ def register(api: Api, state: SandboxState) -> None:
     async def stats(request: Request) -> Response:
         return json_response(state.stats.snapshot(state.store))
 
-    @api.route("GET", "/_sandbox/faults")
-    async def get_faults(request: Request) -> Response:
-        return json_response(state.faults.to_json())
+    def setting(path: str, schema: type[T], replace: Callable[[T], None], show: Callable[[], Any]) -> None:
+        """`GET path` shows a setting; `POST path` replaces it with the body (empty: the schema's defaults)."""
 
-    @api.route("POST", "/_sandbox/faults")
-    async def set_faults(request: Request) -> Response:
-        body = await read_optional_json(request, FaultsIn, state.options.max_body_bytes) or FaultsIn()
+        @api.route("GET", path)
+        async def get_setting(request: Request) -> Response:
+            return json_response(show())
+
+        @api.route("POST", path)
+        async def set_setting(request: Request) -> Response:
+            replace(await read_optional_json(request, schema, state.options.max_body_bytes) or schema())
+            return json_response(show())
+
+    def replace_faults(body: FaultsIn) -> None:
         try:
             rules = [FaultRule.from_json(rule) for rule in body.rules]
             token_rules = [FaultRule.from_json(rule) for rule in body.token_rules]
         except FaultSpecError as exc:
             raise bad_request(str(exc)) from None
         state.set_faults(rules, token_rules, body.seed)
-        return json_response(state.faults.to_json())
 
-    @api.route("GET", "/_sandbox/rate-limit")
-    async def get_rate_limit(request: Request) -> Response:
-        return json_response(state.rate_limit.to_json())
-
-    @api.route("POST", "/_sandbox/rate-limit")
-    async def set_rate_limit(request: Request) -> Response:
-        body = await read_optional_json(request, RateLimitIn, state.options.max_body_bytes) or RateLimitIn()
+    def replace_rate_limit(body: RateLimitIn) -> None:
         try:
             check_rate_limit(body.rate_limit, body.burst)
         except ValueError as exc:
             raise bad_request(str(exc).replace("sandbox option ", "")) from None
         state.rate_limit = RateLimit(body.rate_limit, body.burst)
-        return json_response(state.rate_limit.to_json())
+
+    setting("/_sandbox/faults", FaultsIn, replace_faults, lambda: state.faults.to_json())
+    setting("/_sandbox/rate-limit", RateLimitIn, replace_rate_limit, lambda: state.rate_limit.to_json())
 
     @api.route("POST", "/_sandbox/revoke")
     async def revoke(request: Request) -> Response:

@@ -8,19 +8,20 @@ from starlette.responses import Response
 
 from airflow_provider_simplestore.sandbox.pricing import international_number
 from airflow_provider_simplestore.sandbox.routes import Api
-from airflow_provider_simplestore.sandbox.routes.common import (
-    guard_version,
-    merge,
-    one,
-    page,
-    page_views,
-    text,
-    written,
+from airflow_provider_simplestore.sandbox.routes.common import merge, text
+from airflow_provider_simplestore.sandbox.routes.crud import (
+    addressed,
+    bumped,
+    deletable,
+    deleted,
+    inserted,
+    read_routes,
+    update_route,
 )
 from airflow_provider_simplestore.sandbox.schemas import AddressIn, CustomerIn, KeysIn, PhoneIn, present
 from airflow_provider_simplestore.sandbox.state import SandboxState
 from airflow_provider_simplestore.sandbox.store import Row, Store
-from airflow_provider_simplestore.sandbox.web import Query, bad_request, empty, json_response, read_json
+from airflow_provider_simplestore.sandbox.web import Query, bad_request, json_response, read_json
 
 WRITABLE = ("firstName", "lastName", "displayName", "emailAddress", "attributes")
 
@@ -32,39 +33,21 @@ def _email(value: object) -> None:
         raise bad_request(f"emailAddress must be an email address, got {value!r}")
 
 
-def _bump(store: Store, row: Row) -> None:
-    row["version"] = store.next_version()
-    store.customers.changed(row["customerId"])
+def _select(store: Store, rows: list[Row], query: Query) -> list[Row]:
+    if ids := query.get_all("CustomerId"):
+        wanted = set(ids)
+        rows = [r for r in rows if r["customerId"] in wanted]
+    if (email := query.get("EmailAddress")) is not None:
+        owner = store.customer_emails.find(email)
+        rows = [r for r in rows if r["customerId"] == owner]
+    return rows
 
 
 def register(api: Api, state: SandboxState) -> None:
-    @api.route("GET", "/v1/customers")
-    async def list_customers(request: Request) -> Response:
-        query = Query.of(request)
-        store = state.store
-        rows = store.customers.rows()
-        if ids := query.get_all("CustomerId"):
-            wanted = set(ids)
-            rows = [r for r in rows if r["customerId"] in wanted]
-        if (email := query.get("EmailAddress")) is not None:
-            owner = store.customer_emails.find(email)
-            rows = [r for r in rows if r["customerId"] == owner]
-        hidden = [
-            field
-            for flag, field in (
-                ("IncludePhones", "phones"),
-                ("IncludeAddresses", "addresses"),
-                ("IncludeAttributes", "attributes"),
-            )
-            if query.get_bool(flag, True) is False
-        ]
-        if not hidden:
-            return page(state, store.customers, rows, query)
-        return page_views(state, rows, query, lambda r: {k: v for k, v in r.items() if k not in hidden})
-
-    @api.route("GET", "/v1/customers/{customerId}")
-    async def get_customer(request: Request) -> Response:
-        return one(state.store.customers, request.path_params["customerId"])
+    read_routes(api, state, "customers", "/v1/customers", "/v1/customers/{customerId}",
+                lambda rows, query: _select(state.store, rows, query),
+                hideable=(("IncludePhones", "phones"), ("IncludeAddresses", "addresses"),
+                          ("IncludeAttributes", "attributes")))
 
     @api.route("POST", "/v1/customers")
     async def create_customer(request: Request) -> Response:
@@ -88,72 +71,48 @@ def register(api: Api, state: SandboxState) -> None:
         merge(row, {k: v for k, v in present(body).items() if k in WRITABLE})
         if not row["displayName"]:
             row["displayName"] = " ".join(p for p in (row["firstName"], row["lastName"]) if p) or None
-        store.customers.insert(row)
         store.customer_emails.claim(row["emailAddress"], customer_id)
-        store.created("customers")
-        return written(row, "customerId", 201)
+        return inserted(store, "customers", row)
 
-    @api.route("PUT", "/v1/customers/{customerId}")
-    async def update_customer(request: Request) -> Response:
-        store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        body = await read_json(request, CustomerIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
+    # 201 for an update, as documented
+    @update_route(api, state, "PUT", "/v1/customers/{customerId}", "customers", CustomerIn, status=201)
+    def update_customer(store: Store, row: Row, body: CustomerIn) -> None:
         if body.email_address is not UNSET:
             text(body.email_address, "emailAddress", required=True)
             _email(body.email_address)
             store.customer_emails.move(row["emailAddress"], body.email_address, row["customerId"])
         merge(row, {k: v for k, v in present(body).items() if k in WRITABLE})
-        _bump(store, row)
-        return written(row, "customerId", 201)  # 201 for an update, as documented
 
     @api.route("DELETE", "/v1/customers/{customerId}")
     async def delete_customer(request: Request) -> Response:
         store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        guard_version(row, UNSET, request)
-        store.customers.delete(row["customerId"])
+        row = deletable(store.customers, request)
         store.customer_emails.release(row["emailAddress"], row["customerId"])
-        return empty(200)
+        return deleted(store.customers, row)
+
+    def attached(row: Row, **extra: object) -> Response:
+        """A sub-list changed: a new version; answers `{customerId, version, **extra}`."""
+        bumped(state.store, state.store.customers, row)
+        return json_response({"customerId": row["customerId"], "version": row["version"], **extra})
 
     @api.route("POST", "/v1/customers/{customerId}/addresses")
     async def add_address(request: Request) -> Response:
         store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        body = await read_json(request, AddressIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
+        row, body = await addressed(state, store.customers, request, AddressIn)
         if not (body.address1 or "").strip():
             raise bad_request("address1 is required")
         address = {"key": store.new_uuid(), **{k: v for k, v in present(body).items() if k != "version"}}
         address = {k: address.get(k) for k in ("key", "address1", "address2", "suburb", "postcode", "state", "country")}
         row["addresses"].append(address)
-        _bump(store, row)
-        return json_response(
-            {
-                "customerId": row["customerId"],
-                "version": row["version"],
-                "totalAddressesAttached": len(row["addresses"]),
-            }
-        )
+        return attached(row, totalAddressesAttached=len(row["addresses"]))
 
     async def remove_entries(request: Request, field: str, singular: str) -> Response:
         """Delete the addresses or phones named by `keys`; unknown keys are ignored."""
-        store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        body = await read_json(request, KeysIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
+        row, body = await addressed(state, state.store.customers, request, KeysIn)
         keys = set(body.keys)
         removed = [entry for entry in row[field] if entry["key"] in keys]
         row[field] = [entry for entry in row[field] if entry["key"] not in keys]
-        _bump(store, row)
-        return json_response(
-            {
-                "customerId": row["customerId"],
-                "version": row["version"],
-                f"{field}Removed": removed,
-                f"total{singular}Attached": len(row[field]),
-            }
-        )
+        return attached(row, **{f"{field}Removed": removed, f"total{singular}Attached": len(row[field])})
 
     @api.route("DELETE", "/v1/customers/{customerId}/addresses")
     async def remove_addresses(request: Request) -> Response:
@@ -162,9 +121,7 @@ def register(api: Api, state: SandboxState) -> None:
     @api.route("POST", "/v1/customers/{customerId}/phones")
     async def add_phone(request: Request) -> Response:
         store = state.store
-        row = store.customers.require(request.path_params["customerId"])
-        body = await read_json(request, PhoneIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
+        row, body = await addressed(state, store.customers, request, PhoneIn)
         if not body.number_local.strip():
             raise bad_request("numberLocal must not be empty")
         if body.country is not None and len(body.country) != 2:
@@ -179,10 +136,7 @@ def register(api: Api, state: SandboxState) -> None:
                 "numberInternational": international_number(country, body.number_local),
             }
         )
-        _bump(store, row)
-        return json_response(
-            {"customerId": row["customerId"], "version": row["version"], "totalPhonesAttached": len(row["phones"])}
-        )
+        return attached(row, totalPhonesAttached=len(row["phones"]))
 
     @api.route("DELETE", "/v1/customers/{customerId}/phones")
     async def remove_phones(request: Request) -> Response:

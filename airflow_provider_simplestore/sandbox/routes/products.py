@@ -11,21 +11,12 @@ from starlette.responses import Response
 from airflow_provider_simplestore.sandbox.data import CURRENCY, now_utc, slugify
 from airflow_provider_simplestore.sandbox.pricing import effective_price, money
 from airflow_provider_simplestore.sandbox.routes import Api
-from airflow_provider_simplestore.sandbox.routes.common import (
-    currency,
-    guard_version,
-    merge,
-    not_negative,
-    one,
-    page,
-    slug,
-    text,
-    written,
-)
+from airflow_provider_simplestore.sandbox.routes.common import currency, merge, not_negative, slug, text
+from airflow_provider_simplestore.sandbox.routes.crud import deletable, deleted, inserted, read_routes, update_route
 from airflow_provider_simplestore.sandbox.schemas import EntityRef, ProductIn, present
 from airflow_provider_simplestore.sandbox.state import SandboxState
 from airflow_provider_simplestore.sandbox.store import Row, Store, Table
-from airflow_provider_simplestore.sandbox.web import Query, bad_request, empty, read_json
+from airflow_provider_simplestore.sandbox.web import Query, bad_request, read_json
 
 READ_ONLY = ("productId", "shortUrl", "price", "rewards", "version")
 NESTED = ("basePrice", "baseRewards", "inventory")
@@ -98,30 +89,26 @@ def reprice(store: Store, row: Row) -> None:
     row["rewards"] = dict(row.get("baseRewards") or {})
 
 
-def register(api: Api, state: SandboxState) -> None:
-    @api.route("GET", "/v1/products")
-    async def list_products(request: Request) -> Response:
-        query = Query.of(request)
-        store = state.store
-        rows = store.products.rows()
-        if (value := query.get("Slug")) is not None:
-            owner = store.product_slugs.find(value)
-            rows = [store.products.require(owner)] if owner else []
-        if (value := query.get("Sku")) is not None:
-            owner = store.product_skus.find(value)
-            rows = [r for r in rows if r["productId"] == owner]
-        if category := query.get("CategoryId"):
-            rows = [r for r in rows if any(ref["key"] == category for ref in r["categories"])]
-        if collection := query.get("CollectionId"):
-            rows = [r for r in rows if any(ref["key"] == collection for ref in r["collections"])]
-        active = query.get_bool("IsActive")
-        if active is not None:
-            rows = [r for r in rows if r["isActive"] is active]
-        return page(state, store.products, rows, query)
+def _select(store: Store, rows: list[Row], query: Query) -> list[Row]:
+    if (value := query.get("Slug")) is not None:
+        owner = store.product_slugs.find(value)
+        rows = [store.products.require(owner)] if owner else []
+    if (value := query.get("Sku")) is not None:
+        owner = store.product_skus.find(value)
+        rows = [r for r in rows if r["productId"] == owner]
+    if category := query.get("CategoryId"):
+        rows = [r for r in rows if any(ref["key"] == category for ref in r["categories"])]
+    if collection := query.get("CollectionId"):
+        rows = [r for r in rows if any(ref["key"] == collection for ref in r["collections"])]
+    active = query.get_bool("IsActive")
+    if active is not None:
+        rows = [r for r in rows if r["isActive"] is active]
+    return rows
 
-    @api.route("GET", "/v1/products/{productId}")
-    async def get_product(request: Request) -> Response:
-        return one(state.store.products, request.path_params["productId"])
+
+def register(api: Api, state: SandboxState) -> None:
+    read_routes(api, state, "products", "/v1/products", "/v1/products/{productId}",
+                lambda rows, query: _select(state.store, rows, query))
 
     @api.route("POST", "/v1/products")
     async def create_product(request: Request) -> Response:
@@ -167,19 +154,13 @@ def register(api: Api, state: SandboxState) -> None:
         _stock_status(row, "status" in changes)
         reprice(store, row)
         row["version"] = store.next_version()
-        store.products.insert(row)
         store.product_slugs.claim(row["slug"], product_id)
         store.product_skus.claim(row["inventory"].get("sku"), product_id)
-        store.created("products")
         store.memberships_changed()
-        return written(row, "productId", 201)
+        return inserted(store, "products", row)
 
-    @api.route("PUT", "/v1/products/{productId}")
-    async def update_product(request: Request) -> Response:
-        store = state.store
-        row = store.products.require(request.path_params["productId"])
-        body = await read_json(request, ProductIn, state.options.max_body_bytes)
-        guard_version(row, body.version, request)
+    @update_route(api, state, "PUT", "/v1/products/{productId}", "products", ProductIn)
+    def update_product(store: Store, row: Row, body: ProductIn) -> None:
         if body.title is not UNSET:
             text(body.title, "title", required=True)
         _validate(body)
@@ -193,21 +174,16 @@ def register(api: Api, state: SandboxState) -> None:
         store.product_skus.move(row["inventory"].get("sku"), updated["inventory"].get("sku"), product_id)
         _stock_status(updated, "status" in changes)
         reprice(store, updated)
-        updated["version"] = store.next_version()
         row.clear()
         row.update(updated)
-        store.products.changed(product_id)
         if "categories" in changes or "collections" in changes:
             store.memberships_changed()
-        return written(row, "productId")
 
     @api.route("DELETE", "/v1/products/{productId}")
     async def delete_product(request: Request) -> Response:
         store = state.store
-        row = store.products.require(request.path_params["productId"])
-        guard_version(row, UNSET, request)
-        store.products.delete(row["productId"])
+        row = deletable(store.products, request)
         store.product_slugs.release(row["slug"], row["productId"])
         store.product_skus.release(row["inventory"].get("sku"), row["productId"])
         store.memberships_changed()
-        return empty(200)
+        return deleted(store.products, row)
