@@ -15,8 +15,9 @@ from itertools import pairwise
 from typing import Any
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.source import Window, iso, parse_moment
+from airflow_provider_simplestore.utils.source import Window
 from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, storage_path
+from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
 MANIFEST_VERSION = 1
 # What each part's export summary (its XCom) must carry for the manifest.
