@@ -1,7 +1,7 @@
 """A real S3-compatible server for the object-storage tests: moto in server mode, on 127.0.0.1.
 
 It runs in a child process (`python -m moto.server`), so its threads never share a GIL with the
-code under test. The conftest of a test folder imports the fixtures `s3_server` and `s3`.
+code under test. `tests/conftest.py` imports the fixtures `s3_server` and `s3` (one server per session).
 moto, s3fs and the Amazon provider come with the `deploy` extra (`make install`); without them
 the tests skip with the reason, except under CI=true, where that is a failure.
 """

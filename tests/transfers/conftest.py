@@ -23,7 +23,6 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.s3_server import s3, s3_server  # noqa: F401 - the S3 fixtures (issue 14)
 from tests.support import running_in_ci
 
 PG_USER = "simplestore"

@@ -66,7 +66,8 @@ def test_a_large_export_goes_up_in_parts_in_flat_memory_and_its_sha256_is_the_ob
     assert summary["destination"] == f"s3://{CONN_ID}@{BUCKET}/{KEY}"
     # A part went up whenever UPLOAD_PART_SIZE bytes were buffered: memory holds about one part, whatever
     # the size (benchmarks/memory.py measures the RSS). A multipart object's ETag ends in its part count.
-    parts = int(s3.client().head_object(Bucket=BUCKET, Key=KEY)["ETag"].strip('"').rpartition("-")[2])
+    etag = s3.client().head_object(Bucket=BUCKET, Key=KEY)["ETag"].strip('"')
+    parts = int(etag.rpartition("-")[2]) if "-" in etag else 1
     assert math.floor(len(data) / UPLOAD_PART_SIZE) <= parts <= math.ceil(len(data) / UPLOAD_PART_SIZE)
     assert keys(s3) == [KEY] and unfinished_uploads(s3) == []
     assert SECRET_KEY not in caplog.text and SECRET_KEY not in json.dumps(summary)
@@ -83,11 +84,14 @@ class Watcher(threading.Thread):
         self.polls_during_upload = 0
 
     def run(self) -> None:
-        while not self.stop.is_set():
+        while True:
+            stopping = self.stop.is_set()  # one more poll after the export returned: it sees the end
             listing = self.client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
             self.seen.append(tuple((entry["Key"], entry["ETag"]) for entry in listing))
             if self.client.list_multipart_uploads(Bucket=BUCKET).get("Uploads"):
                 self.polls_during_upload += 1
+            if stopping:
+                return
 
 
 def test_no_partial_or_temporary_object_is_ever_visible_during_a_slow_export(
@@ -95,8 +99,12 @@ def test_no_partial_or_temporary_object_is_ever_visible_during_a_slow_export(
 ) -> None:
     sb = fresh_sandbox(seed=5, orders=10_000, products=50, customers=200, latency_ms=10, subprocess=True)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
-    s3.client().put_object(Bucket=BUCKET, Key=KEY, Body=b"yesterday's export\n")
-    old = s3.client().head_object(Bucket=BUCKET, Key=KEY)["ETag"]
+    client = s3.client()
+    # Versioning keeps every object ever written (and a delete marker for each one removed): the
+    # record of what was visible between two polls too.
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    client.put_object(Bucket=BUCKET, Key=KEY, Body=b"yesterday's export\n")
+    old = client.head_object(Bucket=BUCKET, Key=KEY)["ETag"]
     watcher = Watcher(s3)
     watcher.start()
     try:
@@ -105,14 +113,18 @@ def test_no_partial_or_temporary_object_is_ever_visible_during_a_slow_export(
         watcher.stop.set()
         watcher.join(timeout=30)
 
-    new = s3.client().head_object(Bucket=BUCKET, Key=KEY)["ETag"]
+    new = client.head_object(Bucket=BUCKET, Key=KEY)["ETag"]
     assert summary["sha256"] == hashlib.sha256(body(s3)).hexdigest() and summary["bytes"] > UPLOAD_PART_SIZE
-    assert watcher.polls_during_upload >= 5, "the watcher never saw the upload in progress"
-    # Under the prefix, only ever the old object, then the new one: nothing partial, no temporary.
-    states = {state for state in watcher.seen}
+    # Ever written: the old object, then the new one; nothing partial, no temporary, nothing deleted.
+    history = client.list_object_versions(Bucket=BUCKET)
+    assert sorted((v["Key"], v["ETag"]) for v in history.get("Versions", [])) == sorted([(KEY, old), (KEY, new)])
+    assert history.get("DeleteMarkers", []) == []
+    # Polled while the upload was in progress: only ever the old object, then the new one.
+    states = set(watcher.seen)
     assert states <= {((KEY, old),), ((KEY, new),)}, states - {((KEY, old),), ((KEY, new),)}
     first_new = next(i for i, state in enumerate(watcher.seen) if state == ((KEY, new),))
     assert all(state == ((KEY, new),) for state in watcher.seen[first_new:])
+    assert watcher.polls_during_upload >= 5, "the watcher never saw the upload in progress"
 
 
 @pytest.mark.parametrize("old", [None, b"yesterday's export\n"], ids=["new-key", "existing-key"])
