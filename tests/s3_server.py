@@ -95,20 +95,34 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
+def missing_package() -> str | None:
+    """What the S3 tests (and the S3 benchmark) lack, if anything."""
     for module, what in (("moto.server", "moto[server]"), ("s3fs", "s3fs"),
                          ("airflow.providers.amazon.aws.fs.s3", "apache-airflow-providers-amazon")):
         try:
             __import__(module)
         except ImportError:
-            unavailable(f"{what} is not installed; run `make install` (the deploy extra)")
+            return f"{what} is not installed; run `make install` (the deploy extra)"
+    return None
+
+
+@contextlib.contextmanager
+def running_s3_server() -> Iterator[S3Server]:
+    """A moto server for the block, stopped after it (its objects live in its memory only)."""
     with tempfile.TemporaryDirectory(prefix="simplestore-moto-") as tmp:
         process, server = _start(Path(tmp) / "moto.log")
         try:
             yield server
         finally:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    if reason := missing_package():
+        unavailable(reason)
+    with running_s3_server() as server:
+        yield server
 
 
 @pytest.fixture
