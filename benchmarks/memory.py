@@ -1,23 +1,40 @@
-"""4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreExportOperator.
+"""4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreExportOperator,
+to a local file and to S3 (issue 14: a moto server on 127.0.0.1, one multipart upload).
 
-Each export runs in a fresh interpreter; the sandbox lives in another process. The child resets
-its peak-RSS counter once Airflow and the provider are imported (Linux `clear_refs`; elsewhere it
-samples RSS in a thread), so the peak measured is the export's, not an import-time spike. The
-peak reached while importing is shown beside it. A streaming export needs the same memory
-for 10x the records.
+Each export runs in a fresh interpreter; the sandbox and the S3 server live in other processes.
+The child resets its peak-RSS counter once Airflow and the provider are imported (and, for S3, the
+filesystem resolved, which loads s3fs and aiobotocore) (Linux `clear_refs`; elsewhere it samples
+RSS in a thread), so the peak measured is the export's, not an import-time spike. The peak reached
+while importing is shown beside it. A streaming export needs the same memory for 10x the records,
+to either store; the S3 one holds about one upload part (utils/storage.py UPLOAD_PART_SIZE) more.
+Without the deploy extra (moto, s3fs) only the file exports run.
 """
 
 from __future__ import annotations
 
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Report, Table, at_most, connection_env, execute, mib, num, run_child, sandbox
+from benchmarks.harness import (
+    Report,
+    Table,
+    Target,
+    at_most,
+    connection_env,
+    execute,
+    mib,
+    num,
+    run_child,
+    sandbox,
+)
 
 NAME = "memory"
-TITLE = "4. Memory: peak RSS exporting 20k vs 200k orders"
+TITLE = "4. Memory: peak RSS exporting 20k vs 200k orders, to a file and to S3"
 TARGET_RATIO = 1.2
+S3_BUCKET = "bench"
+S3_CONN_ID = "aws_bench"
 
 
 def peak_rss_kib() -> int:
@@ -64,16 +81,19 @@ class RssSampler:
         return max(self.peak, current_rss_kib())
 
 
-def export_in_child(destination: str, page_size: int) -> dict[str, Any]:
+def export_in_child(destination: str, page_size: int, storage_conn_id: str | None = None) -> dict[str, Any]:
     """Child side: export every order to `destination`; RSS before it and the peak during it."""
     import time
 
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook  # noqa: F401  (loaded before)
     from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+    from airflow_provider_simplestore.utils.storage import storage_path
 
     operator = SimpleStoreExportOperator(
-        task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size
+        task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size,
+        storage_conn_id=storage_conn_id,
     )
+    storage_path(destination, conn_id=storage_conn_id, role="destination")  # loads the filesystem (cached)
     before = current_rss_kib()
     try:
         import_peak = peak_rss_kib()
@@ -101,53 +121,69 @@ def mid(values: list[float]) -> float:
 
 
 def run(quick: bool = False, repeats: int | None = None) -> Report:
+    from tests.s3_server import missing_package, running_s3_server
+
     sizes = (1_000, 10_000) if quick else (20_000, 200_000)
     repeats = repeats or (1 if quick else 2)
     page_size = 100
     table = Table(["export", "peak while importing", "RSS before", "peak during export", "growth", "file",
                    "records/s"])
-    peaks: dict[int, float] = {}
-    growth: dict[int, float] = {}
+    peaks: dict[tuple[str, int], float] = {}
+    growth: dict[tuple[str, int], float] = {}
     method = ""
-    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        destination = str(Path(tmp) / "orders.jsonl")
+    without_s3 = missing_package()
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp, ExitStack() as stack:
+        stores = {"file": ({}, str(Path(tmp) / "orders.jsonl"), None)}
+        if without_s3 is None:
+            s3 = stack.enter_context(running_s3_server())
+            s3.client().create_bucket(Bucket=S3_BUCKET)
+            stores["S3"] = ({f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": s3.connection_json()},
+                            f"s3://{S3_BUCKET}/orders.jsonl", S3_CONN_ID)
         for orders in sizes:
+            runs: dict[str, list[dict[str, Any]]] = {store: [] for store in stores}
             with sandbox(seed=14, orders=orders, products=200, customers=500) as sb:
-                env = connection_env(sb)
-                runs = []
                 for _ in range(repeats):
-                    result = run_child(
-                        f"{__name__}:export_in_child", {"destination": destination, "page_size": page_size}, env=env
-                    )
-                    if result["records"] != orders:
-                        raise AssertionError(f"exported {result['records']} of {orders} orders")
-                    runs.append(result)
-            method = runs[-1]["method"]
-            peaks[orders] = mid([r["export_peak_kib"] for r in runs])
-            growth[orders] = mid([r["export_peak_kib"] - r["rss_before_kib"] for r in runs])
-            table.add(
-                f"{num(orders)} orders",
-                mib(mid([r["import_peak_kib"] for r in runs])),
-                mib(mid([r["rss_before_kib"] for r in runs])),
-                mib(peaks[orders]),
-                mib(growth[orders]),
-                f"{runs[-1]['bytes'] / 2**20:,.1f} MiB",
-                num(orders / mid([r["elapsed"] for r in runs])),
-            )
+                    for store, (store_env, destination, conn_id) in stores.items():  # interleaved
+                        result = run_child(
+                            f"{__name__}:export_in_child",
+                            {"destination": destination, "page_size": page_size, "storage_conn_id": conn_id},
+                            env={**connection_env(sb), **store_env},
+                        )
+                        if result["records"] != orders:
+                            raise AssertionError(f"exported {result['records']} of {orders} orders to {store}")
+                        runs[store].append(result)
+            for store, results in runs.items():
+                method = results[-1]["method"]
+                peaks[store, orders] = mid([r["export_peak_kib"] for r in results])
+                growth[store, orders] = mid([r["export_peak_kib"] - r["rss_before_kib"] for r in results])
+                table.add(
+                    f"{num(orders)} orders, {store}",
+                    mib(mid([r["import_peak_kib"] for r in results])),
+                    mib(mid([r["rss_before_kib"] for r in results])),
+                    mib(peaks[store, orders]),
+                    mib(growth[store, orders]),
+                    f"{results[-1]['bytes'] / 2**20:,.1f} MiB",
+                    num(orders / mid([r["elapsed"] for r in results])),
+                )
     small, large = sizes
     report = Report(
         NAME,
         TITLE,
         f"each export in a fresh interpreter; peak during the export: {method}; JSON Lines, {page_size} per "
-        f"page; sandbox in another process; medians of {repeats}",
+        f"page; sandbox and S3 server (moto) in other processes; medians of {repeats}",
     )
     report.tables.append(("", table))
-    report.targets.append(
-        at_most(f"peak RSS during export, {num(large)} / {num(small)} orders", peaks[large] / peaks[small],
-                TARGET_RATIO, "x")
-    )
-    report.notes.append(
-        f"the export itself grew RSS by {mib(growth[small])} for {num(small)} and {mib(growth[large])} for "
-        f"{num(large)} orders"
-    )
+    for store in ("file", "S3") if without_s3 is None else ("file",):
+        label = "" if store == "file" else f" to {store}"
+        report.targets.append(at_most(f"peak RSS during export{label}, {num(large)} / {num(small)} orders",
+                                      peaks[store, large] / peaks[store, small], TARGET_RATIO, "x"))
+        report.notes.append(
+            f"the export{label} itself grew RSS by {mib(growth[store, small])} for {num(small)} and "
+            f"{mib(growth[store, large])} for {num(large)} orders"
+        )
+    if without_s3 is None:
+        report.targets.append(Target(f"peak RSS during export, S3 / file, {num(large)} orders", "(measure)",
+                                     f"{peaks['S3', large] / peaks['file', large]:.2f}x", None))
+    else:
+        report.notes.append(f"no S3 export: {without_s3}")
     return report

@@ -153,9 +153,13 @@ def other_versions(
             table.add(target.airflow, "-", "venv not built (make test builds it)", "-", "-")
             continue
         measure = f"{__name__}:measure_imports"
-        run_child(measure, {"modules": [*modules, "requests"]}, env=env, timeout=300, python=str(python))
-        runs = [run_child(measure, {"modules": modules}, env=env, timeout=120, python=str(python))
-                for _ in range(repeats)]
+        # An AIRFLOW_HOME of its own: an airflow.cfg written by another Airflow (3.3's xcom_backend,
+        # say) does not load in this one.
+        with tempfile.TemporaryDirectory(prefix=f"parse-time-airflow-{target.airflow}-") as home:
+            version_env = {**env, "AIRFLOW_HOME": home}
+            run_child(measure, {"modules": [*modules, "requests"]}, env=version_env, timeout=300, python=str(python))
+            runs = [run_child(measure, {"modules": modules}, env=version_env, timeout=120, python=str(python))
+                    for _ in range(repeats)]
         totals = [r["total"] for r in runs]
         forbidden = sorted({m for r in runs for m in r["forbidden"]})
         table.add(target.airflow, f"{python.parent.parent.name}", ms(median(totals)), spread(totals),

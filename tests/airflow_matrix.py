@@ -71,7 +71,9 @@ CORE_TESTS = (
     "tests/test_airflow_versions.py",
     "tests/e2e/test_connection_ui.py",
 )
-CORE_DESELECT = ("tests/transfers/test_sql_postgres.py",)  # Postgres is proven on the main run
+CORE_DESELECT = (  # Postgres, and S3 (the deploy extra: moto, s3fs), are proven on the main run
+    "tests/transfers/test_sql_postgres.py", "tests/transfers/test_storage_s3.py", "tests/operators/test_import_s3.py",
+)
 
 
 def venv_dir(airflow: str) -> Path:

@@ -38,10 +38,11 @@ if TYPE_CHECKING:
 class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleStoreHookMixin, BaseOperator):
     """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
 
-    Memory stays constant whatever the size: each page is written as it arrives. The file is
-    written to a hidden temporary sibling and moved into place only when complete, so a failed
-    task leaves no partial file and no temporary one. The destination's filesystem is checked
-    before the first API call.
+    Memory stays constant whatever the size: each page is written as it arrives. A local file is
+    written to a hidden temporary sibling and moved into place only when complete; on an object
+    store (S3, GCS, Azure) it is one multipart upload to the final key, completed at the end and
+    aborted on failure (docs/storage.md). Either way a failed task leaves no partial file and no
+    temporary one. The destination is checked before the first API call.
 
     Orders are exported incrementally by default: ``createdOnUtc`` in ``[data_interval_start,
     data_interval_end)`` of the run (override with ``created_from``/``created_to``, or export

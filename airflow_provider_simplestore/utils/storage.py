@@ -1,9 +1,13 @@
 """Object storage for exports and imports: resolving a destination, and writing it atomically.
 
 A destination is checked (its scheme has a filesystem) before any API call, so a typo or a
-missing provider fails fast. Writes go to a hidden temporary sibling and are moved into place
-only when the whole file is written; on any failure the temporary object is removed, so a
-failed task leaves neither a partial file nor a temporary one.
+missing provider fails fast. A write is all or nothing (docs/storage.md):
+
+* local files (and filesystems without an upload committed at close): a hidden temporary sibling,
+  moved into place only when the whole file is written, removed on any failure;
+* object stores (S3, GCS, Azure Blob): straight to the final key in one multipart upload that is
+  completed only after a clean exit and aborted on any failure. A "move" there is a copy plus a
+  delete: it would show a temporary object and send every byte twice.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_simplestore.compat import AirflowFailException
@@ -43,6 +47,14 @@ _PROVIDER_FOR_SCHEME = {
     "sftp": "apache-airflow-providers-sftp",
     "hdfs": "apache-airflow-providers-apache-hdfs",
 }
+
+# Object stores whose fsspec file sends parts while it is written but makes the object exist only
+# when it is closed (S3 multipart, GCS resumable, Azure block list), and whose `discard()` drops it.
+_OBJECT_STORES = frozenset({"s3", "s3a", "s3n", "gs", "gcs", "abfs", "abfss", "az"})
+_S3 = frozenset({"s3", "s3a", "s3n"})
+# Bytes buffered before a part goes up: about what an object-store write holds in memory. At least
+# S3's 5 MiB minimum part; its 10,000-part limit then caps one object at about 78 GiB.
+UPLOAD_PART_SIZE = 8 * 2**20
 
 
 class StorageError(SimpleStoreConfigError, AirflowFailException):
@@ -96,15 +108,27 @@ def _local_url(text: str, role: str) -> str:
     return "file://" + os.path.normpath(parts.path or "/") + trailing
 
 
-def _is_local(path: ObjectStoragePath) -> bool:
+def _protocol(path: ObjectStoragePath) -> str:
     protocol = path.protocol
-    return (protocol[0] if isinstance(protocol, (tuple, list)) else protocol) in ("file", "local")
+    return str(protocol[0] if isinstance(protocol, (tuple, list)) else protocol)
+
+
+def _is_local(path: ObjectStoragePath) -> bool:
+    return _protocol(path) in ("file", "local")
+
+
+def _is_object_store(path: ObjectStoragePath) -> bool:
+    return _protocol(path) in _OBJECT_STORES
 
 
 def check_destination(path: ObjectStoragePath, *, role: str = "destination") -> None:
     """Before any API call: the destination is a regular file or absent, and (locally) writable.
 
-    Also removes temporary siblings that runs killed mid-write left behind."""
+    Also removes what runs killed mid-write left behind: temporary siblings, and on S3 the
+    unfinished multipart uploads to the key."""
+    if _is_object_store(path):
+        _check_object_destination(path, role)
+        return
     if not _is_local(path):
         with suppress(FileNotFoundError):
             if path.exists() and not path.is_file():
@@ -132,8 +156,61 @@ def check_destination(path: ObjectStoragePath, *, role: str = "destination") -> 
         _remove_stale_temporaries(parent, os.path.basename(target))
 
 
+def _check_object_destination(path: ObjectStoragePath, role: str) -> None:
+    """The key is an object or absent, and (S3) its bucket exists: a write never creates a bucket."""
+    where = f"{role} {str(path)!r}"
+    try:
+        kind = path.fs.info(path.path).get("type")
+    except FileNotFoundError:
+        kind = None
+    except PermissionError as exc:
+        raise StorageError(f"{where}: access denied ({exc})") from None
+    if kind not in (None, "file"):
+        raise StorageError(f"{where} is a prefix with objects under it; give the key of a file to (re)place")
+    if _protocol(path) not in _S3:
+        return
+    bucket = path.path.split("/", 1)[0]
+    try:
+        path.fs.call_s3("head_bucket", Bucket=bucket)
+    except FileNotFoundError:
+        raise StorageError(f"{where}: the bucket {bucket!r} does not exist; create it first") from None
+    except PermissionError:
+        pass  # HeadBucket needs s3:ListBucket, which a write-only role may lack: the upload will tell
+    _remove_stale_s3_leftovers(path)
+
+
+def _remove_stale_s3_leftovers(path: ObjectStoragePath) -> None:
+    """Abort unfinished multipart uploads to exactly this key (a killed run's parts: invisible, but
+    stored and billed), and delete temporary siblings written by releases that copied them into place.
+
+    A task instance runs once at a time, so such leftovers are stale, as local temporaries are.
+    Best effort (one listing each): without the permission, a bucket lifecycle rule does it."""
+    fs = path.fs
+    bucket, _, key = path.path.partition("/")
+    folder, _, name = key.rpartition("/")
+    try:
+        uploads = fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=key).get("Uploads", [])
+        for upload in uploads:
+            if upload.get("Key") == key:
+                fs.abort_mpu(bucket, key, upload["UploadId"])
+                log.info("Aborted an unfinished upload to %s, left by an interrupted run", path)
+        prefix = f"{folder}/.{name}." if folder else f".{name}."
+        listing = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=prefix).get("Contents", [])
+        pattern = _temporary_pattern(name)
+        for entry in listing:
+            if pattern.fullmatch(entry["Key"].rpartition("/")[2]):
+                fs.rm_file(f"{bucket}/{entry['Key']}")
+                log.info("Removed s3://%s/%s, left behind by an interrupted run", bucket, entry["Key"])
+    except Exception as exc:  # never fail an export over the cleanup
+        log.info("Could not clean up leftovers of earlier runs at %s (%s)", path, type(exc).__name__)
+
+
+def _temporary_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.tmp")
+
+
 def _remove_stale_temporaries(directory: str, name: str) -> None:
-    pattern = re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.tmp")
+    pattern = _temporary_pattern(name)
     with suppress(OSError):
         for entry in os.scandir(directory):
             if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
@@ -167,7 +244,12 @@ def temporary_sibling(path: ObjectStoragePath) -> ObjectStoragePath:
 
 @contextmanager
 def atomic_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
-    """Write ``path`` all or nothing: a temporary sibling, moved into place after a clean exit."""
+    """Write ``path`` all or nothing: on object stores one upload to the final key, completed after a
+    clean exit; elsewhere a temporary sibling, moved into place after a clean exit."""
+    if _is_object_store(path):
+        with _upload(path) as writer:
+            yield writer
+        return
     with suppress(FileExistsError, NotImplementedError):
         path.fs.makedirs(path.parent.path, exist_ok=True)
     temporary = temporary_sibling(path)
@@ -190,6 +272,35 @@ def atomic_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
         if local and isinstance(exc, OSError) and exc.errno in _UNFIXABLE_BY_RETRY:
             raise StorageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         raise
+
+
+@contextmanager
+def _upload(path: ObjectStoragePath) -> Iterator[HashingWriter]:
+    """Stream to the final key: parts go up every UPLOAD_PART_SIZE bytes (so memory stays flat), and
+    the object appears, whole, only when `close()` completes the upload. No makedirs: an object
+    store has no folders, and s3fs would create a missing bucket."""
+    raw = path.fs.open(path.path, "wb", block_size=UPLOAD_PART_SIZE)
+    try:
+        writer = HashingWriter(raw)
+        yield writer
+        raw.close()  # sends the last part and completes the upload
+    except BaseException:
+        _abandon(raw, path)
+        raise
+
+
+def _abandon(raw: Any, path: ObjectStoragePath) -> None:
+    """Abort the upload: the parts sent are deleted and no object appears.
+
+    Never `close()` a failed upload: fsspec's `close()` (so `with` and garbage collection too)
+    completes it with whatever was written, and the partial object would replace the old one."""
+    try:
+        raw.discard()
+    except Exception as exc:
+        log.warning("Could not abort the upload to %s (%s): the next run to it aborts it, or a bucket "
+                    "lifecycle rule (AbortIncompleteMultipartUpload)", path, type(exc).__name__)
+    with suppress(AttributeError):
+        raw.closed = True  # so that its __del__ does not close (complete) it
 
 
 def _fsync_directory(directory: str) -> None:
