@@ -63,6 +63,8 @@ CORE_TESTS = (
     "tests/transfers",
     "tests/sensors",
     "tests/triggers",
+    "tests/utils",
+    "tests/test_token_share.py",
     "tests/dags/test_example_dags.py",
     "tests/dags/test_example_dags_lineage.py",
     "tests/dags/test_hook_lineage_dag.py",
