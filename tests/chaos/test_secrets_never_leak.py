@@ -89,11 +89,20 @@ def setup_new_orders_export(run: Run, dag: Any) -> None:
     run.in_background(create_orders_once_polled)
 
 
+def setup_partitioned_export(run: Run, dag: Any) -> None:
+    from tests.dags.partitioned_export_checks import busiest_day
+
+    run.monkeypatch.setenv("AIRFLOW_VAR_SIMPLESTORE_EXPORT_BASE", f"file://{run.tmp / 'exports'}")
+    # A daily data-interval timetable: the run at D+1 00:00 covers day D, the day with most orders.
+    run.logical_date = busiest_day(listing(run.sb, "/v1/orders")) + dt.timedelta(days=1)
+
+
 SETUPS: dict[str, Callable[[Run, Any], None]] = {
     "simplestore_catalog_export": setup_catalog_export,
     "simplestore_orders_to_sql": setup_orders_to_sql,
     "simplestore_inventory_import": setup_inventory_import,
     "simplestore_new_orders_export": setup_new_orders_export,
+    "simplestore_orders_partitioned_export": setup_partitioned_export,
 }
 
 
