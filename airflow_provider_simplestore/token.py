@@ -231,10 +231,11 @@ class TokenCache:
         lock = self._lock(key)
         if not lock.acquire(timeout=wait_timeout):
             raise self._lock_timeout(key, wait_timeout)
-        slot = self._slot(key, secret)
+        slot = None
         try:
             if (value := self._fresh(key, fingerprint)) is not None:
                 return value  # another caller fetched it while we waited
+            slot = self._slot(key, secret)  # not before: opening it derives a key and checks a folder
             while slot is not None and not slot.try_lock():  # another process is fetching it
                 if time.monotonic() >= deadline:
                     raise self._lock_timeout(key, wait_timeout)
@@ -275,10 +276,11 @@ class TokenCache:
             await asyncio.sleep(ASYNC_LOCK_POLL)
             if (value := self._fresh(key, fingerprint)) is not None:
                 return value
-        slot = self._slot(key, secret)
+        slot = None
         try:
             if (value := self._fresh(key, fingerprint)) is not None:
                 return value
+            slot = self._slot(key, secret)
             while slot is not None and not slot.try_lock():
                 if time.monotonic() >= deadline:
                     raise self._lock_timeout(key, wait_timeout)
