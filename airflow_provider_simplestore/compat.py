@@ -11,13 +11,14 @@ Every runtime module imports Airflow names from here, so the version check alway
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from airflow import __version__ as AIRFLOW_VERSION
 
 MIN_AIRFLOW = (2, 11, 0)
 SUPPORTED_RANGE = "apache-airflow>=2.11.0 (2.11 and 3.0 through 3.3 are tested)"
+T = TypeVar("T")
 
 
 class SimpleStoreAirflowVersionError(ImportError):
@@ -76,18 +77,33 @@ else:
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 
+async def run_blocking(func: Callable[..., T], /, *args: Any) -> T:
+    """Run a blocking Airflow call (a connection read, ``mask_secret``) from an event loop.
+
+    Before 3.3 such calls may ask the task or trigger supervisor over a channel that answers one
+    request at a time. The triggerer of 3.0-3.2 sends a worker thread's request through the event
+    loop's own channel only when the thread is asgiref's ``sync_to_async`` thread (which it knows);
+    from any other thread (``asyncio.to_thread``) it opens a second loop on the same socket, the
+    answers cross, and the trigger runner dies ("Response read out of order"). So every such call
+    goes through ``sync_to_async``: one shared thread, requests relayed by the loop, in order.
+    """
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(func, thread_sensitive=True)(*args)
+
+
 async def amask_secret(secret: str) -> None:
     """``mask_secret`` for code on an event loop (triggers, async tasks).
 
     3.3 has ``airflow.sdk.log.amask_secret``. Before it, ``mask_secret`` may make a blocking call
-    to the task supervisor, which must not run on the event loop: it runs in a worker thread.
+    to the supervisor, which must not run on the event loop (see ``run_blocking``).
     """
     if AIRFLOW_V_3_3_PLUS:
         from airflow.sdk.log import amask_secret as masker
 
         await masker(secret)
     else:
-        await asyncio.to_thread(mask_secret, secret)
+        await run_blocking(mask_secret, secret)
 
 
 async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Connection, dict[str, Any]]:
@@ -95,15 +111,38 @@ async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Conn
 
     Only 3.3 reads and masks a connection asynchronously (``aget_connection`` with
     ``aextra_dejson``). Before it, ``aget_connection`` (3.1+) masks with a blocking call to the
-    supervisor that can deadlock a busy event loop, so the sync reads run in a worker thread.
-    (common-compat 1.23's ``get_async_connection`` does the same, but needs Python 3.11.)
+    supervisor, so the sync reads go through ``run_blocking``, as common-compat 1.23's
+    ``get_async_connection`` does (that release needs Python 3.11; 3.10 has 1.20).
     """
     if hasattr(hook, "aget_connection") and hasattr(Connection, "aextra_dejson"):
         conn = await hook.aget_connection(conn_id)
         return conn, await conn.aextra_dejson()
-    conn = await asyncio.to_thread(hook.get_connection, conn_id)
+    conn = await run_blocking(hook.get_connection, conn_id)
     # As Airflow parsed it: the settings refuse an extra that is not a JSON object, naming it.
-    return conn, await asyncio.to_thread(lambda: conn.extra_dejson)
+    return conn, await run_blocking(lambda: conn.extra_dejson)
+
+
+def register_asset_alias(name: str) -> None:
+    """Airflow 2.11: make sure the DatasetAlias row exists before a task emits through it.
+
+    2.11's DAG processor writes a DAG's aliases when it parses the file, but `airflow dags test`
+    (the CLI) runs a DAG it never synced: the alias is missing and 2.11 fails the task after its
+    work is done (`Can't flush None value found in collection DatasetModel.aliases`). 3.x creates
+    a missing alias itself, so there this does nothing. Tasks on 2.11 have the metadata database.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        return
+    from airflow.models.dataset import DatasetAliasModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with create_session() as session:
+            if session.scalar(select(DatasetAliasModel.id).where(DatasetAliasModel.name == name)) is None:
+                session.add(DatasetAliasModel(name=name))
+    except IntegrityError:  # another task added it at the same moment: it exists
+        pass
 
 
 def get_hook_lineage_collector() -> Any:
@@ -191,5 +230,7 @@ __all__ = [
     "default_deferrable",
     "get_hook_lineage_collector",
     "mask_secret",
+    "register_asset_alias",
+    "run_blocking",
     "triggering_asset_events",
 ]

@@ -169,7 +169,7 @@ def static_asset(location: Any) -> Any:
 def emit_asset_event(context: Mapping[str, Any], uri: str, extra: dict[str, Any], *, alias: str | None,
                      asset: Any = None) -> None:
     """Record what the run wrote: on its static outlet ``asset``, else through ``alias``."""
-    from airflow_provider_simplestore.compat import Asset, AssetAlias
+    from airflow_provider_simplestore.compat import Asset, AssetAlias, register_asset_alias
 
     events = context.get("outlet_events")
     if events is None:  # not run by Airflow's task runner (a test calling execute directly)
@@ -177,6 +177,7 @@ def emit_asset_event(context: Mapping[str, Any], uri: str, extra: dict[str, Any]
     if asset is not None:
         events[asset].extra.update(extra)
     elif alias:
+        register_asset_alias(alias)
         events[AssetAlias(alias)].add(Asset(uri), extra=extra)
 
 

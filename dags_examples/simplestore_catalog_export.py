@@ -2,10 +2,13 @@
 
 Every night at 02:00 UTC the whole catalog is written to
 
-    <base>/catalog/<ds>/products.jsonl      one JSON object per product, every field
-    <base>/catalog/<ds>/products.csv        fixed columns, nested fields as `basePrice.sellPrice`
-    <base>/catalog/<ds>/categories.jsonl
-    <base>/catalog/<ds>/categories.csv
+    <base>/catalog/<day>/products.jsonl      one JSON object per product, every field
+    <base>/catalog/<day>/products.csv        fixed columns, nested fields as `basePrice.sellPrice`
+    <base>/catalog/<day>/categories.jsonl
+    <base>/catalog/<day>/categories.csv
+
+`<day>` is the run's logical date; a manual run without one (Airflow 3 allows it) has no `ds`,
+so the template falls back to the day it was triggered (`dag_run.run_after`).
 
 `<base>` is any ObjectStoragePath URL (`file:///...`, `s3://bucket/prefix`, ...): the Airflow
 Variable `simplestore_export_base` if set, else the DAG param `export_base`, whose default is
@@ -31,6 +34,7 @@ DEFAULT_EXPORT_BASE = os.environ.get(
     "file://" + os.path.join(os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "simplestore_exports"),
 )
 BASE = "{{ var.value.get('simplestore_export_base', params.export_base) }}"
+DAY = "{{ (logical_date | default(dag_run.run_after)) | ds }}"  # ds, also for a run without a logical date
 
 with DAG(
     dag_id="simplestore_catalog_export",
@@ -49,7 +53,7 @@ with DAG(
             SimpleStoreExportOperator(
                 task_id=f"export_{resource}_{file_format}",
                 resource=resource,
-                destination=f"{BASE}/catalog/{{{{ ds }}}}/{resource}.{file_format}",
+                destination=f"{BASE}/catalog/{DAY}/{resource}.{file_format}",
                 max_workers=2,
             )
 

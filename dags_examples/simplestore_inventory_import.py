@@ -1,8 +1,9 @@
 """Daily inventory and price import from a CSV file.
 
-Reads `<base>/inventory/<ds>.csv` (base: the Variable `simplestore_import_base`, else the DAG
+Reads `<base>/inventory/<day>.csv` (base: the Variable `simplestore_import_base`, else the DAG
 param `import_base`, default SIMPLESTORE_IMPORT_BASE or `$AIRFLOW_HOME/simplestore_imports`),
-for example as written by a warehouse system:
+for example as written by a warehouse system. `<day>` is the run's logical date, or for a manual
+run without one (Airflow 3) the day it was triggered:
 
     inventory.sku,basePrice.sellPrice,basePrice.retailPrice,basePrice.currencyCode,inventory.availableQuantity
     SKU-00042,19.95,24.95,AUD,130
@@ -43,7 +44,7 @@ with DAG(
     SimpleStoreImportOperator(
         task_id="import_inventory",
         resource="products",
-        source="{{ var.value.get('simplestore_import_base', params.import_base) }}/inventory/{{ ds }}.csv",
+        source="{{ var.value.get('simplestore_import_base', params.import_base) }}/inventory/{{ (logical_date | default(dag_run.run_after)) | ds }}.csv",
         max_error_ratio=0.05,
         # Safe to retry: rows already written are "unchanged" on the next try.
         retries=2,

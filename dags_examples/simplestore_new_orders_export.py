@@ -1,14 +1,16 @@
 """Wait for new orders (deferrable), then export them.
 
 Triggered on demand (or by an upstream DAG): the sensor waits, in the triggerer and without
-holding a worker slot, until at least one order has been created since the run started (the
-run's data interval start). It returns the window it saw, `since` .. `checked_at`, and the
-export writes exactly the orders created in that window to
+holding a worker slot, until at least one order has been created since the run started (its
+data interval start; for a manual run without a logical date, which Airflow 3 allows, the moment
+it was triggered). It returns the window it saw, `since` .. `checked_at`, and the export writes
+exactly the orders created in that window to
 
-    <base>/orders/new/<ts_nodash>.jsonl
+    <base>/orders/new/<moment>.jsonl
 
-(base as in `simplestore_catalog_export`). The sensor polls every 30 s with jitter, backs off
-on 429/503 as the server asks (Retry-After), and gives up after 6 hours.
+(base as in `simplestore_catalog_export`; `<moment>` the logical date, or the trigger time, as
+`ts_nodash`). The sensor polls every 30 s with jitter, backs off on 429/503 as the server asks
+(Retry-After), and gives up after 6 hours.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ with DAG(
         created_from="{{ " + SEEN + "['since'] }}",
         created_to="{{ " + SEEN + "['checked_at'] }}",
         destination=(
-            "{{ var.value.get('simplestore_export_base', params.export_base) }}/orders/new/{{ ts_nodash }}.jsonl"
+            "{{ var.value.get('simplestore_export_base', params.export_base) }}/orders/new/{{ (logical_date | default(dag_run.run_after)) | ts_nodash }}.jsonl"
         ),
     )
     wait_for_orders >> export_new_orders

@@ -1,6 +1,6 @@
 """Daily orders export in parallel: six four-hour parts, on as many workers, and a manifest.
 
-Each run covers the day before it (data interval [00:00, 24:00) UTC). `plan_windows` cuts it into
+Each run covers the day before it (data interval [00:00, 24:00) UTC). `plan_parts` cuts it into
 six four-hour windows; `export_part` is mapped over them (dynamic task mapping), so six export
 tasks run side by side on whatever workers are free, each writing only the orders created in its
 window to its own file:
@@ -12,8 +12,9 @@ window to its own file:
 order in exactly one part), re-hashes every part against what its task reported, and only then
 writes the manifest (all at once): each part's path, window, records, bytes and sha256, and the
 total. A reader that waits for manifest.json sees a complete export. A re-run writes the same
-parts again (each all or nothing) and a new manifest. `<day>` is the day covered
-(`data_interval_start | ds`), however the run started; `<base>` as in `simplestore_catalog_export`.
+parts again (each all or nothing) and a new manifest. `<day>` is the day covered, however the run
+started (a manual run without a logical date covers the last whole day before it was triggered);
+`<base>` as in `simplestore_catalog_export`.
 See docs/partitioned-export.md.
 """
 
@@ -35,7 +36,6 @@ DEFAULT_EXPORT_BASE = os.environ.get(
     "file://" + os.path.join(os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "simplestore_exports"),
 )
 BASE = "{{ var.value.get('simplestore_export_base', params.export_base) }}"
-FOLDER = BASE + "/orders/partitioned/{{ data_interval_start | ds }}"  # the day covered, however the run started
 
 with DAG(
     dag_id="simplestore_orders_partitioned_export",
@@ -50,32 +50,38 @@ with DAG(
 ) as dag:
 
     @task
-    def plan_windows(data_interval_start: Any = None, data_interval_end: Any = None) -> list[dict[str, str]]:
+    def plan_parts(base: str, **context: Any) -> list[dict[str, str]]:
+        """The day this run covers cut into PARTS windows, each with the file its part goes to."""
         from airflow_provider_simplestore.utils.manifest import split_window
+        from airflow_provider_simplestore.utils.run_interval import run_interval
 
-        return split_window(data_interval_start, data_interval_end, PARTS)
+        interval = run_interval(context)  # also for a run without a logical date
+        if interval is None:
+            raise ValueError("this run covers no time span: trigger it with a logical date")
+        folder = f"{base}/orders/partitioned/{interval.start:%Y-%m-%d}"
+        windows = split_window(interval.start, interval.end, PARTS)
+        return [{**window, "destination": f"{folder}/part-{i:02d}.jsonl"} for i, window in enumerate(windows)]
 
+    plan = plan_parts(BASE)
     parts = SimpleStoreExportOperator.partial(
         task_id="export_part",
         resource="orders",
-        destination=FOLDER + "/part-{{ '%02d' % ti.map_index }}.jsonl",
         # Not the new-orders alias: the parts are checked by write_manifest. Named in `outlets` too:
         # `.partial()` runs no __init__, and the DAG registers only the outlets it sees.
         asset_alias=PARTS_ALIAS,
         outlets=[AssetAlias(PARTS_ALIAS)],
-    ).expand_kwargs(plan_windows())
+    ).expand_kwargs(plan)
 
     @task
-    def write_manifest(
-        summaries: Any, destination: str, data_interval_start: Any = None, data_interval_end: Any = None
-    ) -> dict[str, Any]:
+    def write_manifest(summaries: Any, plan: list[dict[str, str]]) -> dict[str, Any]:
+        """manifest.json beside the parts, over the whole planned window."""
         from airflow_provider_simplestore.utils.manifest import write_manifest as write
 
-        return write(
-            destination, list(summaries), window_start=data_interval_start, window_end=data_interval_end
-        )
+        folder = plan[0]["destination"].rsplit("/", 1)[0]
+        start, end = plan[0]["created_from"], plan[-1]["created_to"]
+        return write(f"{folder}/manifest.json", list(summaries), window_start=start, window_end=end)
 
-    write_manifest(parts.output, FOLDER + "/manifest.json")
+    write_manifest(parts.output, plan)
 
 
 if __name__ == "__main__":

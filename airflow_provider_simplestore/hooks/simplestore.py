@@ -30,7 +30,9 @@ from airflow_provider_simplestore.compat import AirflowNotFoundException, BaseHo
 from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreConfigError,
+    SimpleStoreError,
     SimpleStoreTransportError,
+    redact,
     transport_error,
 )
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
@@ -120,6 +122,14 @@ class _SimpleStoreHookBase(BaseHook):
             f"environment variable AIRFLOW_CONN_{conn_id.upper()}."
         )
 
+    def _unreadable(self, exc: Exception) -> SimpleStoreError:
+        """Reading the connection failed for another reason than "not found" (a secrets backend, the
+        supervisor): say so, so that nobody goes looking for a connection that is there."""
+        return SimpleStoreError(
+            f"reading SimpleStore connection {self.simplestore_conn_id!r} failed: "
+            f"{type(exc).__name__}: {redact(str(exc))[:300]}"
+        )
+
     @staticmethod
     def _paging(settings: SimpleStoreSettings, page_size: int | None, max_workers: Workers) -> tuple[int, Workers]:
         size = settings.page_size if page_size is None else page_size
@@ -187,6 +197,8 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
                 conn = self.get_connection(self.simplestore_conn_id)
             except AirflowNotFoundException:
                 raise self._missing() from None
+            except Exception as exc:
+                raise self._unreadable(exc) from exc
             self._settings = self._settings_from(conn)
         return self._settings
 
@@ -393,6 +405,8 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
                 conn, extras = await aget_connection_and_extras(self, self.simplestore_conn_id)
             except AirflowNotFoundException:
                 raise self._missing() from None
+            except Exception as exc:
+                raise self._unreadable(exc) from exc
             self._settings = self._settings_from(conn, extras)
         return self._settings
 

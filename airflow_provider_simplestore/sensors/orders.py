@@ -16,6 +16,7 @@ from airflow_provider_simplestore.compat import (
 from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
+from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
     that window.
 
     :param since: orders created at or after this moment count (templated; ISO-8601 with a zone,
-        or a datetime). Default: the run's ``data_interval_start``.
+        or a datetime). Default: the run's ``data_interval_start``; for a manual run without a
+        logical date (Airflow 3), the moment it was triggered (its ``run_after``), or the start of the
+        interval its schedule gives a run then.
     :param status: only orders with this status (templated).
     :param customer_id: only this customer's orders (templated).
     :param min_count: how many orders to wait for.
@@ -74,10 +77,17 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         return {name: value for name in ("status", "customer_id") if (value := getattr(self, name)) not in (None, "")}
 
     def _since(self, context: Context) -> str:
-        since = self.since if self.since not in (None, "") else context.get("data_interval_start")
-        if since is None:
-            raise SimpleStoreConfigError("since is not set and the run has no data interval start")
-        return iso(parse_moment(since, "since"))
+        """``since``, else the start of the run's interval (for a manual run without a logical date,
+        the interval its schedule gives a run at the moment it was triggered: that moment itself for
+        a DAG with no schedule)."""
+        if self.since not in (None, ""):
+            return iso(parse_moment(self.since, "since"))
+        interval = run_interval(context)
+        if interval is None:
+            raise SimpleStoreConfigError(
+                "since is not set and the run has neither a data interval nor a trigger time; pass since="
+            )
+        return iso(parse_moment(interval.start, "since"))
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_simplestore.resources import RESOURCES

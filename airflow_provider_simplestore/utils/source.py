@@ -14,6 +14,7 @@ from typing import Any
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 from airflow_provider_simplestore.pacing import Workers, check_workers
 from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource
+from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
 # The resources a sync can read: every listable one, in the order the docs list them.
@@ -79,9 +80,11 @@ class Window:
 
 
 def run_window(context: Mapping[str, Any], created_from: Any = None, created_to: Any = None) -> Window:
-    """The window of an incremental run: the explicit bounds, else the run's data interval."""
-    start = created_from if created_from not in (None, "") else context.get("data_interval_start")
-    end = created_to if created_to not in (None, "") else context.get("data_interval_end")
+    """The window of an incremental run: the explicit bounds, else the run's data interval (see
+    ``utils.run_interval`` for runs without a logical date)."""
+    interval = run_interval(context)
+    start = created_from if created_from not in (None, "") else (interval and interval.start)
+    end = created_to if created_to not in (None, "") else (interval and interval.end)
     if start is None or end is None:
         raise SimpleStoreConfigError(
             "an incremental sync needs a time window: this run has no data interval; "
@@ -123,4 +126,7 @@ class SyncSourceMixin:
             return params, self.resource, None
         window = run_window(context, self.created_from, self.created_to)
         params.update(created_params(self.resource, window))
-        return params, f"{self.resource} created in {window}", window
+        interval = run_interval(context)
+        # Say where the window came from when Airflow gave the run no interval of its own.
+        note = interval.describe() if interval and self.created_from in (None, "") else ""
+        return params, f"{self.resource} created in {window}{note}", window
