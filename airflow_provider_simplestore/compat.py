@@ -185,6 +185,25 @@ def dag_test(dag: Any, logical_date: Any = None, **kwargs: Any) -> Any:
     return dag.test(execution_date=logical_date, **kwargs)
 
 
+def manual_run_interval(dag: Any, run_after: Any) -> tuple[Any, Any]:
+    """(start, end) of the data interval ``dag``'s schedule gives a manual run at ``run_after``.
+
+    Only Airflow's own (core) timetables compute it; from 3.2 a DAG holds Task SDK timetables,
+    converted the way the standard provider's ``LatestOnlyOperator`` converts them.
+    """
+    timetable = dag.timetable
+    try:
+        from airflow.serialization.encoders import coerce_to_core_timetable
+    except ImportError:  # before 3.2 the DAG's timetable is the core one
+        pass
+    else:
+        timetable = coerce_to_core_timetable(timetable)
+    import pendulum  # timetables compute with pendulum; a run's run_after may be a plain datetime
+
+    interval = timetable.infer_manual_data_interval(run_after=pendulum.instance(run_after))
+    return interval.start, interval.end
+
+
 def default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable``: what ``deferrable`` defaults to, as in the
     official providers (read when an operator is built, so the running config counts)."""
@@ -229,6 +248,7 @@ __all__ = [
     "dag_test",
     "default_deferrable",
     "get_hook_lineage_collector",
+    "manual_run_interval",
     "mask_secret",
     "register_asset_alias",
     "run_blocking",

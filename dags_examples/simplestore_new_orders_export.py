@@ -6,10 +6,10 @@ data interval start; for a manual run without a logical date, which Airflow 3 al
 it was triggered). It returns the window it saw, `since` .. `checked_at`, and the export writes
 exactly the orders created in that window to
 
-    <base>/orders/new/<moment>.jsonl
+    <base>/orders/new/<run id>.jsonl
 
-(base as in `simplestore_catalog_export`; `<moment>` the logical date, or the trigger time, as
-`ts_nodash`). The sensor polls every 30 s with jitter, backs off on 429/503 as the server asks
+(base as in `simplestore_catalog_export`; the run id with `:` as `-`: one file per run, also for
+runs triggered in the same second, and for runs without a logical date). The sensor polls every 30 s with jitter, backs off on 429/503 as the server asks
 (Retry-After), and gives up after 6 hours.
 """
 
@@ -52,7 +52,7 @@ with DAG(
         created_from="{{ " + SEEN + "['since'] }}",
         created_to="{{ " + SEEN + "['checked_at'] }}",
         destination=(
-            "{{ var.value.get('simplestore_export_base', params.export_base) }}/orders/new/{{ (logical_date | default(dag_run.run_after)) | ts_nodash }}.jsonl"
+            "{{ var.value.get('simplestore_export_base', params.export_base) }}/orders/new/{{ run_id | replace(':', '-') }}.jsonl"
         ),
     )
     wait_for_orders >> export_new_orders

@@ -71,7 +71,9 @@ CORE_TESTS = (
     "tests/test_provider_info.py",
     "tests/test_cli_connection.py",
     "tests/test_airflow_versions.py",
+    "tests/test_compat_run_blocking.py",
     "tests/e2e/test_connection_ui.py",
+    "tests/e2e/test_example_dags_deployment.py",
 )
 CORE_DESELECT = (  # Postgres, and S3 (the deploy extra: moto, s3fs), are proven on the main run
     "tests/transfers/test_sql_postgres.py", "tests/transfers/test_storage_s3.py", "tests/operators/test_import_s3.py",

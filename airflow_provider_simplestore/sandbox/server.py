@@ -81,6 +81,10 @@ class Sandbox:
     def clear_faults(self) -> dict[str, Any]:
         return self.set_faults()
 
+    def issued_tokens(self) -> list[str]:
+        """Every access token this sandbox has handed out (for leak checks)."""
+        return list(self._call("GET", "/_sandbox/tokens")["tokens"])
+
     def revoke(self) -> int:
         return int(self._call("POST", "/_sandbox/revoke")["revoked"])
 

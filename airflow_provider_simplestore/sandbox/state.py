@@ -30,6 +30,10 @@ class Tokens:
         self._expiry[token] = now + self.ttl
         return token
 
+    def issued(self) -> list[str]:
+        """Every token still on record, for leak checks that grep logs for them."""
+        return list(self._expiry)
+
     def problem(self, token: str | None) -> str | None:
         """Why `token` may not be used, or None when it is live."""
         if not token:

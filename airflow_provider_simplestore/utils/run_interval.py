@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from airflow_provider_simplestore.compat import manual_run_interval
 from airflow_provider_simplestore.utils.timestamps import iso
 
 
@@ -39,5 +40,5 @@ def run_interval(context: Mapping[str, Any]) -> RunInterval | None:
     dag = context.get("dag")
     if run_after is None or dag is None:
         return None
-    interval = dag.timetable.infer_manual_data_interval(run_after=run_after)
-    return RunInterval(interval.start, interval.end, run_after)
+    start, end = manual_run_interval(dag, run_after)
+    return RunInterval(start, end, run_after)

@@ -37,12 +37,8 @@ class ReactConnectionUI(ConnectionUI):
         description='[data-part="helper-text"]',
     )
     components: ClassVar[tuple[str, ...]] = ("api-server",)
-    # Airflow 3.0 signs its tokens with `iss: []` when [api_auth] jwt_issuer is unset, which today's
-    # PyJWT refuses ("Issuer (iss) must be a string"): every login, the UI's included, answers 500.
-    # Any issuer avoids it; 3.1.8 does not sign so, so it is set on 3.0 only.
-    env: ClassVar[dict[str, str]] = (
-        {"AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-e2e"} if AIRFLOW_RELEASE < (3, 1, 0) else {}
-    )
+    # 3.0's JWT issuer setting, without which every login answers 500: AirflowHome sets it.
+    env: ClassVar[dict[str, str]] = {}
 
     def __init__(self, page: Page, deployment: Deployment) -> None:
         super().__init__(page, deployment)

@@ -27,13 +27,14 @@ from typing import IO, Any, TypeVar
 
 import requests
 
-from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
+from airflow_provider_simplestore.compat import AIRFLOW_RELEASE, AIRFLOW_V_3_0_PLUS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = REPO_ROOT / "test-output" / "e2e"
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 HEALTH_PATH = "/api/v2/monitor/health" if AIRFLOW_V_3_0_PLUS else "/health"
+API = "/api/v2" if AIRFLOW_V_3_0_PLUS else "/api/v1"  # 2.11's webserver serves the stable REST API v1
 UI_SERVERS = frozenset({"api-server", "webserver"})  # the components that serve the UI on api_port
 
 T = TypeVar("T")
@@ -123,6 +124,10 @@ class AirflowHome:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
             "NO_COLOR": "1",
+            **({} if AIRFLOW_V_3_0_PLUS else {"AIRFLOW__WEBSERVER__WORKERS": "1"}),  # 2.11: one gunicorn worker
+            # 3.0 signs its tokens (UI logins, and each task's Execution API token) with `iss: []`
+            # when [api_auth] jwt_issuer is unset, which today's PyJWT refuses: every one fails.
+            **({"AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-e2e"} if (3, 0) <= AIRFLOW_RELEASE[:2] < (3, 1) else {}),
             **env,
         }
 
@@ -140,6 +145,16 @@ class AirflowHome:
             output = self.redact(f"{proc.stdout}\n{proc.stderr}")[-4000:]
             raise AssertionError(f"airflow {' '.join(args)} failed ({proc.returncode}):\n{output}")
         return proc
+
+    def open_rest_api(self) -> AirflowHome:
+        """2.11: the webserver's REST API (v1) lets every caller in as an admin, as 3.x's simple auth
+        manager does for every home here (all-admins mode). Call before starting the webserver."""
+        if not AIRFLOW_V_3_0_PLUS:
+            self.env["AIRFLOW__API__AUTH_BACKENDS"] = "airflow.api.auth.backend.default"
+            (self.path / "webserver_config.py").write_text(
+                "from flask_appbuilder.const import AUTH_DB\n\nAUTH_TYPE = AUTH_DB\nAUTH_ROLE_PUBLIC = 'Admin'\n"
+            )
+        return self
 
     def migrate(self) -> AirflowHome:
         self.cli("db", "migrate")
@@ -223,10 +238,12 @@ def _group_alive(group: int) -> bool:
 
 
 class AirflowApi:
-    """The public REST API of one API server (the simple auth manager's all-admins mode).
+    """The public REST API of one API server (the simple auth manager's all-admins mode), or of 2.11's
+    webserver (API v1 with the `default` auth backend, which lets every call in: `AirflowHome` sets it).
 
     3.3 answers such a server's REST calls without a login; before it, the API wants a token, which
-    that mode hands out to anyone at `GET /auth/token`: taken on the first 401.
+    that mode hands out to anyone at `GET /auth/token`: taken on the first 401. The few shapes that
+    differ between v1 and v2 (XCom values, logs, asset events) are read the same way here.
     """
 
     def __init__(self, base_url: str, timeout: float = 15) -> None:
@@ -234,13 +251,18 @@ class AirflowApi:
         self.timeout = timeout
         self.session = requests.Session()
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call, with the all-admins token taken on the first 401; any status comes back."""
         response = self.session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
         if response.status_code == 401 and "Authorization" not in self.session.headers:
             token = self.session.get(f"{self.base_url}/auth/token", timeout=self.timeout)
             if token.ok:
                 self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
                 response = self.session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
+        return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response.json() if response.content else None
@@ -259,39 +281,58 @@ class AirflowApi:
         )
 
     def dag(self, dag_id: str) -> dict[str, Any] | None:
-        response = self.session.get(f"{self.base_url}/api/v2/dags/{dag_id}", timeout=self.timeout)
+        """The DAG, or None while the DAG processor has not stored it yet."""
+        response = self.request("GET", f"{API}/dags/{dag_id}")
         return response.json() if response.ok else None
 
     def import_errors(self) -> list[dict[str, Any]]:
-        return list(self.get("/api/v2/importErrors")["import_errors"])
+        return list(self.get(f"{API}/importErrors")["import_errors"])
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.call("PATCH", f"{API}/dags/{dag_id}", json={"is_paused": paused})
 
     def unpause(self, dag_id: str) -> None:
-        self.call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        self.set_paused(dag_id, False)
 
     def trigger(self, dag_id: str, *, logical_date: str | None) -> str:
+        """A manual run; `logical_date=None` is a run without one (Airflow 3 only)."""
+        if logical_date is None and not AIRFLOW_V_3_0_PLUS:
+            raise ValueError("Airflow 2 runs always have a logical date")
         body = {"logical_date": logical_date}
-        return str(self.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+        return str(self.call("POST", f"{API}/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"{API}/dags/{dag_id}/dagRuns")["dag_runs"])
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return dict(self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"))
+        return dict(self.get(f"{API}/dags/{dag_id}/dagRuns/{run_id}"))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        return list(self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"])
+        return list(self.get(f"{API}/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"])
 
     def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
-        ti = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+        ti = self.get(f"{API}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
         return ti.get("state")
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
-        return self.get(path)["value"]
+        path = f"{API}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        if AIRFLOW_V_3_0_PLUS:
+            return self.get(path)["value"]
+        # v1 gives str(value) unless asked for the deserialized value, which it then sends as JSON
+        return self.get(path, deserialize="true", stringify="false")["value"]
+
+    def asset_events(self, source_dag_id: str) -> list[dict[str, Any]]:
+        """The asset (2.11: dataset) events a DAG emitted, each as {uri, extra, source_run_id}."""
+        if AIRFLOW_V_3_0_PLUS:
+            events = self.get(f"{API}/assets/events", source_dag_id=source_dag_id)["asset_events"]
+            return [{"uri": e["uri"], "extra": e["extra"], "source_run_id": e["source_run_id"]} for e in events]
+        events = self.get(f"{API}/datasets/events", source_dag_id=source_dag_id)["dataset_events"]
+        return [{"uri": e["dataset_uri"], "extra": e["extra"], "source_run_id": e["source_run_id"]} for e in events]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
-        response = self.session.get(
-            f"{self.base_url}{path}", params={"full_content": "true"},
-            headers={"Accept": "application/x-ndjson"}, timeout=self.timeout,
-        )
+        path = f"{API}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
+        accept = "application/x-ndjson" if AIRFLOW_V_3_0_PLUS else "text/plain"
+        response = self.request("GET", path, params={"full_content": "true"}, headers={"Accept": accept})
         lines = []
         for line in response.text.splitlines():
             try:

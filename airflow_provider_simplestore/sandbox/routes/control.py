@@ -84,6 +84,11 @@ def register(api: Api, state: SandboxState) -> None:
         await read_body(request, state.options.max_body_bytes)
         return json_response({"revoked": state.tokens.revoke_all()})
 
+    @api.route("GET", "/_sandbox/tokens")
+    async def tokens(request: Request) -> Response:
+        # A sandbox has no secrets worth keeping: tests grep their logs for what it handed out.
+        return json_response({"tokens": state.tokens.issued()})
+
     @api.route("POST", "/_sandbox/reset")
     async def reset(request: Request) -> Response:
         await read_body(request, state.options.max_body_bytes)
