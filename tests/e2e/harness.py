@@ -124,6 +124,8 @@ class AirflowHome:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
             "NO_COLOR": "1",
+            # Executors that start `airflow tasks run ...` (2.11's SequentialExecutor) find this venv's.
+            "PATH": f"{AIRFLOW_BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
             **({} if AIRFLOW_V_3_0_PLUS else {"AIRFLOW__WEBSERVER__WORKERS": "1"}),  # 2.11: one gunicorn worker
             # 3.0 signs its tokens (UI logins, and each task's Execution API token) with `iss: []`
             # when [api_auth] jwt_issuer is unset, which today's PyJWT refuses: every one fails.
@@ -151,6 +153,7 @@ class AirflowHome:
         manager does for every home here (all-admins mode). Call before starting the webserver."""
         if not AIRFLOW_V_3_0_PLUS:
             self.env["AIRFLOW__API__AUTH_BACKENDS"] = "airflow.api.auth.backend.default"
+            self.env["AIRFLOW__API__ENABLE_XCOM_DESERIALIZE_SUPPORT"] = "True"  # XCom values as JSON
             (self.path / "webserver_config.py").write_text(
                 "from flask_appbuilder.const import AUTH_DB\n\nAUTH_TYPE = AUTH_DB\nAUTH_ROLE_PUBLIC = 'Admin'\n"
             )
