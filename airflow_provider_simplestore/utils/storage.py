@@ -92,7 +92,20 @@ def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = Non
         ) from None
     if not path.name or text.endswith("/"):
         raise StorageError(f"{role} {str(path)!r} names a directory; give a file name")
+    if not _is_local(path):
+        _check_key(path, role)
     return path
+
+
+def _check_key(path: ObjectStoragePath, role: str) -> None:
+    """Refuse `.`, `..` and empty segments in a remote key. Local paths are normalised, but an
+    object store keeps `a/../b` as a literal key, and a tool that syncs the bucket to disk may
+    follow it; normalising instead would silently write elsewhere than the template said."""
+    for segment in path.path.removeprefix("/").split("/"):
+        if segment in ("", ".", ".."):
+            what = "an empty segment (//)" if not segment else f"a {segment!r} segment"
+            raise StorageError(f"{role} {str(path)!r}: the key has {what}, which object stores keep literally; "
+                               "give the key without it")
 
 
 def _local_url(text: str, role: str) -> str:

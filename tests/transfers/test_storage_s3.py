@@ -192,3 +192,24 @@ def test_a_missing_bucket_or_a_prefix_is_refused_before_any_api_call(s3: S3Serve
     assert total_requests(simplestore_conn) == before
     assert [b["Name"] for b in s3.client().list_buckets()["Buckets"]] == [BUCKET], "a bucket was created"
     assert keys(s3) == ["exports/daily/part-1.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [
+        ("exports/../daily/../../orders.jsonl", "a '..' segment"),
+        ("exports/.", "a '.' segment"),
+        ("exports/./orders.jsonl", "a '.' segment"),
+        ("exports//orders.jsonl", "an empty segment"),
+    ],
+)
+def test_a_key_with_dot_or_empty_segments_is_refused_before_any_api_call(
+    s3: S3Server, simplestore_conn: Any, key: str, what: str
+) -> None:
+    # file:// paths are normalised; an object store would keep these keys literally, and a tool that
+    # syncs the bucket to disk may follow the "..".
+    before = total_requests(simplestore_conn)
+    with pytest.raises(StorageError, match=what):
+        SimpleStoreExportOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}",
+                                  storage_conn_id=CONN_ID).execute(context())
+    assert total_requests(simplestore_conn) == before and keys(s3) == [] and unfinished_uploads(s3) == []
