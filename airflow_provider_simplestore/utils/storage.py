@@ -121,6 +121,15 @@ def _local_url(text: str, role: str) -> str:
     return "file://" + os.path.normpath(parts.path or "/") + trailing
 
 
+def location_key(path: ObjectStoragePath) -> tuple[str, str]:
+    """What a path writes to, to tell two spellings of one place apart from two places: a local
+    path with its links resolved (a manifest written through a linked folder onto one of its parts
+    must be caught), a remote one by protocol and key (a connection id in the URL does not count)."""
+    if _is_local(path):
+        return ("file", os.path.realpath(path.path))
+    return (_protocol(path), path.path)
+
+
 def _protocol(path: ObjectStoragePath) -> str:
     protocol = path.protocol
     return str(protocol[0] if isinstance(protocol, (tuple, list)) else protocol)
