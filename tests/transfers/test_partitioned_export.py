@@ -159,7 +159,7 @@ def test_a_part_changed_in_place_with_its_size_kept_writes_no_manifest(day_parts
     first = Path(summaries[index]["destination"].removeprefix("file://"))
     data = first.read_bytes()
     at = data.index(b'"orderId":') + len(b'"orderId":')
-    changed = data[:at] + (b"8" if data[at:at + 1] != b"8" else b"9") + data[at + 1:]  # another order id
+    changed = data[:at] + (b"8" if data[at:at + 1] != b"8" else b"9") + data[at + 1:]  # one byte, same length
     first.write_bytes(changed)
     assert len(changed) == summaries[index]["bytes"]
     with pytest.raises(ManifestError, match="changed after its export"):
