@@ -3,11 +3,20 @@ adaptive concurrency for `max_workers="auto"`. One home for both hooks.
 
 `Pacer` is process-wide, one per account (API base URL, client id): every hook, thread and
 asyncio task of that account asks it for a turn before each request and reports each answer.
-A 429 with Retry-After pauses them all. 429s also teach it the server's rate: while they keep
-coming the server's bucket is empty, so what it admits between the first 429 of an episode and
-the latest is its rate; the pacer then goes a little under that and probes upward slowly (so a
-lesson fades: after a minute without a 429 it no longer binds). `max_requests_per_second` caps
-it, whatever it learns. A pause is capped by the hook at the connection's `max_retry_wait`.
+The account, not the connection, is the unit because the server limits a client id: two
+connections with the same URL and client id share one pause, one learned rate and one cap;
+connections with another client id (or another API) have a pacer of their own.
+
+A 429 with Retry-After pauses them all; a later, shorter Retry-After never shortens a pause
+already held. 429s also teach it the server's rate: while they keep coming the server's bucket
+is empty, so what it admits between the first 429 of an episode and the latest is its rate; the
+pacer then goes a little under that and probes upward slowly (so a lesson fades: after a minute
+without a 429 it no longer binds). A pause is capped by the hook at the connection's `max_retry_wait`.
+
+`max_requests_per_second` caps it, whatever it learns. Each connection of the account registers
+its own cap (its latest reading; none withdraws it) and the account goes at the lowest cap any
+of its connections has registered in this process: a connection without the extra, or with a
+higher one, cannot lift the cap another connection of the account set.
 
 `AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and no 429
 arrives, and shrinks multiplicatively on a 429 or on latency that rises without throughput.
@@ -66,7 +75,8 @@ class Pacer:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.max_rate: float | None = None  # max_requests_per_second (connection extra)
+        self.max_rate: float | None = None  # the lowest of _caps (read without the lock: one attribute)
+        self._caps: dict[str, float] = {}  # connection id -> its max_requests_per_second
         self.rate_limited = 0  # 429s seen: AdaptiveLimits compare it to notice one
         self._lock = threading.Lock()
         self._paused_until = 0.0
@@ -78,6 +88,15 @@ class Pacer:
         self._last_429 = float("-inf")
         self._answered = 0  # non-429 answers ever
         self._answers: deque[float] = deque()  # times of the last RATE_WINDOW's non-429 answers
+
+    def set_cap(self, conn_id: str, cap: float | None) -> None:
+        """Register a connection's max_requests_per_second (None: it sets none); the lowest one binds."""
+        with self._lock:
+            if cap is None:
+                self._caps.pop(conn_id, None)
+            else:
+                self._caps[conn_id] = cap
+            self.max_rate = min(self._caps.values(), default=None)
 
     def rate(self, now: float | None = None) -> float | None:
         """Requests per second allowed now: the cap, or the learned rate (probed upward), if lower."""
@@ -162,12 +181,13 @@ _PACERS: dict[tuple[str, str], Pacer] = {}
 _PACERS_LOCK = threading.Lock()
 
 
-def pacer_for(base_url: str, client_id: str, max_rate: float | None) -> Pacer:
-    """The process-wide pacer of an account; `max_rate` (the connection's cap) is applied to it."""
+def pacer_for(base_url: str, client_id: str, conn_id: str, max_rate: float | None) -> Pacer:
+    """The process-wide pacer of an account (API URL, client id), with `conn_id`'s cap registered."""
     with _PACERS_LOCK:
         pacer = _PACERS.setdefault((base_url, client_id), Pacer())
-        pacer.max_rate = max_rate
-        return pacer
+    if pacer._caps.get(conn_id) != max_rate:  # read racily: set_cap itself takes the lock
+        pacer.set_cap(conn_id, max_rate)
+    return pacer
 
 
 def clear_pacers() -> None:

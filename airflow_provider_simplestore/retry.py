@@ -12,8 +12,8 @@ opened) or on 429 (the server refused it without processing).
 from __future__ import annotations
 
 import logging
-import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -34,6 +34,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_REASONS = frozenset(
     {"dns", "connect", "connect_timeout", "read_timeout", "write_timeout", "connection_lost", "pool_timeout"}
 )
+# RFC 9110 delay-seconds: ASCII digits (float() would also take "-4", "1e3", "inf" or Arabic-Indic
+# digits); a fraction is tolerated, as some servers (and the sandbox) send milliseconds.
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -59,23 +62,22 @@ class RetrySettings:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or bad."""
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None if absent or invalid.
+
+    RFC 9110 says to ignore an invalid value, so a negative, signed or exponent number, "inf" or
+    "nan" is None (the normal backoff applies), never "retry now". A date in the past is 0."""
     if value is None or not value.strip():
         return None
     value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if math.isnan(seconds):
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, seconds)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 def is_idempotent(method: str) -> bool:

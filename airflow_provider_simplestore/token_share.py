@@ -9,7 +9,11 @@ keeps one token per (auth URL, client id) in a file instead:
 - the folder is the OS user's own (mode 0700, owned by them; anything else turns sharing off with a
   warning), the file 0600, written whole and renamed into place;
 - an advisory lock per key (`flock`) makes the grant single-flight across processes, as the
-  per-key thread lock of `token.py` does across threads.
+  per-key thread lock of `token.py` does across threads;
+- nothing is followed: the lock and the token file are opened with `O_NOFOLLOW` and must be
+  regular files (a symlink planted at either is never opened through; at the lock it turns
+  sharing off for that key, with a warning), and a token file is read up to `MAX_TOKEN_FILE`
+  bytes only (a larger one is damaged: a miss, replaced by the next grant).
 
 The folder is `$SIMPLESTORE_TOKEN_SHARE_DIR`, else `<tmp>/simplestore-tokens-<uid>`. The connection
 extra `share_across_processes: false` keeps tokens in the process (token.py) only.
@@ -36,6 +40,9 @@ log = logging.getLogger(__name__)
 SHARE_DIR_ENV = "SIMPLESTORE_TOKEN_SHARE_DIR"
 _SALT = b"airflow-provider-simplestore token share v1"
 _SUFFIX = ".token"
+# A token file is a Fernet token of a small JSON document: a few KiB even for a large JWT.
+MAX_TOKEN_FILE = 64 * 1024
+_NO_FOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def default_share_dir() -> Path:
@@ -58,9 +65,20 @@ class TokenSlot:
         self._lock_path = directory / f"{name}.lock"
         self._fernet = _fernet(key, secret)
         self._lock_fd: int | None = None
+        self._refused = False  # the lock could not be opened safely: this slot shares nothing
 
     def try_lock(self) -> bool:
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        """True once this process holds the key's lock (or the slot was refused: it then shares
+        nothing, and the caller fetches its own token); False while another process holds it."""
+        if self._refused:
+            return True
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | _NO_FOLLOW, 0o600)
+        except OSError as exc:  # ELOOP: a symlink sits where the lock belongs
+            return self._refuse(f"cannot open {self._lock_path} without following it ({exc.strerror})")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return self._refuse(f"{self._lock_path} is not a regular file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -69,28 +87,51 @@ class TokenSlot:
         self._lock_fd = fd
         return True
 
+    def _refuse(self, problem: str) -> bool:
+        log.warning("SimpleStore: not sharing this client's token between processes: %s; remove it", problem)
+        self._refused = True
+        return True
+
     def unlock(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
 
+    def _read(self) -> bytes | None:
+        """The token file's bytes: not through a symlink, a regular file, at most MAX_TOKEN_FILE."""
+        # O_NONBLOCK: a FIFO planted there must not hang the open (it is then refused as not regular).
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            data = handle.read(MAX_TOKEN_FILE + 1)
+        return data if len(data) <= MAX_TOKEN_FILE else None
+
     def load(self) -> SharedToken | None:
         """The shared token if there is one this secret opens and it has not expired."""
+        if self._refused:
+            return None
         try:
-            data: dict[str, Any] = json.loads(self._fernet.decrypt(self.path.read_bytes()))
+            raw = self._read()
+            if raw is None:  # oversized or not a file: damaged, a miss (the next grant replaces it)
+                return None
+            data: dict[str, Any] = json.loads(self._fernet.decrypt(raw))
             token = SharedToken(str(data["value"]), float(data["expires_at"]), float(data["lifetime"]))
         except FileNotFoundError:
             return None
-        except Exception:  # another secret's file, or damaged: treat as absent (it gets replaced)
+        except Exception:  # another secret's file, a symlink, or damaged: treat as absent (it gets replaced)
             return None
         return token if token.expires_at > time.time() else None
 
     def save(self, value: str, lifetime: float) -> None:
         payload = json.dumps({"value": value, "expires_at": time.time() + lifetime, "lifetime": lifetime})
+        sealed = self._fernet.encrypt(payload.encode())
+        if self._refused or len(sealed) > MAX_TOKEN_FILE:  # no reader would take it
+            return
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=_SUFFIX)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(self._fernet.encrypt(payload.encode()))
+                out.write(sealed)
             os.replace(temporary, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

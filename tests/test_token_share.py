@@ -7,11 +7,13 @@ this process, each with a cache of its own over one share folder, as separate pr
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 from airflow_provider_simplestore.token import TokenCache
-from airflow_provider_simplestore.token_share import SHARE_DIR_ENV, TokenShare
+from airflow_provider_simplestore.token_share import MAX_TOKEN_FILE, SHARE_DIR_ENV, TokenShare, TokenSlot
 
 CHILD = """
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
@@ -115,3 +117,72 @@ def test_damaged_file_is_a_miss_and_gets_replaced(
     process_call(sb, share, monkeypatch)
     assert sb.stats()["token_grants"] == 2
     assert TokenShare(share).slot((sb.token_url, sb.client_id), sb.client_secret).load() is not None
+
+
+def _slot(sb: Any, share: Path) -> TokenSlot:
+    slot = TokenShare(share).slot((sb.token_url, sb.client_id), sb.client_secret)
+    assert slot is not None
+    return slot
+
+
+def test_a_symlink_at_the_lock_is_never_followed(
+    fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb = fresh_sandbox(seed=3)
+    share = tmp_path / "share"
+    share.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    _slot(sb, share)._lock_path.symlink_to(victim)  # planted where the lock belongs
+    with caplog.at_level(logging.WARNING):
+        process_call(sb, share, monkeypatch)  # the task still runs: it fetches its own token
+    assert not victim.exists(), "the lock was opened through the symlink: its target was created"
+    assert "not sharing this client's token" in caplog.text
+    assert sb.stats()["token_grants"] == 1 and not list(share.glob("*.token"))
+
+
+def test_a_symlink_at_the_token_file_is_not_read_through(
+    fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = fresh_sandbox(seed=3)
+    share = tmp_path / "share"
+    process_call(sb, share, monkeypatch)
+    slot = _slot(sb, share)
+    elsewhere = tmp_path / "elsewhere.token"
+    slot.path.rename(elsewhere)  # a good token file, reached only through a link
+    slot.path.symlink_to(elsewhere)
+    process_call(sb, share, monkeypatch)
+    assert sb.stats()["token_grants"] == 2  # a miss: a grant of its own, not the linked file's token
+    assert not slot.path.is_symlink() and slot.load() is not None  # replaced by a regular file
+    assert elsewhere.exists()
+
+
+def test_an_oversized_token_file_is_a_miss(fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sb = fresh_sandbox(seed=3)
+    share = tmp_path / "share"
+    process_call(sb, share, monkeypatch)
+    slot = _slot(sb, share)
+    good = slot.load()
+    assert good is not None
+    # A valid file of this very secret and a good token, padded past the limit: read whole, it would
+    # be adopted; a reader that stops at MAX_TOKEN_FILE bytes treats it as damaged.
+    padded = {"value": good.value, "expires_at": good.expires_at, "lifetime": good.lifetime,
+              "padding": "x" * MAX_TOKEN_FILE}
+    slot.path.write_bytes(slot._fernet.encrypt(json.dumps(padded).encode()))
+    assert slot.load() is None
+    process_call(sb, share, monkeypatch)
+    assert sb.stats()["token_grants"] == 2 and slot.path.stat().st_size <= MAX_TOKEN_FILE
+
+
+def test_a_fifo_at_the_token_file_does_not_hang_the_task(
+    fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = fresh_sandbox(seed=3)
+    share = tmp_path / "share"
+    share.mkdir(mode=0o700)
+    slot = _slot(sb, share)
+    os.mkfifo(slot.path)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (process_call(sb, share, monkeypatch), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(60), "reading the token file blocked on a FIFO"
+    assert stat.S_ISREG(slot.path.lstat().st_mode) and sb.stats()["token_grants"] == 1

@@ -139,7 +139,7 @@ class _SimpleStoreHookBase(BaseHook):
 
     @staticmethod
     def _pacer(settings: SimpleStoreSettings) -> Pacer:
-        return pacer_for(settings.base_url, settings.client_id, settings.max_requests_per_second)
+        return pacer_for(settings.base_url, settings.client_id, settings.conn_id, settings.max_requests_per_second)
 
     @staticmethod
     def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any) -> None:

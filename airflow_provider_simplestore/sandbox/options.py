@@ -102,17 +102,33 @@ class SandboxOptions:
         return args
 
 
+# Bounds of the rate limit: below MIN_RATE a refused client would be told to wait minutes
+# (1e-300 made every answer a 429 with a 300-digit Retry-After); above the maxima a limit
+# means nothing on one machine.
+MIN_RATE, MAX_RATE, MAX_BURST = 0.01, 1_000_000, 1_000_000
+
+
 def check_rate_limit(rate_limit: Any, burst: Any) -> None:
-    """A positive finite rate (or None) and a positive whole burst (or None, only with a rate)."""
+    """A rate in [MIN_RATE, MAX_RATE] requests/s (or None) and a whole burst in [1, MAX_BURST]
+    (or None, only with a rate)."""
     if rate_limit is not None and (
-        isinstance(rate_limit, bool) or not isinstance(rate_limit, (int, float)) or not 0 < rate_limit < float("inf")
+        isinstance(rate_limit, bool)
+        or not isinstance(rate_limit, (int, float))
+        or not MIN_RATE <= rate_limit <= MAX_RATE
     ):
-        raise ValueError(f"sandbox option rate_limit={rate_limit!r} must be a positive number of requests per second")
+        raise ValueError(f"sandbox option rate_limit={_short(rate_limit)} must be a number of requests per second "
+                         f"from {MIN_RATE} to {MAX_RATE}")
     if burst is not None:
-        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-            raise ValueError(f"sandbox option burst={burst!r} must be a positive integer")
+        if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
+            raise ValueError(f"sandbox option burst={_short(burst)} must be a whole number from 1 to {MAX_BURST}")
         if rate_limit is None:
             raise ValueError("sandbox option burst needs rate_limit")
+
+
+def _short(value: Any) -> str:
+    """A value for an error message, cut if huge (a 300-digit burst is not worth echoing)."""
+    text = repr(value)
+    return text if len(text) <= 24 else text[:20] + "..."
 
 
 def default_anchor() -> datetime:

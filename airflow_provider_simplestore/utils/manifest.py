@@ -4,24 +4,31 @@ A partitioned export maps ``SimpleStoreExportOperator`` over ``split_window(...)
 part file per window, on any worker), then ``write_manifest(...)`` checks that the parts tile the
 whole window (no gap, no overlap: each record in exactly one part), re-hashes every part against
 what its task reported, and writes the manifest all at once. See docs/partitioned-export.md.
+
+The summaries come from XCom, so nothing in them is trusted: counts must be non-negative
+integers, a sha256 64 hex digits, and (verifying) each part's size, sha256 and records are
+measured on storage. The manifest may not be one of the parts, nor two parts one file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.utils.formats import FORMATS, format_from_name
 from airflow_provider_simplestore.utils.source import Window
-from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, storage_path
+from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, location_key, storage_path
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
 MANIFEST_VERSION = 1
 # What each part's export summary (its XCom) must carry for the manifest.
 PART_FIELDS = ("destination", "records", "bytes", "sha256", "created_from", "created_to")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ManifestError(SimpleStoreConfigError):
@@ -50,19 +57,34 @@ def split_window(start: Any, end: Any, parts: int) -> list[dict[str, str]]:
 def _part_entry(index: int, part: Any) -> dict[str, Any]:
     if not isinstance(part, Mapping):
         raise ManifestError(f"part {index}: expected an export summary (a dict), got {type(part).__name__}")
+    where = f"part {index} ({part.get('destination', '?')})"
     missing = [name for name in PART_FIELDS if part.get(name) in (None, "")]
     if missing:
         raise ManifestError(
-            f"part {index} ({part.get('destination', '?')}): its export summary lacks {', '.join(missing)} "
+            f"{where}: its export summary lacks {', '.join(missing)} "
             "(only an incremental orders export reports its window)"
         )
+    for name in ("records", "bytes"):
+        value = part[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ManifestError(f"{where}: {name} must be a non-negative integer, got {value!r}")
+    if part["records"] > part["bytes"]:  # every record ends with a newline: at least a byte each
+        raise ManifestError(f"{where}: {part['records']} records cannot fit in {part['bytes']} bytes")
+    digest = part["sha256"]
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ManifestError(f"{where}: sha256 must be 64 lowercase hex digits, got {digest!r}")
+    # As the export chose it: its summary says; an older or hand-made one is read by the name.
+    fmt = part.get("format") or format_from_name(str(part["destination"])) or "jsonl"
+    if fmt not in FORMATS:
+        raise ManifestError(f"{where}: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return {
         "path": str(part["destination"]),
         "created_from": iso(parse_moment(part["created_from"], f"part {index} created_from")),
         "created_to": iso(parse_moment(part["created_to"], f"part {index} created_to")),
-        "records": int(part["records"]),
-        "bytes": int(part["bytes"]),
-        "sha256": str(part["sha256"]),
+        "format": fmt,
+        "records": part["records"],
+        "bytes": part["bytes"],
+        "sha256": digest,
     }
 
 
@@ -79,19 +101,64 @@ def _check_tiling(entries: list[dict[str, Any]], window: Window) -> None:
         raise ManifestError(f"the parts end at {edge}, the window {window} at {iso(window.end)}")
 
 
+class _RecordCounter:
+    """Records of a part as the export writes them, counted from its bytes: JSON Lines one per
+    line (JSON escapes every newline in a value); CSV one per line outside quotes (a quoted cell
+    may hold newlines; an escaped quote is two quotes, so the state still flips right), less the
+    header."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.lines = 0
+        self._quoted = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.fmt != "csv":
+            self.lines += chunk.count(b"\n")
+            return
+        pieces = chunk.split(b'"')
+        for i, piece in enumerate(pieces):
+            if not self._quoted:
+                self.lines += piece.count(b"\n")
+            if i < len(pieces) - 1:
+                self._quoted = not self._quoted
+
+    @property
+    def records(self) -> int:
+        return max(0, self.lines - 1) if self.fmt == "csv" else self.lines
+
+
 def _check_file(entry: dict[str, Any], storage_conn_id: str | None) -> None:
-    """The part on storage is still what its task wrote: same size and sha256 (streamed)."""
-    digest, size = hashlib.sha256(), 0
+    """The part on storage is still what its task wrote (same size and sha256), and holds the
+    records its task reported. Streamed in 1 MiB chunks."""
+    digest, size, counter = hashlib.sha256(), 0, _RecordCounter(entry["format"])
     try:
         with storage_path(entry["path"], conn_id=storage_conn_id, role="part").open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
+                counter.feed(chunk)
     except FileNotFoundError:
         raise ManifestError(f"the part {entry['path']} is missing") from None
     if (size, digest.hexdigest()) != (entry["bytes"], entry["sha256"]):
         raise ManifestError(f"the part {entry['path']} changed after its export: {size} bytes, sha256 "
                             f"{digest.hexdigest()} (export: {entry['bytes']} bytes, {entry['sha256']})")
+    if counter.records != entry["records"]:
+        raise ManifestError(f"the part {entry['path']} holds {counter.records} records; its export summary "
+                            f"says {entry['records']}")
+
+
+def _check_places(path: Any, entries: list[dict[str, Any]], storage_conn_id: str | None) -> None:
+    """The manifest is none of the parts (it would replace one), and no two parts are one file."""
+    places: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        key = location_key(storage_path(entry["path"], conn_id=storage_conn_id, role="part"))
+        if key in places:
+            raise ManifestError(f"the parts {places[key]} and {entry['path']} are one file")
+        places[key] = entry["path"]
+    if location_key(path) in places:
+        raise ManifestError(f"the manifest {str(path)!r} would replace the part {places[location_key(path)]}; "
+                            "give it a name of its own")
 
 
 def write_manifest(
@@ -107,19 +174,21 @@ def write_manifest(
     """Check the parts and write ``destination`` (JSON) atomically; its summary for XCom.
 
     ``parts`` are the export summaries of the mapped tasks (their XCom, in any order). Nothing is
-    written when a part is missing a field, the parts leave a gap or overlap in
-    ``[window_start, window_end)``, or (``verify``) a part file is missing or differs from its
-    summary. The manifest lists the parts by start, each with its window, records, bytes, sha256.
+    written when a part is missing a field or has a count or digest that is not one, the parts
+    leave a gap or overlap in ``[window_start, window_end)``, the destination is one of the parts,
+    or (``verify``) a part file is missing or differs from its summary (size, sha256, records).
+    The manifest lists the parts by start, each with its window, format, records, bytes, sha256.
     """
     window = Window(parse_moment(window_start, "window_start"), parse_moment(window_end, "window_end"))
     entries = sorted((_part_entry(i, p) for i, p in enumerate(parts)), key=lambda e: e["created_from"])
     if not entries:
         raise ManifestError("no parts to list: the mapped export produced no summaries")
     _check_tiling(entries, window)
+    path = storage_path(destination, conn_id=storage_conn_id, role="manifest")
+    _check_places(path, entries, storage_conn_id)
     if verify:
         for entry in entries:
             _check_file(entry, storage_conn_id)
-    path = storage_path(destination, conn_id=storage_conn_id, role="manifest")
     check_destination(path, role="manifest")
     records = sum(e["records"] for e in entries)
     document = {

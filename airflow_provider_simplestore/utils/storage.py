@@ -92,7 +92,20 @@ def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = Non
         ) from None
     if not path.name or text.endswith("/"):
         raise StorageError(f"{role} {str(path)!r} names a directory; give a file name")
+    if not _is_local(path):
+        _check_key(path, role)
     return path
+
+
+def _check_key(path: ObjectStoragePath, role: str) -> None:
+    """Refuse `.`, `..` and empty segments in a remote key. Local paths are normalised, but an
+    object store keeps `a/../b` as a literal key, and a tool that syncs the bucket to disk may
+    follow it; normalising instead would silently write elsewhere than the template said."""
+    for segment in path.path.removeprefix("/").split("/"):
+        if segment in ("", ".", ".."):
+            what = "an empty segment (//)" if not segment else f"a {segment!r} segment"
+            raise StorageError(f"{role} {str(path)!r}: the key has {what}, which object stores keep literally; "
+                               "give the key without it")
 
 
 def _local_url(text: str, role: str) -> str:
@@ -106,6 +119,15 @@ def _local_url(text: str, role: str) -> str:
         raise StorageError(f"{role} {text!r}: a file URL has no query or fragment")
     trailing = "/" if parts.path.endswith("/") else ""  # kept: a directory is refused below
     return "file://" + os.path.normpath(parts.path or "/") + trailing
+
+
+def location_key(path: ObjectStoragePath) -> tuple[str, str]:
+    """What a path writes to, to tell two spellings of one place apart from two places: a local
+    path with its links resolved (a manifest written through a linked folder onto one of its parts
+    must be caught), a remote one by protocol and key (a connection id in the URL does not count)."""
+    if _is_local(path):
+        return ("file", os.path.realpath(path.path))
+    return (_protocol(path), path.path)
 
 
 def _protocol(path: ObjectStoragePath) -> str:

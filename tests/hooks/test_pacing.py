@@ -8,13 +8,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.pacing import AdaptiveLimit, Pacer, check_workers
+from airflow_provider_simplestore.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
 from tests.hooks.conftest import SyncClient
+from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 ONE_ORDER = {"pageSize": 1}
 
@@ -180,17 +182,17 @@ def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
     learned = pacer.rate()
     clock.now += 5
     assert pacer.rate() == pytest.approx(learned * 1.10, rel=0.01)  # 2 % a second
-    pacer.max_rate = 10
+    pacer.set_cap("conn", 10)
     assert pacer.rate() == 10
 
 
 def test_pacer_spaces_requests_at_its_cap_and_pauses_after_a_429() -> None:
     clock = Clock()
     pacer = Pacer(clock)
-    pacer.max_rate = 4
+    pacer.set_cap("conn", 4)
     waits = [pacer._reserve() for _ in range(4)]
     assert waits == pytest.approx([0, 0.25, 0.5, 0.75])
-    pacer.max_rate = None
+    pacer.set_cap("conn", None)
     pacer.observe(429, 2.0)
     assert pacer._reserve() == pytest.approx(2.0)
 
@@ -229,3 +231,89 @@ def test_a_storm_of_429s_is_one_cut() -> None:
         pacer.observe(429, 0.0)
         limit._leave(None)
     assert limit.limit == 12
+
+
+# ---- what one pacer serves: an account (API URL, client id), not a connection ----------------------
+
+
+def test_connections_of_one_account_share_a_pause(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    sb = fresh_sandbox(orders=5, rate_limit=1, burst=1)
+    first = SyncClient(connect(sb, "shop_reports"), max_retries=0)
+    try:
+        _get(first)
+        with pytest.raises(SimpleStoreRateLimitError):
+            _get(first)  # the bucket is empty: Retry-After ~1 s
+    finally:
+        first.close()
+    # Another connection with the same URL and client id draws on the same server bucket: it waits
+    # out that pause (with no retries allowed, a 429 would raise).
+    other = client(connect(sb, "shop_imports"), max_retries=0)
+    assert _get(other)["totalRecordsFound"] == 5
+    assert sb.stats()["rate_limited"] == 1
+
+
+def test_the_lowest_cap_of_an_accounts_connections_binds_them_all(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., SyncClient]
+) -> None:
+    # The server admits 2/s with no burst to spare; the account is capped at 1.5/s by one connection.
+    # Connections without the extra, or with a higher one, must not lift that cap for their requests.
+    sb = fresh_sandbox(orders=5, rate_limit=2, burst=1)
+    capped = client(connect(sb, "shop_capped", max_requests_per_second="1.5"), max_retries=0)
+    plain = client(connect(sb, "shop_plain"), max_retries=0)
+    looser = client(connect(sb, "shop_looser", max_requests_per_second="50"), max_retries=0)
+    for c in (capped, plain, looser, plain):
+        _get(c)  # with no retries allowed, a request the cap did not space out raises a 429
+    assert sb.stats()["rate_limited"] == 0 and sb.stats()["requests"]["GET /v1/orders"] == 4
+
+
+def test_an_accounts_cap_is_the_lowest_registered_and_each_connection_can_change_its_own() -> None:
+    url = "https://api.example.test"
+    assert pacer_for(url, "client", "a", 2.0).rate() == 2.0
+    assert pacer_for(url, "client", "b", None).rate() == 2.0  # no extra: no lift
+    assert pacer_for(url, "client", "c", 10.0).rate() == 2.0  # a higher one: no lift
+    assert pacer_for(url, "other-client", "d", None).rate() is None  # another account: its own
+    assert pacer_for(url, "client", "a", 5.0).rate() == 5.0  # "a" raised its own cap; "c" still caps
+    assert pacer_for(url, "client", "a", None).rate() == 10.0
+    assert pacer_for(url, "client", "c", None).rate() is None
+
+
+def test_a_429_for_one_client_id_does_not_pause_another(sandbox: Any, connect: Callable[..., str]) -> None:
+    """Two client ids on one API: the server limits each on its own, so one's pause is not the other's."""
+
+    def respond(seen: Seen) -> Reply:
+        if seen.method == "POST":  # the token request: a token naming its client
+            return token_reply("token-" + parse_qs(seen.body.decode())["client_id"][0])
+        if seen.headers.get("Authorization") == "Bearer token-client-a":
+            return Reply(429, {"title": "rate limit exceeded"}, {"Retry-After": "600"})
+        return page_reply([{"orderId": 1}], 1)
+
+    with LocalServer(respond) as server:
+        def conn(conn_id: str, login: str) -> str:
+            return connect(sandbox, conn_id, host=server.url, login=login, auth_url=server.url + "/connect/token",
+                           max_retries=0, max_retry_wait=600)
+
+        a = SimpleStoreHook(conn("shop_a", "client-a"))
+        b = SimpleStoreHook(conn("shop_b", "client-b"))
+        try:
+            with pytest.raises(SimpleStoreRateLimitError):
+                a.count("/v1/orders")  # client-a is now paused for 600 s
+            done = threading.Event()
+            worker = threading.Thread(target=lambda: (b.count("/v1/orders"), done.set()), daemon=True)
+            worker.start()
+            assert done.wait(30), "client-b waited out client-a's pause: the pacer ignores the client id"
+        finally:
+            a.close()
+            b.close()
+
+
+def test_a_shorter_retry_after_never_shortens_a_held_pause() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer.observe(429, 10.0)
+    clock.now += 0.5
+    pacer.observe(429, 1.0)  # another request's 429, asking for less: the first pause still holds
+    assert pacer._reserve() == pytest.approx(9.5)
+    pacer.observe(429, 30.0)  # a longer one extends it
+    assert pacer._reserve() == pytest.approx(30.0)

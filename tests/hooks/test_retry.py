@@ -29,6 +29,7 @@ from airflow_provider_simplestore.retry import (
     parse_retry_after,
     wait_for,
 )
+from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -44,7 +45,9 @@ def sent_error(reason: str, sent: bool) -> SimpleStoreError:
 def test_parse_retry_after() -> None:
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(" 0.5 ") == 0.5
-    assert parse_retry_after("-4") == 0.0
+    # RFC 9110: an invalid value is ignored (None: the normal backoff), never read as "retry now".
+    for invalid in ("-4", "-0", "+3", "1e3", "inf", "nan", "\u0663", "1.", ".5"):
+        assert parse_retry_after(invalid) is None, invalid
     assert parse_retry_after(format_datetime(NOW + timedelta(seconds=30), usegmt=True), now=NOW) == 30.0
     assert parse_retry_after(format_datetime(NOW - timedelta(seconds=30), usegmt=True), now=NOW) == 0.0
     assert parse_retry_after("soon") is None
@@ -221,3 +224,21 @@ def test_one_log_line_per_retry_without_secrets(run: Callable[..., tuple[Any, li
         "SimpleStore GET /v1/orders failed (status 503); retry 1 of 5 in 0.25 s",
         "SimpleStore GET /v1/orders failed (read_timeout); retry 2 of 5 in 0.00 s",
     ]
+
+
+@pytest.mark.parametrize("header", ["-5", "-0.5", "-1e3"])
+def test_an_invalid_retry_after_gets_the_normal_backoff_not_an_instant_retry(
+    sandbox: Any, connect: Callable[..., str], client: Callable[..., Any], header: str
+) -> None:
+    answers = iter([Reply(429, {"title": "slow down"}, {"Retry-After": header}), page_reply([{"orderId": 1}], 1)])
+
+    def respond(seen: Seen) -> Reply:
+        return token_reply("token") if seen.method == "POST" else next(answers)
+
+    with LocalServer(respond) as server:
+        conn = connect(sandbox, "shop_retry_after", host=server.url, auth_url=server.url + "/connect/token",
+                       max_retries=1, max_retry_wait=0.2)
+        c = client(conn)
+        assert c.call("count", "/v1/orders") == 1
+    # Read as "retry now" it would be 0; ignored, the backoff draws from (0, 0.2].
+    assert len(c.sleeps) == 1 and 0 < c.sleeps[0] <= 0.2

@@ -71,12 +71,26 @@ def test_set_at_runtime_through_the_control_route(small_sandbox):
         ({"burst": 4}, "burst needs rate_limit"),
         ({"rate_limit": "fast"}, "rate_limit"),
         ({"rps": 5}, "rps"),
+        # Bounded: 1e-300 made every answer a 429 with a 300-digit Retry-After.
+        ({"rate_limit": 1e-300}, "from 0.01 to 1000000"),
+        ({"rate_limit": 0.009}, "from 0.01 to 1000000"),
+        ({"rate_limit": 1e308}, "from 0.01 to 1000000"),
+        ({"rate_limit": 5, "burst": 10**308}, "burst=10000000000000000000... must be a whole number from 1 to 1000000"),
+        ({"rate_limit": 5, "burst": 1_000_001}, "from 1 to 1000000"),
     ],
 )
 def test_bad_control_values_are_refused(small_sandbox, body, words):
     sb, _ = small_sandbox()
     assert_problem(requests.post(sb.url + "/_sandbox/rate-limit", json=body, timeout=10), 400, detail_contains=words)
     assert requests.get(sb.url + "/_sandbox/rate-limit", timeout=10).json()["rate_limit"] is None
+
+
+def test_the_slowest_limit_asks_for_a_bounded_wait(small_sandbox):
+    sb, client = small_sandbox()
+    assert sb.set_rate_limit(0.01, burst=1) == {"rate_limit": 0.01, "burst": 1}
+    assert client.get("/v1/folders").status_code == 200
+    refused = client.get("/v1/folders")
+    assert refused.status_code == 429 and 0 < float(refused.headers["retry-after"]) <= 100
 
 
 def test_reset_restores_the_start_up_limit_with_full_buckets(small_sandbox):
@@ -94,6 +108,10 @@ def test_options_validate_and_reach_the_child_process():
         SandboxOptions(rate_limit=5, burst=-1)
     with pytest.raises(ValueError, match="burst needs rate_limit"):
         SandboxOptions(burst=5)
+    with pytest.raises(ValueError, match=r"rate_limit=1e-300 must be a number of requests per second from 0\.01"):
+        SandboxOptions(rate_limit=1e-300)
+    with pytest.raises(ValueError, match=r"burst=10000000000000000000\.\.\. must be"):
+        SandboxOptions(rate_limit=5, burst=10**308)
     args = SandboxOptions(rate_limit=12.5, burst=4).to_cli_args()
     assert args[args.index("--rate-limit") + 1] == "12.5" and args[args.index("--burst") + 1] == "4"
     assert "--rate-limit" not in SandboxOptions().to_cli_args()

@@ -58,12 +58,14 @@ def busiest_day(orders: list[dict[str, Any]]) -> tuple[dt.datetime, dt.datetime]
     return day, day + dt.timedelta(days=1)
 
 
-def export_parts(folder: Path, start: dt.datetime, end: dt.datetime, parts: int) -> list[dict[str, Any]]:
+def export_parts(folder: Path, start: dt.datetime, end: dt.datetime, parts: int,
+                 suffix: str = "jsonl") -> list[dict[str, Any]]:
     """What the mapped tasks do: one export per window, the window given as rendered strings."""
     summaries = []
     for index, window in enumerate(split_window(start, end, parts)):
         operator = SimpleStoreExportOperator(
-            task_id=f"part_{index}", resource="orders", destination=str(folder / f"part-{index:02d}.jsonl"), **window
+            task_id=f"part_{index}", resource="orders", destination=str(folder / f"part-{index:02d}.{suffix}"),
+            **window,
         )
         summaries.append(operator.execute(context()))
     return summaries
@@ -148,6 +150,104 @@ def test_a_part_changed_or_missing_on_storage_writes_no_manifest(day_parts: Any,
     assert not target.exists()
     # Without verification the summaries alone make the manifest (e.g. a store too large to re-read).
     assert write_manifest(str(target), summaries, window_start=day[0], window_end=day[1], verify=False)["parts"] == 4
+
+
+def test_a_part_changed_in_place_with_its_size_kept_writes_no_manifest(day_parts: Any, tmp_path: Path) -> None:
+    summaries, day = day_parts
+    target = tmp_path / "manifest.json"
+    index = next(i for i, s in enumerate(summaries) if s["records"] > 0)
+    first = Path(summaries[index]["destination"].removeprefix("file://"))
+    data = first.read_bytes()
+    at = data.index(b'"orderId":') + len(b'"orderId":')
+    changed = data[:at] + (b"8" if data[at:at + 1] != b"8" else b"9") + data[at + 1:]  # one byte, same length
+    first.write_bytes(changed)
+    assert len(changed) == summaries[index]["bytes"]
+    with pytest.raises(ManifestError, match="changed after its export"):
+        write_manifest(str(target), summaries, window_start=day[0], window_end=day[1])
+    assert not target.exists()
+
+
+def _with(summary: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {**summary, **fields}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("records", -1, "records must be a non-negative integer, got -1"),
+        ("records", "five", "records must be a non-negative integer, got 'five'"),
+        ("records", "5", "records must be a non-negative integer"),
+        ("records", 2.5, "records must be a non-negative integer"),
+        ("records", True, "records must be a non-negative integer"),
+        ("records", 10**9, "cannot fit in"),
+        ("bytes", -3, "bytes must be a non-negative integer"),
+        ("bytes", [1], "bytes must be a non-negative integer"),
+        ("sha256", "abc", "sha256 must be 64 lowercase hex digits"),
+        ("format", "parquet", "unknown format 'parquet'"),
+    ],
+)
+@pytest.mark.parametrize("verify", [True, False])
+def test_counts_and_digests_from_xcom_are_checked(day_parts: Any, tmp_path: Path, field: str, value: Any,
+                                                  message: str, verify: bool) -> None:
+    summaries, day = day_parts
+    target = tmp_path / "manifest.json"
+    tampered = [_with(summaries[0], **{field: value}), *summaries[1:]]
+    with pytest.raises(ManifestError, match=message) as info:
+        write_manifest(str(target), tampered, window_start=day[0], window_end=day[1], verify=verify)
+    assert "part 0 (" in str(info.value)  # names the part
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("delta", [1000, 1, -1])
+def test_a_record_count_that_is_not_the_parts_is_refused(day_parts: Any, tmp_path: Path, delta: int) -> None:
+    summaries, day = day_parts
+    target = tmp_path / "manifest.json"
+    part = next(s for s in summaries if s["records"] > 1)
+    tampered = [_with(s, records=s["records"] + delta) if s is part else s for s in summaries]
+    with pytest.raises(ManifestError, match=f"holds {part['records']} records; its export summary says"):
+        write_manifest(str(target), tampered, window_start=day[0], window_end=day[1])
+    assert not target.exists()
+
+
+def test_csv_parts_are_counted_by_record_not_by_line(simplestore_conn: Any, tmp_path: Path) -> None:
+    day = busiest_day(listing(simplestore_conn, "/v1/orders"))
+    summaries = export_parts(tmp_path / "parts", *day, 2, suffix="csv")
+    assert all(s["format"] == "csv" for s in summaries) and sum(s["records"] for s in summaries) > 2
+    # A hand-written part whose cells hold newlines and escaped quotes: two records on five lines.
+    extra = tmp_path / "parts" / "extra.csv"
+    extra.write_bytes(b'orderId,note\n1,"two\nlines"\n2,"say ""hi""\nand\n"\n')
+    data = extra.read_bytes()
+    hand_made = {"destination": f"file://{extra}", "records": 2, "bytes": len(data),
+                 "sha256": hashlib.sha256(data).hexdigest(), "created_from": summaries[-1]["created_to"],
+                 "created_to": "2100-01-01T00:00:00Z"}
+    end = dt.datetime(2100, 1, 1, tzinfo=UTC)
+    result = write_manifest(str(tmp_path / "manifest.json"), [*summaries, hand_made], window_start=day[0],
+                            window_end=end)
+    assert result["records"] == sum(s["records"] for s in summaries) + 2
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [p["format"] for p in manifest["parts"]] == ["csv", "csv", "csv"]
+
+
+def test_the_manifest_may_not_replace_a_part(day_parts: Any, tmp_path: Path) -> None:
+    summaries, day = day_parts
+    part = Path(summaries[1]["destination"].removeprefix("file://"))
+    before = part.read_bytes()
+    (tmp_path / "link").symlink_to(tmp_path / "parts")
+    for destination in (str(part), f"file://{part}", f"file://{tmp_path}/parts/x/../{part.name}",
+                        str(tmp_path / "link" / part.name)):
+        for verify in (True, False):
+            with pytest.raises(ManifestError, match=f"would replace the part .*{part.name}"):
+                write_manifest(destination, summaries, window_start=day[0], window_end=day[1], verify=verify)
+    assert part.read_bytes() == before
+
+
+def test_two_parts_that_are_one_file_are_refused(day_parts: Any, tmp_path: Path) -> None:
+    summaries, day = day_parts
+    # Two empty windows written to one file would both match it: each window must have a file of its own.
+    aliased = [summaries[0], _with(summaries[1], destination=summaries[0]["destination"]), *summaries[2:]]
+    with pytest.raises(ManifestError, match="are one file"):
+        write_manifest(str(tmp_path / "manifest.json"), aliased, window_start=day[0], window_end=day[1], verify=False)
+    assert not (tmp_path / "manifest.json").exists()
 
 
 def test_a_mapped_export_declares_its_alias_once() -> None:

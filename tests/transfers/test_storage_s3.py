@@ -171,13 +171,15 @@ def test_leftovers_of_a_killed_run_are_cleaned_up_and_nothing_else(s3: S3Server,
     other = client.create_multipart_upload(Bucket=BUCKET, Key=key + ".bak")["UploadId"]  # same prefix, not ours
     client.put_object(Bucket=BUCKET, Key="exports/.categories.jsonl.0123456789ab.tmp", Body=b"half")  # older release
     client.put_object(Bucket=BUCKET, Key="exports/.other.jsonl.0123456789ab.tmp", Body=b"not ours")
+    client.put_object(Bucket=BUCKET, Key="exports/.categories.jsonl.0123456789ab.tmp.keep", Body=b"a user's")
 
     summary = SimpleStoreExportOperator(task_id="export", resource="categories", destination=f"s3://{BUCKET}/{key}",
                                         storage_conn_id=CONN_ID).execute(context())
 
     assert summary["sha256"] == hashlib.sha256(body(s3, key)).hexdigest()
     assert [(u["Key"], u["UploadId"]) for u in unfinished_uploads(s3)] == [(key + ".bak", other)]
-    assert sorted(keys(s3)) == ["exports/.other.jsonl.0123456789ab.tmp", key]
+    assert sorted(keys(s3)) == ["exports/.categories.jsonl.0123456789ab.tmp.keep",
+                                "exports/.other.jsonl.0123456789ab.tmp", key]
 
 
 def test_a_missing_bucket_or_a_prefix_is_refused_before_any_api_call(s3: S3Server, simplestore_conn: Any) -> None:
@@ -192,3 +194,24 @@ def test_a_missing_bucket_or_a_prefix_is_refused_before_any_api_call(s3: S3Serve
     assert total_requests(simplestore_conn) == before
     assert [b["Name"] for b in s3.client().list_buckets()["Buckets"]] == [BUCKET], "a bucket was created"
     assert keys(s3) == ["exports/daily/part-1.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [
+        ("exports/../daily/../../orders.jsonl", "a '..' segment"),
+        ("exports/.", "a '.' segment"),
+        ("exports/./orders.jsonl", "a '.' segment"),
+        ("exports//orders.jsonl", "an empty segment"),
+    ],
+)
+def test_a_key_with_dot_or_empty_segments_is_refused_before_any_api_call(
+    s3: S3Server, simplestore_conn: Any, key: str, what: str
+) -> None:
+    # file:// paths are normalised; an object store would keep these keys literally, and a tool that
+    # syncs the bucket to disk may follow the "..".
+    before = total_requests(simplestore_conn)
+    with pytest.raises(StorageError, match=what):
+        SimpleStoreExportOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}",
+                                  storage_conn_id=CONN_ID).execute(context())
+    assert total_requests(simplestore_conn) == before and keys(s3) == [] and unfinished_uploads(s3) == []

@@ -73,3 +73,14 @@ def test_errors_that_are_not_consecutive_do_not_end_the_wait(shop: Any) -> None:
     faults = shop.stats()["faults"]["503"]
     assert faults >= 3, f"only {faults} faults: the test did not exercise non-consecutive errors"
     assert event["status"] == "timeout", event  # not "error": no three polls in a row failed
+
+
+def test_the_wait_between_polls_ends_at_the_deadline(shop: Any) -> None:
+    # An hour between polls, the deadline a second away: the timeout event comes at the deadline, not
+    # after the poll interval (collect gives up after 30 s, far less than the interval).
+    now = dt.datetime.now(UTC)
+    trigger = SimpleStoreOrdersTrigger(simplestore_conn_id="simplestore_default", since=iso(now), poll_interval=3600,
+                                       jitter=0, deadline=iso(now + dt.timedelta(seconds=1)))
+    [event] = collect(trigger, timeout=30)
+    assert event["status"] == "timeout" and event["count"] == 0, event
+    assert dt.datetime.fromisoformat(event["checked_at"].replace("Z", "+00:00")) >= now + dt.timedelta(seconds=1)
