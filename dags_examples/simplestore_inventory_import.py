@@ -44,7 +44,10 @@ with DAG(
     SimpleStoreImportOperator(
         task_id="import_inventory",
         resource="products",
-        source="{{ var.value.get('simplestore_import_base', params.import_base) }}/inventory/{{ (logical_date | default(dag_run.run_after)) | ds }}.csv",
+        source=(
+            "{{ var.value.get('simplestore_import_base', params.import_base) }}"
+            "/inventory/{{ (logical_date | default(dag_run.run_after)) | ds }}.csv"  # ds, also for an undated run
+        ),
         max_error_ratio=0.05,
         # Safe to retry: rows already written are "unchanged" on the next try.
         retries=2,

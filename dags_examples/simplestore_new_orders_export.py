@@ -9,8 +9,8 @@ exactly the orders created in that window to
     <base>/orders/new/<run id>.jsonl
 
 (base as in `simplestore_catalog_export`; the run id with `:` as `-`: one file per run, also for
-runs triggered in the same second, and for runs without a logical date). The sensor polls every 30 s with jitter, backs off on 429/503 as the server asks
-(Retry-After), and gives up after 6 hours.
+runs triggered in the same second, and for runs without a logical date). The sensor polls every
+30 s with jitter, backs off on 429/503 as the server asks (Retry-After), and gives up after 6 hours.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ with DAG(
         created_from="{{ " + SEEN + "['since'] }}",
         created_to="{{ " + SEEN + "['checked_at'] }}",
         destination=(
-            "{{ var.value.get('simplestore_export_base', params.export_base) }}/orders/new/{{ run_id | replace(':', '-') }}.jsonl"
+            "{{ var.value.get('simplestore_export_base', params.export_base) }}"
+            "/orders/new/{{ run_id | replace(':', '-') }}.jsonl"
         ),
     )
     wait_for_orders >> export_new_orders

@@ -45,7 +45,8 @@ def test_the_async_hook_and_masking_read_through_run_blocking(monkeypatch: Any) 
         return await real(func, *args)
 
     monkeypatch.setattr(compat, "run_blocking", recording)
-    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_RUN_BLOCKING", '{"conn_type": "simplestore", "login": "a", "password": "b"}')
+    connection = '{"conn_type": "simplestore", "login": "a", "password": "b"}'
+    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_RUN_BLOCKING", connection)
 
     async def main() -> None:
         from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook

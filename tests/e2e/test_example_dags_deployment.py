@@ -345,8 +345,8 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
     polls_before = _order_listings(store)
     # Two runs waiting at once: on 3.x one without a logical date (since = when it was triggered).
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    run_ids = [api.trigger(NEW_ORDERS, logical_date=now.isoformat()),
-               api.trigger(NEW_ORDERS, logical_date=None if AIRFLOW_V_3_0_PLUS else (now + dt.timedelta(seconds=1)).isoformat())]
+    second = None if AIRFLOW_V_3_0_PLUS else (now + dt.timedelta(seconds=1)).isoformat()
+    run_ids = [api.trigger(NEW_ORDERS, logical_date=now.isoformat()), api.trigger(NEW_ORDERS, logical_date=second)]
     for run_id in run_ids:
         deployment.wait_for_task_state(NEW_ORDERS, run_id, "wait_for_orders", "deferred", timeout=180)
     # Orders come only after each trigger's first poll found none: they have to keep waiting there.
@@ -371,9 +371,11 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
         assert path.parent == EXPORTS / "orders" / "new" and summary["records"] == 3
         assert sorted(json.loads(line)["orderId"] for line in path.read_text().splitlines()) == sorted(new_ids)
         exported.append(path)
-        task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}" / "task_id=wait_for_orders"
+        task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}"
+        task_logs /= "task_id=wait_for_orders"
         trigger_logs = list(task_logs.glob("attempt=1.log.trigger.*.log"))
-        assert trigger_logs and "Trigger fired event" in trigger_logs[0].read_text(), f"no trigger log in {task_logs}"
+        fired = ("Trigger fired event", ") fired: TriggerEvent")  # 3.x's words, 2.11's
+        assert trigger_logs and any(w in trigger_logs[0].read_text() for w in fired), f"no trigger log in {task_logs}"
     assert len(set(exported)) == 2
 
     # The triggerer lived through our triggers: Airflow's own trigger still fires there.
@@ -391,10 +393,11 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
     uris = sorted(f"file://{path}" for path in exported)
     wait_for(lambda: checked() == uris, timeout=180, what=f"{CHECK} to check both exports",
              abort=deployment.abort_reason, diagnostics=deployment.diagnostics)
-    assert {r["run_type"] for r in api.dag_runs(CHECK)} == {"asset_triggered" if AIRFLOW_V_3_0_PLUS else "dataset_triggered"}
+    started_by_assets = "asset_triggered" if AIRFLOW_V_3_0_PLUS else "dataset_triggered"
+    assert {r["run_type"] for r in api.dag_runs(CHECK)} == {started_by_assets}
     # Asked only now: 3.3.2's GET /assets/events answers 500 while a run an event created is queued.
     events = {e["source_run_id"]: e for e in api.asset_events(NEW_ORDERS)}
-    for run_id, path in zip(run_ids, exported):
+    for run_id, path in zip(run_ids, exported, strict=True):
         assert events[run_id]["uri"] == f"file://{path}" and events[run_id]["extra"]["records"] == 3
 
 
@@ -443,7 +446,8 @@ def test_no_log_of_the_deployment_shows_the_client_secret_or_a_token(deployment:
     leaking = {}
     for path in files:
         text = path.read_text(errors="replace")
-        found = [what for what, value in (("client secret", SECRET), *(("a token", t) for t in tokens)) if value in text]
+        secrets_ = [("client secret", SECRET), *(("a token", token) for token in tokens)]
+        found = [what for what, value in secrets_ if value in text]
         if found:
             leaking[str(path)] = sorted(set(found))
     assert not leaking, f"secrets in clear: {leaking}"
