@@ -118,8 +118,12 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # A mapped export (`.partial().expand(...)`) is built when its task runs: its destination came
+        # from the mapping, and an outlet asset the DAG never declared is refused by Airflow 3.0
+        # ("inactive assets"). Its event goes through the alias the DAG declared instead.
+        mapped = bool(kwargs.get("_airflow_from_mapped"))
         kwargs = self.lineage_outlets(kwargs, "export", check_resource(resource), asset_alias,
-                                      static_asset(destination))
+                                      None if mapped else static_asset(destination))
         super().__init__(**kwargs)
         self.simplestore_conn_id = simplestore_conn_id
         self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
