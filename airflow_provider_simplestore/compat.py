@@ -204,6 +204,15 @@ def manual_run_interval(dag: Any, run_after: Any) -> tuple[Any, Any]:
     return interval.start, interval.end
 
 
+def built_from_mapping(operator: Any) -> bool:
+    """Whether ``operator`` is being built from a mapped task (``.partial().expand...``) as it runs.
+
+    Every supported Airflow (2.11's ``BaseOperator``, 3.x's Task SDK one) records this before the
+    operator's own ``__init__`` runs, in the attribute read here.
+    """
+    return bool(getattr(operator, "_BaseOperator__from_mapped", False))
+
+
 def default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable``: what ``deferrable`` defaults to, as in the
     official providers (read when an operator is built, so the running config counts)."""
@@ -243,6 +252,7 @@ __all__ = [
     "SimpleStoreAirflowVersionError",
     "aget_connection_and_extras",
     "amask_secret",
+    "built_from_mapping",
     "conf",
     "cron_data_interval_timetable",
     "dag_test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_simplestore.compat import BaseOperator
+from airflow_provider_simplestore.compat import BaseOperator, built_from_mapping
 from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import (
@@ -121,7 +121,7 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         # A mapped export (`.partial().expand(...)`) is built when its task runs: its destination came
         # from the mapping, and an outlet asset the DAG never declared is refused by Airflow 3.0
         # ("inactive assets"). Its event goes through the alias the DAG declared instead.
-        mapped = bool(kwargs.get("_airflow_from_mapped"))
+        mapped = built_from_mapping(self)
         kwargs = self.lineage_outlets(kwargs, "export", check_resource(resource), asset_alias,
                                       None if mapped else static_asset(destination))
         super().__init__(**kwargs)
