@@ -56,7 +56,8 @@ with DAG(
         from airflow_provider_simplestore.compat import triggering_asset_events
 
         events = triggering_asset_events(context)
-        run_type = str(getattr(context["dag_run"], "run_type", ""))
+        run_type = getattr(context["dag_run"], "run_type", "")
+        run_type = str(getattr(run_type, "value", run_type)).lower()  # an enum on some versions
         if not events and ("asset" in run_type or "dataset" in run_type):
             # Never a green run that checked nothing: Airflow 3.0 starts a DAG scheduled on an alias
             # but hands it only events of assets the alias named when the DAG was parsed.
