@@ -83,9 +83,9 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         if self.since not in (None, ""):
             return iso(parse_moment(self.since, "since"))
         interval = run_interval(context)
-        if interval is None:
+        if interval is None or interval.start is None:
             raise SimpleStoreConfigError(
-                "since is not set and the run has neither a data interval nor a trigger time; pass since="
+                "since is not set and the run has no data interval start, nor a trigger time; pass since="
             )
         return iso(parse_moment(interval.start, "since"))
 

@@ -19,8 +19,8 @@ from airflow_provider_simplestore.utils.timestamps import iso
 
 
 class RunInterval(NamedTuple):
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.datetime | None  # None only where Airflow gave one bound and not the other
+    end: dt.datetime | None
     inferred_at: dt.datetime | None  # run_after, when the run had no data interval of its own
 
     def describe(self) -> str:
@@ -34,7 +34,7 @@ class RunInterval(NamedTuple):
 def run_interval(context: Mapping[str, Any]) -> RunInterval | None:
     """The run's data interval; without one, the timetable's interval at ``run_after``; else None."""
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
-    if start is not None and end is not None:
+    if start is not None or end is not None:
         return RunInterval(start, end, None)
     run_after = getattr(context.get("dag_run"), "run_after", None)  # Airflow 3 only
     dag = context.get("dag")

@@ -39,7 +39,7 @@ def test_a_run_with_a_data_interval_covers_it() -> None:
 def test_an_undated_run_of_an_hourly_schedule_covers_the_last_whole_hour_before_it_was_triggered() -> None:
     context = _undated(_dag(cron_data_interval_timetable("0 * * * *")))
     interval = run_interval(context)
-    assert interval is not None
+    assert interval is not None and interval.start is not None
     hour = dt.datetime(2026, 3, 4, 13, tzinfo=UTC)
     assert (interval.start, interval.end) == (hour, hour + dt.timedelta(hours=1))
     assert "the run has no logical date" in interval.describe()
