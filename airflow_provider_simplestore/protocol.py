@@ -26,7 +26,7 @@ from airflow_provider_simplestore.errors import (
     body_excerpt,
     describe,
     error_from_response,
-    redact,
+    redact_window,
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
@@ -205,11 +205,12 @@ def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: It
         return None
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
         content_type = response_headers.get("content-type") or response_headers.get("Content-Type") or "?"
+        what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "a body that is not JSON"
         request_id = request_id_from(response_headers, secrets)
         raise SimpleStoreResponseError(
-            describe(method, path, f"HTTP {status} with a body that is not JSON ({redact(content_type, secrets)})",
+            describe(method, path, f"HTTP {status} with {what} ({redact_window(content_type, secrets)[0]})",
                      request_id=request_id),
             method=method,
             path=path,
