@@ -223,7 +223,8 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 def _drop_cut_secret(text: str, secrets: Iterable[str | None]) -> str:
     """`text` ends where a body was cut: drop whatever there may be the start of a secret or token."""
-    text = text[: len(text) - _RUN.match(text[::-1]).end()]  # type: ignore[union-attr]  (`*` always matches)
+    run = _RUN.match(text[::-1])  # always matches (`*`), perhaps empty
+    text = text[: len(text) - (run.end() if run else 0)]
     forms = sorted({form for secret in secrets if secret for form in _json_forms(secret)}, key=len, reverse=True)
     for form in forms:
         for length in range(len(form) - 1, 3, -1):
