@@ -12,10 +12,22 @@ are emitted in camelCase; the platform binds them case-insensitively.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+
+def natural_key(value: str) -> str:
+    """The form in which two natural keys (slug, sku, email) are the same key: NFKC, then lower case.
+
+    NFKC makes `café` typed precomposed or with a combining accent, and the same word in
+    full-width letters, one key. Lower case, not casefold(): casefold maps `ß` to `ss`, so `straße@x` and `strasse@x`
+    would be one key, yet they are two mail addresses (and two slugs); identifiers are compared
+    with lower case for this reason (PRECIS, RFC 8264). The sandbox keeps its keys unique in
+    this form; the real platform does not document its rule."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).lower())
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ class Resource:
     item_path: str  # with `{id}`
     id_field: str
     filters: Mapping[str, str] = field(default_factory=dict)  # python keyword -> query name
-    # unique fields (dotted for nested, compared without case) -> the filter keyword that finds them
+    # unique fields (dotted for nested, compared as natural_key() forms) -> the filter keyword that finds them
     natural_keys: Mapping[str, str] = field(default_factory=dict)
     created_field: str | None = None  # the creation time; incremental syncs iff set (filters CREATED_FILTERS)
     importable: bool = False  # the import operator can upsert it (its fields: operators/importer.py)
