@@ -198,10 +198,12 @@ class _Reader:
         if parts.query or parts.fragment:
             raise self.error(name, f"must not have a query or fragment, got {value!r}")
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+            named = " (a name under .localhost may resolve to any host; use localhost or 127.0.0.1)" \
+                if parts.hostname.lower().rstrip(".").endswith(".localhost") else ""
             raise self.error(
                 name,
-                f"uses plain http:// to {parts.hostname!r}: the client secret and access token would travel "
-                "in clear. Use https://, or set the extra allow_insecure_http to true for a trusted network.",
+                f"uses plain http:// to {parts.hostname!r}{named}: the client secret and access token would "
+                "travel in clear. Use https://, or set the extra allow_insecure_http to true for a trusted network.",
             )
         return value.rstrip("/")
 
@@ -263,9 +265,13 @@ class _Reader:
 
 
 def _is_loopback(hostname: str) -> bool:
-    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
+    """`localhost` itself or a loopback address. Not a name under `.localhost`: what it resolves to
+    is up to the machine's resolver (a hosts file, DNS search domains), so it may be any host."""
+    if hostname.lower().rstrip(".") == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        address = ipaddress.ip_address(hostname)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
