@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -109,8 +110,10 @@ def check_path(path: str) -> None:
     bare = path.split("?", 1)[0]
     if "#" in path or "\\" in bare or any(ord(char) < 0x20 or char == "\x7f" for char in path):
         raise SimpleStorePathError(f"API path {path!r} has a fragment, a backslash or a control character")
-    for segment in bare.split("/"):  # `%2e%2e` and `..%2f` too: servers and proxies decode first
-        if any(part in (".", "..") for part in re.split(r"[/\\]", unquote(segment))):
+    for segment in bare.split("/"):  # `%2e%2e`, `..%2f` too: servers and proxies decode first
+        # and some normalise Unicode: NFKC folds the full-width dot (U+FF0E) and U+2025 to dots
+        parts = re.split(r"[/\\]", unicodedata.normalize("NFKC", unquote(segment)))
+        if any(part in (".", "..") for part in parts):
             raise SimpleStorePathError(
                 f"API path {path!r} has a {segment!r} segment, which would reach another resource; "
                 "pass ids through path_ids (they are quoted) instead of building paths by hand"

@@ -12,6 +12,8 @@ are emitted in camelCase; the platform binds them case-insensitively.
 
 from __future__ import annotations
 
+import re
+import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,16 +38,33 @@ class Endpoint:
     path: str  # with `{placeholders}` for ids
 
     def format(self, **ids: Any) -> str:
-        """The path with its ids filled in, each quoted as one path segment."""
-        try:
-            return self.path.format(**{name: _segment(value) for name, value in ids.items()})
-        except KeyError as exc:
-            raise TypeError(f"{self.method} {self.path} needs the id {exc.args[0]!r}") from None
+        """The path with its ids filled in, each quoted as one path segment.
+
+        Only plain `{name}` placeholders: not str.format, whose `{id.__class__}`, `{id[0]}`,
+        `{id!r}` and `{id:>9}` would put other text than the quoted id into the path."""
+        parts = []
+        for literal, name, spec, conversion in string.Formatter().parse(self.path):  # ValueError: bad braces
+            parts.append(literal)
+            if name is None:
+                continue
+            if not _PLACEHOLDER.fullmatch(name) or spec or conversion:
+                field = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                raise ValueError(f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
+                                 "are filled in (no attribute, index, conversion or format spec)")
+            if name not in ids:
+                raise TypeError(f"{self.method} {self.path} needs the id {name!r}".lstrip())
+            parts.append(_segment(ids[name]))
+        return "".join(parts)
+
+
+_PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _segment(value: Any) -> str:
     text = str(value)
-    if not text or text in (".", ".."):
+    # `..` also spelled with what NFKC folds to dots (full-width U+FF0E, U+2025): a server or proxy
+    # that normalises Unicode would resolve it (protocol.check_path refuses such paths too).
+    if not text or unicodedata.normalize("NFKC", text) in (".", ".."):
         raise ValueError(f"invalid id {value!r}")
     return quote(text, safe=":@")  # ids such as `catalog:products:33:a` stay readable
 
