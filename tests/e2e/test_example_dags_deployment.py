@@ -208,9 +208,15 @@ def test_new_orders_sensor_defers_to_the_triggerer_then_exports(deployment: Depl
     deployment.wait_for_run(dag_id, run_id, timeout=180)
 
     task_logs = deployment.home.path / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={sensor}"
-    trigger_logs = list(task_logs.glob("attempt=1.log.trigger.*.log"))
-    assert trigger_logs, f"no triggerer log for {sensor} in {task_logs}"
-    assert "Trigger fired event" in trigger_logs[0].read_text()
+    # The triggerer process writes its log in its own time, maybe after the run finished: wait for it.
+    wait_for(
+        lambda: any("Trigger fired event" in log.read_text(errors="replace")
+                    for log in task_logs.glob("attempt=1.log.trigger.*.log")),
+        timeout=60,
+        what=f"the triggerer's log of {sensor} in {task_logs} to say 'Trigger fired event'",
+        abort=deployment.abort_reason,
+        diagnostics=deployment.diagnostics,
+    )
     assert "Pausing task as DEFERRED" in (task_logs / "attempt=1.log").read_text()
 
     seen = deployment.api.xcom(dag_id, run_id, sensor)
