@@ -25,10 +25,10 @@ def natural_key(value: str) -> str:
     """The form in which two natural keys (slug, sku, email) are the same key: NFKC, then lower case.
 
     NFKC makes `café` typed precomposed or with a combining accent, and the same word in
-    full-width letters, one key. Lower case, not casefold(): casefold maps `ß` to `ss`, so `straße@x` and `strasse@x`
-    would be one key, yet they are two mail addresses (and two slugs); identifiers are compared
-    with lower case for this reason (PRECIS, RFC 8264). The sandbox keeps its keys unique in
-    this form; the real platform does not document its rule."""
+    full-width letters, one key. Lower case, not casefold(): casefold maps `ß` to `ss`, so
+    `straße@x` and `strasse@x` would be one key, yet they are two mail addresses (and two slugs);
+    identifiers are compared in lower case for this reason (PRECIS, RFC 8264). The sandbox keeps
+    its keys unique in this form; the real platform does not document its rule."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).lower())
 
 
