@@ -28,6 +28,7 @@ class ConnField:
     default: Any = None
     minimum: float | None = None
     exclusive_minimum: bool = False
+    maximum: float | None = None
     format: str | None = None
 
     def schema(self) -> dict[str, Any]:
@@ -37,6 +38,8 @@ class ConnField:
             schema["format"] = self.format
         if self.minimum is not None:
             schema["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
         if self.default is not None:
             schema["default"] = self.default
         return schema
@@ -54,7 +57,9 @@ CONNECTION_FIELDS: dict[str, ConnField] = {
     "verify": ConnField("Verify TLS certificates", "boolean", True),
     "ca_bundle": ConnField("CA bundle path", "string"),
     "allow_insecure_http": ConnField("Allow plain http://", "boolean", False),
-    "max_requests_per_second": ConnField("Max requests per second", "number", minimum=0, exclusive_minimum=True),
+    # At least one request every 10 s (each request waits 1/rate: 0.001 would be 17 minutes, outside
+    # every deadline); at most 10,000/s, beyond which a cap means nothing (a typo, not a choice).
+    "max_requests_per_second": ConnField("Max requests per second", "number", minimum=0.1, maximum=10_000),
     "share_across_processes": ConnField("Share the access grant across task processes", "boolean", True),
 }
 
@@ -70,8 +75,8 @@ DESCRIPTIONS: dict[str, str] = {
     "verify": "Turn off only for a trusted test host.",
     "ca_bundle": "Path to a PEM file of trusted CAs, used instead of the system store.",
     "allow_insecure_http": "Allow http:// to a non-loopback host. The client secret would travel in clear.",
-    "max_requests_per_second": "Client-side cap shared by every task of this connection in one worker process; "
-    "empty for none.",
+    "max_requests_per_second": "Client-side cap shared by every task of this connection in one worker process, "
+    "0.1 to 10000; empty for none.",
     "share_across_processes": "One grant per worker machine instead of one per task process: kept in a file that "
     "only this OS user can read, encrypted with the client secret.",
 }

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from airflow_provider_simplestore.errors import (
     body_excerpt,
     describe,
     error_from_response,
-    redact,
+    redact_window,
     request_id_from,
 )
 from airflow_provider_simplestore.retry import parse_retry_after
@@ -109,8 +110,10 @@ def check_path(path: str) -> None:
     bare = path.split("?", 1)[0]
     if "#" in path or "\\" in bare or any(ord(char) < 0x20 or char == "\x7f" for char in path):
         raise SimpleStorePathError(f"API path {path!r} has a fragment, a backslash or a control character")
-    for segment in bare.split("/"):  # `%2e%2e` and `..%2f` too: servers and proxies decode first
-        if any(part in (".", "..") for part in re.split(r"[/\\]", unquote(segment))):
+    for segment in bare.split("/"):  # `%2e%2e`, `..%2f` too: servers and proxies decode first
+        # and some normalise Unicode: NFKC folds the full-width dot (U+FF0E) and U+2025 to dots
+        parts = re.split(r"[/\\]", unicodedata.normalize("NFKC", unquote(segment)))
+        if any(part in (".", "..") for part in parts):
             raise SimpleStorePathError(
                 f"API path {path!r} has a {segment!r} segment, which would reach another resource; "
                 "pass ids through path_ids (they are quoted) instead of building paths by hand"
@@ -205,11 +208,12 @@ def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: It
         return None
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
         content_type = response_headers.get("content-type") or response_headers.get("Content-Type") or "?"
+        what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "a body that is not JSON"
         request_id = request_id_from(response_headers, secrets)
         raise SimpleStoreResponseError(
-            describe(method, path, f"HTTP {status} with a body that is not JSON ({redact(content_type, secrets)})",
+            describe(method, path, f"HTTP {status} with {what} ({redact_window(content_type, secrets)[0]})",
                      request_id=request_id),
             method=method,
             path=path,

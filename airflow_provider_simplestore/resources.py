@@ -12,10 +12,24 @@ are emitted in camelCase; the platform binds them case-insensitively.
 
 from __future__ import annotations
 
+import re
+import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+
+def natural_key(value: str) -> str:
+    """The form in which two natural keys (slug, sku, email) are the same key: NFKC, then lower case.
+
+    NFKC makes `café` typed precomposed or with a combining accent, and the same word in
+    full-width letters, one key. Lower case, not casefold(): casefold maps `ß` to `ss`, so
+    `straße@x` and `strasse@x` would be one key, yet they are two mail addresses (and two slugs);
+    identifiers are compared in lower case for this reason (PRECIS, RFC 8264). The sandbox keeps
+    its keys unique in this form; the real platform does not document its rule."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).lower())
 
 
 @dataclass(frozen=True)
@@ -24,16 +38,33 @@ class Endpoint:
     path: str  # with `{placeholders}` for ids
 
     def format(self, **ids: Any) -> str:
-        """The path with its ids filled in, each quoted as one path segment."""
-        try:
-            return self.path.format(**{name: _segment(value) for name, value in ids.items()})
-        except KeyError as exc:
-            raise TypeError(f"{self.method} {self.path} needs the id {exc.args[0]!r}") from None
+        """The path with its ids filled in, each quoted as one path segment.
+
+        Only plain `{name}` placeholders: not str.format, whose `{id.__class__}`, `{id[0]}`,
+        `{id!r}` and `{id:>9}` would put other text than the quoted id into the path."""
+        parts = []
+        for literal, name, spec, conversion in string.Formatter().parse(self.path):  # ValueError: bad braces
+            parts.append(literal)
+            if name is None:
+                continue
+            if not _PLACEHOLDER.fullmatch(name) or spec or conversion:
+                field = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                raise ValueError(f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
+                                 "are filled in (no attribute, index, conversion or format spec)")
+            if name not in ids:
+                raise TypeError(f"{self.method} {self.path} needs the id {name!r}".lstrip())
+            parts.append(_segment(ids[name]))
+        return "".join(parts)
+
+
+_PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _segment(value: Any) -> str:
     text = str(value)
-    if not text or text in (".", ".."):
+    # `..` also spelled with what NFKC folds to dots (full-width U+FF0E, U+2025): a server or proxy
+    # that normalises Unicode would resolve it (protocol.check_path refuses such paths too).
+    if not text or unicodedata.normalize("NFKC", text) in (".", ".."):
         raise ValueError(f"invalid id {value!r}")
     return quote(text, safe=":@")  # ids such as `catalog:products:33:a` stay readable
 
@@ -59,7 +90,7 @@ class Resource:
     item_path: str  # with `{id}`
     id_field: str
     filters: Mapping[str, str] = field(default_factory=dict)  # python keyword -> query name
-    # unique fields (dotted for nested, compared without case) -> the filter keyword that finds them
+    # unique fields (dotted for nested, compared as natural_key() forms) -> the filter keyword that finds them
     natural_keys: Mapping[str, str] = field(default_factory=dict)
     created_field: str | None = None  # the creation time; incremental syncs iff set (filters CREATED_FILTERS)
     importable: bool = False  # the import operator can upsert it (its fields: operators/importer.py)

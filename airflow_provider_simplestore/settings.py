@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, CONNECTION_FIELDS, DEFAULT_API_URL
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
 from airflow_provider_simplestore.retry import RetrySettings
 from airflow_provider_simplestore.utils.booleans import boolean_word
@@ -132,7 +132,7 @@ class _Reader:
             value = None
         return CONNECTION_EXTRA_DEFAULTS[name] if value is None else value
 
-    def number(self, name: str, *, minimum: float, exclusive: bool = False) -> float:
+    def number(self, name: str, *, minimum: float, exclusive: bool = False, maximum: float | None = None) -> float:
         value = self.raw(name)
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self.error(name, f"must be a number, not {type(value).__name__}")
@@ -140,10 +140,20 @@ class _Reader:
             number = float(value)
         except ValueError:
             raise self.error(name, f"must be a number, got {value!r}") from None
-        if not math.isfinite(number) or number < minimum or (exclusive and number == minimum):
+        low = number < minimum or (exclusive and number == minimum)
+        if not math.isfinite(number) or low or (maximum is not None and number > maximum):
             bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
+            if maximum is not None:
+                bound = f"between {minimum:g} and {maximum:g}"
             raise self.error(name, f"must be {bound}, got {value!r}")
         return number
+
+    def bounded(self, name: str) -> float | None:
+        """An optional number within the bounds the connection form declares for it (None: not set)."""
+        if self.raw(name) is None:
+            return None
+        spec = CONNECTION_FIELDS[name]
+        return self.number(name, minimum=spec.minimum or 0.0, exclusive=spec.exclusive_minimum, maximum=spec.maximum)
 
     def integer(self, name: str, *, minimum: int) -> int:
         number = self.number(name, minimum=minimum)
@@ -188,10 +198,12 @@ class _Reader:
         if parts.query or parts.fragment:
             raise self.error(name, f"must not have a query or fragment, got {value!r}")
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+            named = " (a name under .localhost may resolve to any host; use localhost or 127.0.0.1)" \
+                if parts.hostname.lower().rstrip(".").endswith(".localhost") else ""
             raise self.error(
                 name,
-                f"uses plain http:// to {parts.hostname!r}: the client secret and access token would travel "
-                "in clear. Use https://, or set the extra allow_insecure_http to true for a trusted network.",
+                f"uses plain http:// to {parts.hostname!r}{named}: the client secret and access token would "
+                "travel in clear. Use https://, or set the extra allow_insecure_http to true for a trusted network.",
             )
         return value.rstrip("/")
 
@@ -247,16 +259,19 @@ class _Reader:
             verify=self.verify(),
             allow_insecure_http=insecure,
             retry=retry,
-            max_requests_per_second=(None if self.raw("max_requests_per_second") is None
-                                     else self.number("max_requests_per_second", minimum=0, exclusive=True)),
+            max_requests_per_second=self.bounded("max_requests_per_second"),
             share_across_processes=self.boolean("share_across_processes"),
         )
 
 
 def _is_loopback(hostname: str) -> bool:
-    if hostname.lower() == "localhost" or hostname.lower().endswith(".localhost"):
+    """`localhost` itself or a loopback address. Not a name under `.localhost`: what it resolves to
+    is up to the machine's resolver (a hosts file, DNS search domains), so it may be any host."""
+    if hostname.lower().rstrip(".") == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        address = ipaddress.ip_address(hostname)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)

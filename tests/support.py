@@ -6,8 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -52,3 +56,18 @@ def cli_json(proc: subprocess.CompletedProcess) -> Any:
             except json.JSONDecodeError:
                 continue
     raise AssertionError(f"no JSON document in the output:\n{proc.stdout[-2000:]}")
+
+
+def eventually(condition: Callable[[], T], *, what: str, timeout: float = 30, interval: float = 0.05) -> T:
+    """Poll `condition()` until it returns something truthy, and return that; fail after `timeout`
+    seconds naming `what`. For state something else finishes in its own time (a server ending a
+    backend after a disconnect, a thread taking a lock, a log another process flushes): a test
+    waits for it with a deadline, never samples it once (CI has two busy cores)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {value!r}")
+        time.sleep(interval)

@@ -218,6 +218,9 @@ def test_hook_form_validates_numbers_typed_as_text():
     assert errors(timeout="") == {}  # empty: the default applies
     assert set(errors(timeout="0.5", connect_timeout="soon", max_retry_wait="-1", page_size="0")) == {
         "timeout", "connect_timeout", "max_retry_wait", "page_size"}
+    assert errors(max_requests_per_second="0.1") == errors(max_requests_per_second="10000") == {}
+    assert set(errors(max_requests_per_second="0.001")) == set(errors(max_requests_per_second="1e9")) == {
+        "max_requests_per_second"}
 
 
 @pytest.mark.timeout(300)

@@ -43,9 +43,9 @@ def connection_form_widgets() -> dict[str, Any]:
         # Airflow accepts only String/Integer/Boolean/Password fields here: a decimal goes as text,
         # which the hook parses ("30" and 30 are the same timeout). NumberRange compares the text
         # itself to the bound (a TypeError: 2.11's Save answered 500), so text checks as a number.
-        if "minimum" in schema:
-            validators.append(NumberRange(min=schema["minimum"]) if kind == "integer"
-                              else _decimal_at_least(schema["minimum"]))
+        if "minimum" in schema or "maximum" in schema:
+            low, high = schema.get("minimum"), schema.get("maximum")
+            validators.append(NumberRange(min=low, max=high) if kind == "integer" else _decimal_within(low, high))
         field = IntegerField if kind == "integer" else StringField
         if kind != "integer" and default is not None:
             default = str(default)
@@ -54,8 +54,12 @@ def connection_form_widgets() -> dict[str, Any]:
     return widgets
 
 
-def _decimal_at_least(minimum: float) -> Any:
-    """A wtforms validator of a decimal typed as text: a number, at least `minimum`."""
+def _decimal_within(minimum: float | None, maximum: float | None) -> Any:
+    """A wtforms validator of a decimal typed as text: a number, within the bounds given."""
+    if minimum is not None and maximum is not None:
+        bounds = f"between {minimum:g} and {maximum:g}"
+    else:
+        bounds = f"at least {minimum:g}" if minimum is not None else f"at most {maximum:g}"
 
     def check(form: Any, field: Any) -> None:
         from wtforms.validators import ValidationError
@@ -64,8 +68,9 @@ def _decimal_at_least(minimum: float) -> Any:
             number = float(field.data)
         except (TypeError, ValueError):
             raise ValidationError("Not a valid number.") from None
-        if not math.isfinite(number) or number < minimum:
-            raise ValidationError(f"Number must be at least {minimum:g}.")
+        too_low = minimum is not None and number < minimum
+        if not math.isfinite(number) or too_low or (maximum is not None and number > maximum):
+            raise ValidationError(f"Number must be {bounds}.")
 
     return check
 

@@ -32,10 +32,11 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreValidationError,
 )
 from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
-from airflow_provider_simplestore.resources import RESOURCES, Resource
+from airflow_provider_simplestore.resources import RESOURCES, Resource, natural_key
 from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import (
     FORMATS,
+    MAX_LINE_BYTES,
     InputFormatError,
     RowError,
     dumps,
@@ -182,7 +183,7 @@ class Target:
 
     @property
     def case_insensitive(self) -> frozenset[str]:
-        """Fields compared without case: the natural keys, as the platform compares them."""
+        """Fields compared in their natural_key() form (without case): the natural keys."""
         return frozenset(self.spec.natural_keys)
 
 
@@ -229,7 +230,7 @@ def same(target: Target, name: str, current: Any, wanted: Any) -> bool:
     if isinstance(wanted, int | float):
         return isinstance(current, int | float) and math.isclose(current, wanted, rel_tol=1e-12, abs_tol=1e-9)
     if isinstance(wanted, str) and isinstance(current, str) and name in target.case_insensitive:
-        return current.casefold() == wanted.casefold()
+        return natural_key(current) == natural_key(wanted)
     return bool(current == wanted)
 
 
@@ -276,7 +277,7 @@ class NaturalKeys:
 
     def claim(self, line: int, row: Mapping[str, Any]) -> None:
         keys = [(key, row[key]) for key in self.target.natural_keys if row.get(key) is not None]
-        keys = [(key, value.casefold() if key in self.target.case_insensitive else value) for key, value in keys]
+        keys = [(key, natural_key(value) if key in self.target.case_insensitive else value) for key, value in keys]
         for key, value in keys:
             if (key, value) in self.first_line:
                 raise RowRejected(f"duplicate {key} {row[key]!r}: line {self.first_line[key, value]} has it already")
@@ -307,9 +308,11 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
     leaves that field as it is. A product is matched by ``slug``, else by ``inventory.sku``; a
     customer by ``emailAddress`` (case-insensitive).
 
-    The file is read twice: first to check it (an unknown CSV column, text that is not UTF-8, or
-    more malformed rows than ``max_error_ratio`` allows fail the task before anything is written),
-    then to write, ``batch_size`` rows between progress lines. Each row is created, updated (only
+    The file is read once, in chunks, and checked whole before anything is written (an unknown CSV
+    column, text that is not UTF-8, or more malformed rows than ``max_error_ratio`` allows fail the
+    task first): its parsed rows wait in a local temporary file, then are written, ``batch_size``
+    rows between progress lines. A line longer than ``max_line_bytes``, or JSON nested deeper than
+    32 levels, is a malformed row (never held whole in memory). Each row is created, updated (only
     its differing fields, with the object's ``version``), left unchanged, or rejected. Rejected rows
     (line number, HTTP status if any, reason, row; at most a few KiB of the input per line) are
     written to ``<input>.rejected.jsonl`` next to the input, even when the task fails (a stale report
@@ -326,6 +329,8 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
     :param file_format: ``jsonl`` or ``csv``; by default taken from the source's suffix.
     :param max_error_ratio: largest tolerated share of rejected rows (0 = none tolerated).
     :param batch_size: rows between progress lines.
+    :param max_line_bytes: longest input line read, in bytes (its line end not counted; 1 MiB by
+        default); a longer line is rejected with its line number.
     :param storage_conn_id: Airflow connection for the source's filesystem, if it needs one.
     :param simplestore_conn_id: the SimpleStore connection (templated).
     :param asset_alias: the ``AssetAlias`` the resource's asset event goes through (default
@@ -345,6 +350,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         file_format: str | None = None,
         max_error_ratio: float = 0.1,
         batch_size: int = 100,
+        max_line_bytes: int = MAX_LINE_BYTES,
         storage_conn_id: str | None = None,
         progress_interval: float = 10.0,
         simplestore_conn_id: str = DEFAULT_CONN_ID,
@@ -363,6 +369,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         self.source, self.file_format, self.storage_conn_id = source, file_format, storage_conn_id
         self.max_error_ratio = max_error_ratio
         self.batch_size = at_least("batch_size", batch_size, 1)
+        self.max_line_bytes = at_least("max_line_bytes", max_line_bytes, 1)
         self.progress_interval = progress_interval
 
     @property
@@ -384,7 +391,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
 
         try:
             with path.open("rb") as binary:
-                for number, row in read_rows(binary, fmt, check_header):
+                for number, row in read_rows(binary, fmt, check_header, self.max_line_bytes):
                     if isinstance(row, RowError):
                         yield number, row
                         continue
@@ -397,13 +404,30 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise AirflowFailException(f"input {path} cannot be read: {exc.strerror or exc}") from None
 
-    def _check(self, path: ObjectStoragePath, fmt: str) -> tuple[int, int]:
-        """First pass: (rows, malformed rows); fails before any write when the file is unusable."""
+    def _spool(self, path: ObjectStoragePath, fmt: str, spool: IO[bytes]) -> tuple[int, int]:
+        """The one read of the input: every row checked and parked in `spool`; (rows, malformed).
+        Fails before any write when the file is unusable."""
         rows = malformed = 0
-        for _, row in self._rows(path, fmt):
+        for number, row in self._rows(path, fmt):
             rows += 1
-            malformed += isinstance(row, RowError)
+            if isinstance(row, RowError):
+                malformed += 1
+                entry: dict[str, Any] = {"line": number, "reason": row.reason, "raw": row.raw, "row": row.row}
+            else:
+                entry = {"line": number, "row": row}
+            spool.write((dumps(entry) + "\n").encode())
+        spool.seek(0)
         return rows, malformed
+
+    @staticmethod
+    def _spooled(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+        """The rows `_spool` parked, in order."""
+        for line in iter(spool.readline, b""):
+            entry = json.loads(line)
+            if "reason" in entry:
+                yield entry["line"], RowError(entry["reason"], raw=entry["raw"], row=entry["row"])
+            else:
+                yield entry["line"], entry["row"]
 
     # writing
 
@@ -511,12 +535,12 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             raise SimpleStoreConfigError(f"cannot tell the format of {path}: pass file_format ('jsonl' or 'csv')")
         report = path.parent / f"{path.name}.rejected.jsonl"
 
-        total, malformed = self._check(path, fmt)
-        self.log.info("Input %s: %d rows, %d malformed", path, total, malformed)
         counts = Counts()
-        with tempfile.TemporaryFile() as rejects:
+        with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as rejects:
+            total, malformed = self._spool(path, fmt, spool)
+            self.log.info("Input %s: %d rows, %d malformed", path, total, malformed)
             if total and malformed / total > self.max_error_ratio:
-                for number, row in self._rows(path, fmt):
+                for number, row in self._spooled(spool):
                     if isinstance(row, RowError):
                         counts.rejected += 1
                         _reject(rejects, number, row.reason, raw=row.raw, row=row.row)
@@ -530,7 +554,7 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             )
             progress.total = total
             try:
-                self._write_rows(path, fmt, rejects, counts, progress)
+                self._write_rows(path, spool, rejects, counts, progress)
             except BaseException:
                 # The rejects collected so far are what the user needs to fix the input: keep them.
                 with contextlib.suppress(Exception):
@@ -571,12 +595,12 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
             outputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), fields)],
         )
 
-    def _write_rows(self, path: ObjectStoragePath, fmt: str, rejects: IO[bytes], counts: Counts,
+    def _write_rows(self, path: ObjectStoragePath, spool: IO[bytes], rejects: IO[bytes], counts: Counts,
                     progress: Progress) -> None:
-        """Second pass: write each row; a row the API refuses is rejected, later rows still go."""
+        """Write each spooled row; a row the API refuses is rejected, later rows still go."""
         keys = NaturalKeys(self.target)
         in_batch = unknown_in_a_row = 0
-        for number, row in self._rows(path, fmt):
+        for number, row in self._spooled(spool):
             if isinstance(row, RowError):
                 counts.rejected += 1
                 _reject(rejects, number, row.reason, raw=row.raw, row=row.row)

@@ -31,9 +31,9 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
     ``max_xcom_bytes`` once JSON-encoded; to move whole resources use
     ``SimpleStoreExportOperator`` (to files) or ``SimpleStoreToSqlOperator`` (to a table).
 
-    :param endpoint: path under the API base URL (templated). ``.``/``..`` segments (raw or
-        percent-encoded), a scheme or a host are refused. Put ids in ``{placeholders}`` and pass them
-        in ``path_ids``, e.g. ``endpoint="/v1/products/{product_id}"``.
+    :param endpoint: path under the API base URL (templated). ``.``/``..`` segments (raw,
+        percent-encoded or full-width), a scheme or a host are refused. Put ids in plain ``{name}``
+        placeholders and pass them in ``path_ids``, e.g. ``endpoint="/v1/products/{product_id}"``.
     :param path_ids: values of the endpoint's ``{placeholders}`` (templated); each is quoted as one
         path segment, so an id can never reach another resource.
     :param method: GET, POST, PUT or DELETE.

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_simplestore.resources import RESOURCES as LISTABLE
+from airflow_provider_simplestore.resources import natural_key
 from airflow_provider_simplestore.sandbox import views
 from airflow_provider_simplestore.sandbox.web import conflict, encode, not_found, page_bytes
 
@@ -87,7 +88,7 @@ class Table:
 
 
 class UniqueIndex:
-    """A case-insensitive natural key (slug, sku, email) -> owning id; a second owner is a 409."""
+    """A natural key (slug, sku, email) in its natural_key() form -> owning id; a second owner is a 409."""
 
     def __init__(self, what: str) -> None:
         self.what = what
@@ -96,20 +97,20 @@ class UniqueIndex:
     def check(self, value: str | None, owner: str) -> None:
         if value is None or value == "":
             return
-        current = self._owners.get(value.casefold())
+        current = self._owners.get(natural_key(value))
         if current is not None and current != owner:
             raise conflict(f"{self.what} {value!r} is already used by {current!r}")
 
     def claim(self, value: str | None, owner: str) -> None:
         if value:
-            self._owners[value.casefold()] = owner
+            self._owners[natural_key(value)] = owner
 
     def release(self, value: str | None, owner: str) -> None:
-        if value and self._owners.get(value.casefold()) == owner:
-            del self._owners[value.casefold()]
+        if value and self._owners.get(natural_key(value)) == owner:
+            del self._owners[natural_key(value)]
 
     def find(self, value: str) -> str | None:
-        return self._owners.get(value.casefold())
+        return self._owners.get(natural_key(value))
 
     def move(self, old: str | None, new: str | None, owner: str) -> None:
         self.check(new, owner)

@@ -7,7 +7,9 @@ are written as JSON strings).
 
 Reading: ``read_rows`` yields ``(line_number, row)`` or ``(line_number, RowError)`` for every data
 line of a JSON Lines or CSV file, with nested JSON objects flattened to the same dotted names as
-CSV headers, so one field table validates both formats.
+CSV headers, so one field table validates both formats. The input is read in chunks: a line over
+``max_line_bytes`` is a RowError and is never held whole, and so is JSON nested deeper than
+``MAX_NESTING`` levels.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 FORMATS = ("jsonl", "csv")
+MAX_LINE_BYTES = 1 << 20  # the longest input line read (bytes, its line end not counted): max_line_bytes
+LONG_LINE_KEPT_BYTES = 4096  # of a longer line, what is kept for the rejects report
+READ_CHUNK_BYTES = 1 << 16
+MAX_NESTING = 32  # deepest JSON nesting of one input row (importable fields are two levels deep)
 
 # CSV columns per resource: the documented object fields (docs/simplestore-api), dotted for nested
 # objects. Dictionaries keyed by data (locales, attributes) and lists stay whole as JSON strings.
@@ -214,11 +221,53 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def _text_lines(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
-    """Decoded lines with 1-based numbers; a UTF-8 BOM is ignored."""
-    # readline, not `for raw in binary`: Airflow 2.11 hands out opened files in a proxy that
-    # forwards methods but cannot be iterated.
-    for number, raw in enumerate(iter(binary.readline, b""), start=1):
+@dataclass(frozen=True)
+class LongLine:
+    """A line over the size limit, never held whole: its length and the start of it (decoded)."""
+
+    size: int  # bytes, without the line end
+    head: str
+
+
+def _line(kept: bytes | bytearray, size: int, ended: bool, limit: int) -> bytes | LongLine:
+    length = size - ended
+    if length <= limit:
+        return bytes(kept)
+    return LongLine(length, bytes(kept[:LONG_LINE_KEPT_BYTES]).decode("utf-8", "replace").rstrip("\r\n"))
+
+
+def _raw_lines(binary: IO[bytes], limit: int) -> Iterator[bytes | LongLine]:
+    """The input's lines (with their line end), read in chunks; a line longer than `limit` bytes
+    comes as a LongLine, of which only the first LONG_LINE_KEPT_BYTES are ever held."""
+    kept, size = bytearray(), 0
+    # read(), not readline(size): object-store files (fsspec) take no size there, and Airflow 2.11
+    # hands out opened files in a proxy that forwards methods but cannot be iterated.
+    while chunk := binary.read(READ_CHUNK_BYTES):
+        start = 0
+        while start < len(chunk):
+            end = chunk.find(b"\n", start)
+            stop = len(chunk) if end == -1 else end + 1
+            piece = chunk[start:stop]
+            size += len(piece)
+            if size <= limit + 1:  # the line and its b"\n"
+                kept += piece
+            else:
+                del kept[LONG_LINE_KEPT_BYTES:]
+                kept += piece[: LONG_LINE_KEPT_BYTES - len(kept)]
+            start = stop
+            if end != -1:
+                yield _line(kept, size, True, limit)
+                kept, size = bytearray(), 0
+    if size:
+        yield _line(kept, size, False, limit)
+
+
+def _text_lines(binary: IO[bytes], limit: int) -> Iterator[tuple[int, str | LongLine]]:
+    """Decoded lines with 1-based numbers (a line over `limit` bytes as a LongLine); a UTF-8 BOM is ignored."""
+    for number, raw in enumerate(_raw_lines(binary, limit), start=1):
+        if isinstance(raw, LongLine):
+            yield number, raw
+            continue
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
@@ -227,17 +276,46 @@ def _text_lines(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
             raise InputFormatError(f"line {number}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def read_jsonl(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    for number, text in _text_lines(binary):
+def _long_line_error(line: LongLine, limit: int) -> RowError:
+    return RowError(f"line of {line.size:,} bytes, over the limit of {limit:,} (max_line_bytes); not read",
+                    line.head)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether JSON `value` nests deeper than MAX_NESTING levels (counted without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def read_jsonl(
+    binary: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    too_deep = f"JSON nested deeper than {MAX_NESTING} levels"
+    for number, text in _text_lines(binary, max_line_bytes):
+        if isinstance(text, LongLine):
+            yield number, _long_line_error(text, max_line_bytes)
+            continue
         if not text.strip():
             continue
         try:
-            value = json.loads(text, parse_constant=_refuse_constant)
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except RecursionError:  # the parser's own limit (about 1,000 levels): far past ours
+            yield number, RowError(too_deep, text.rstrip("\r\n"))
+            continue
         except ValueError as exc:
             yield number, RowError(f"invalid JSON: {exc}", text.rstrip("\r\n"))
             continue
         if not isinstance(value, dict):
             yield number, RowError(f"expected a JSON object, got {type(value).__name__}", text.rstrip("\r\n"))
+            continue
+        if _too_deep(value):
+            yield number, RowError(too_deep, text.rstrip("\r\n"))
             continue
         yield number, flatten(value)
 
@@ -246,20 +324,54 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one too large for it (1e400) is refused, not read as infinity."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return number
+
+
+class _LineTooLong(Exception):
+    def __init__(self, number: int, line: LongLine) -> None:
+        super().__init__(number)
+        self.number, self.line = number, line
+
+
+class _PhysicalLines:
+    """The text lines the csv reader reads; `number` is the last one handed out. A line over the
+    limit raises _LineTooLong through the reader, which reads on from the next line when asked."""
+
+    def __init__(self, lines: Iterator[tuple[int, str | LongLine]]) -> None:
+        self.lines = lines
+        self.number = 0
+
+    def __iter__(self) -> _PhysicalLines:
+        return self
+
+    def __next__(self) -> str:
+        self.number, text = next(self.lines)
+        if isinstance(text, LongLine):
+            raise _LineTooLong(self.number, text)
+        return text
+
+
 def read_csv(
-    binary: IO[bytes], on_header: Callable[[list[str]], None] | None = None
+    binary: IO[bytes], on_header: Callable[[list[str]], None] | None = None, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """Rows keyed by the header; blank cells are left out (CSV cannot tell empty from unset).
 
     ``on_header`` sees the header before the first row, so a caller can refuse the file early.
     """
-    lines = _text_lines(binary)
-    physical = iter(text for _, text in lines)
-    reader = csv.reader(physical, strict=True)
+    lines = _PhysicalLines(_text_lines(binary, max_line_bytes))
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
+    except _LineTooLong as exc:
+        raise InputFormatError(f"line 1: the CSV header is {exc.line.size:,} bytes long, over the limit of "
+                               f"{max_line_bytes:,} (max_line_bytes)") from None
     except csv.Error as exc:
         raise InputFormatError(f"line 1: unreadable CSV header: {exc}") from None
     header = [name.strip() for name in header]
@@ -271,11 +383,14 @@ def read_csv(
     if on_header is not None:
         on_header(header)
     while True:
-        start = reader.line_num + 1
+        start = lines.number + 1
         try:
             cells = next(reader)
         except StopIteration:
             return
+        except _LineTooLong as exc:  # the row it belongs to goes with it
+            yield exc.number, _long_line_error(exc.line, max_line_bytes)
+            continue
         except csv.Error as exc:
             yield start, RowError(f"unreadable CSV: {exc}")
             continue
@@ -294,10 +409,11 @@ def _csv_raw(cells: list[str]) -> str:
 
 
 def read_rows(
-    binary: IO[bytes], fmt: str, on_header: Callable[[list[str]], None] | None = None
+    binary: IO[bytes], fmt: str, on_header: Callable[[list[str]], None] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     if fmt == "jsonl":
-        return read_jsonl(binary)
+        return read_jsonl(binary, max_line_bytes)
     if fmt == "csv":
-        return read_csv(binary, on_header)
+        return read_csv(binary, on_header, max_line_bytes)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -373,9 +373,13 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
         exported.append(path)
         task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}"
         task_logs /= "task_id=wait_for_orders"
-        trigger_logs = list(task_logs.glob("attempt=1.log.trigger.*.log"))
         fired = ("Trigger fired event", ") fired: TriggerEvent")  # 3.x's words, 2.11's
-        assert trigger_logs and any(w in trigger_logs[0].read_text() for w in fired), f"no trigger log in {task_logs}"
+        wait_for(  # the triggerer writes its log in its own time
+            lambda: any(w in log.read_text(errors="replace") for log in task_logs.glob("attempt=1.log.trigger.*.log")
+                        for w in fired),
+            timeout=60, what=f"the triggerer's log in {task_logs} to say the trigger fired",
+            abort=deployment.abort_reason, diagnostics=deployment.diagnostics,
+        )
     assert len(set(exported)) == 2
 
     # The triggerer lived through our triggers: Airflow's own trigger still fires there.

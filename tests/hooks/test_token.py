@@ -16,6 +16,7 @@ from airflow_provider_simplestore.errors import (
     error_from_response,
 )
 from airflow_provider_simplestore.token import Token, TokenCache, refresh_lead, token_form, token_from_response
+from tests.support import eventually
 
 KEY = ("https://auth.example.com/connect/token", "client-1")
 
@@ -101,6 +102,9 @@ def test_single_flight_across_asyncio_tasks_and_a_thread() -> None:
     thread_result: list[str] = []
     holder = threading.Thread(target=lambda: thread_result.append(cache.get(KEY, fetch)))
     holder.start()  # the thread fetches and holds the key's lock until the gate opens
+    # Only once it is inside fetch() does it hold the lock; a task that took it first would block
+    # the event loop in fetch() instead.
+    eventually(lambda: fetch.calls, what="the thread to be inside fetch()", timeout=10, interval=0.001)
 
     async def main() -> list[str]:
         async def afetch() -> Token:

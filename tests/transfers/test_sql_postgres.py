@@ -21,6 +21,7 @@ from airflow_provider_simplestore.transfers.simplestore_to_sql import (
     table_columns,
 )
 from tests.operator_support import context, listing, moment, total_requests
+from tests.support import eventually
 
 if TYPE_CHECKING:
     from tests.postgres_server import PostgresServer
@@ -160,10 +161,9 @@ def test_a_missing_table_with_creation_off_writes_nothing(store: Any, postgres_c
     assert query(postgres_conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'") == []
     assert total_requests(store) == before  # refused before reading the API
     # The failed probe's transaction was rolled back and the connection closed: nothing left open.
-    assert query(
-        postgres_conn,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    ) == [(0,)]
+    # PostgreSQL ends a backend after its client disconnects, in its own time: wait for it.
+    others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    eventually(lambda: query(postgres_conn, others) == [(0,)], what="the probe's backend to end")
 
 
 def test_a_table_lacking_columns_is_refused(store: Any, postgres_conn: PostgresServer) -> None:

@@ -8,6 +8,7 @@ from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 
+from airflow_provider_simplestore.resources import natural_key
 from airflow_provider_simplestore.sandbox.data import now_utc, reprice_all, slugify
 from airflow_provider_simplestore.sandbox.routes import Api
 from airflow_provider_simplestore.sandbox.routes.common import (
@@ -39,7 +40,7 @@ def _fields(body: Any, *read_only: str) -> dict[str, Any]:
 
 def _filter_common(rows: list[Row], query: Query) -> list[Row]:
     if (value := query.get("Slug")) is not None:
-        rows = [r for r in rows if (r.get("slug") or "").casefold() == value.casefold()]
+        rows = [r for r in rows if natural_key(r.get("slug") or "") == natural_key(value)]
     if (value := query.get("Name")) is not None:
         rows = [r for r in rows if value.casefold() in (r.get("name") or "").casefold()]
     active = query.get_bool("IsActive")
