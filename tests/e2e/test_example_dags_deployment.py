@@ -331,6 +331,12 @@ def scheduling(deployment: Deployment) -> Deployment:
     return deployment
 
 
+def _trigger_fired(task_logs: Path) -> bool:
+    fired = ("Trigger fired event", ") fired: TriggerEvent")  # 3.x's words, 2.11's
+    logs = task_logs.glob("attempt=1.log.trigger.*.log")
+    return any(word in log.read_text(errors="replace") for log in logs for word in fired)
+
+
 def _order_listings(store: Any) -> int:
     return int(store.stats()["requests"].get("GET /v1/orders", 0))
 
@@ -373,10 +379,8 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
         exported.append(path)
         task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}"
         task_logs /= "task_id=wait_for_orders"
-        fired = ("Trigger fired event", ") fired: TriggerEvent")  # 3.x's words, 2.11's
         wait_for(  # the triggerer writes its log in its own time
-            lambda: any(w in log.read_text(errors="replace") for log in task_logs.glob("attempt=1.log.trigger.*.log")
-                        for w in fired),
+            lambda folder=task_logs: _trigger_fired(folder),
             timeout=60, what=f"the triggerer's log in {task_logs} to say the trigger fired",
             abort=deployment.abort_reason, diagnostics=deployment.diagnostics,
         )
