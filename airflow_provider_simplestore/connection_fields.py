@@ -75,8 +75,8 @@ DESCRIPTIONS: dict[str, str] = {
     "verify": "Turn off only for a trusted test host.",
     "ca_bundle": "Path to a PEM file of trusted CAs, used instead of the system store.",
     "allow_insecure_http": "Allow http:// to a non-loopback host. The client secret would travel in clear.",
-    "max_requests_per_second": "Client-side cap shared by every task of this connection in one worker process, "
-    "0.1 to 10000; empty for none.",
+    "max_requests_per_second": "Client-side cap shared by the account (API URL and client id) in one worker "
+    "process; the lowest of its connections' caps applies. 0.1 to 10000; empty for none.",
     "share_across_processes": "One grant per worker machine instead of one per task process: kept in a file that "
     "only this OS user can read, encrypted with the client secret.",
 }
