@@ -30,6 +30,7 @@ __all__ = [
     "SimpleStoreConflictError",
     "SimpleStoreCredentialsError",
     "SimpleStoreError",
+    "SimpleStoreFilterError",
     "SimpleStoreForbiddenError",
     "SimpleStoreListingIncompleteError",
     "SimpleStoreNotFoundError",
@@ -88,6 +89,10 @@ class SimpleStoreConfigError(SimpleStoreError, AirflowFailException):
 
 class SimpleStorePathError(SimpleStoreConfigError, ValueError):
     """A path that is not a plain path under the API base (dot segments, a scheme, a host)."""
+
+
+class SimpleStoreFilterError(SimpleStoreConfigError, TypeError):
+    """A list filter its resource does not have, or a value of the wrong kind (resources.Resource.query)."""
 
 
 class SimpleStoreAuthError(SimpleStoreError):

@@ -64,7 +64,7 @@ def test_trigger_serialises_to_primitives_only() -> None:
     assert json.loads(json.dumps(kwargs)) == kwargs  # nothing but JSON values
     rebuilt = SimpleStoreOrdersTrigger(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
-    with pytest.raises(TypeError, match="no filter"):
+    with pytest.raises(TypeError, match="unknown filter 'colour'"):
         SimpleStoreOrdersTrigger(simplestore_conn_id="shop", since="2026-01-01T00:00:00Z", filters={"colour": "red"})
 
 
