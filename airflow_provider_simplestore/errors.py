@@ -69,6 +69,8 @@ class SimpleStoreError(AirflowException):
         self.retry_after = retry_after
         # Set by token.py on errors of the token request: that POST is safe to repeat.
         self.token_request = False
+        # Set by the hook once its message names the connection (hooks/connection_check.explain_failure).
+        self.conn_id: str | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only fields would be lost by Exception's default pickling (args only).
