@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.compat import AirflowNotFoundException, BaseHook, aget_connection_and_extras
+from airflow_provider_simplestore.compat import (
+    AIRFLOW_V_3_0_PLUS,
+    AirflowNotFoundException,
+    BaseHook,
+    aget_connection_and_extras,
+)
 from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreConfigError,
@@ -116,10 +121,14 @@ class _SimpleStoreHookBase(BaseHook):
     def _missing(self) -> SimpleStoreConfigError:
         """A connection that does not exist is a setup step, said once, not retried."""
         conn_id = self.simplestore_conn_id
+        # Airflow 3 hands a task the connections of its database through the API server; elsewhere
+        # (a script, a notebook) it reads environment variables and secrets backends only.
+        outside = (" Outside a task (a script, a notebook), Airflow 3 does not read the connections saved in its "
+                   "database: set the environment variable there.") if AIRFLOW_V_3_0_PLUS else ""
         return SimpleStoreConfigError(
             f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
             f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
-            f"environment variable AIRFLOW_CONN_{conn_id.upper()}."
+            f"environment variable AIRFLOW_CONN_{conn_id.upper()}.{outside}"
         )
 
     @staticmethod
