@@ -46,7 +46,7 @@ RUNNABLE_LANGUAGES = ("python", "bash")
 KINDS = ("run", "connection", "background", "file", "tutorial", "skip")
 _MARKER = re.compile(r"^<!--\s*doc-test:\s*(\w+)\s*(?::\s*(.*?))?\s*-->\s*$")
 _FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)")
-SANDBOX = {"seed": 5, "products": 30, "customers": 10, "orders": 60}
+SANDBOX: dict[str, Any] = {"seed": 5, "products": 30, "customers": 10, "orders": 60}
 DOCUMENTED_SANDBOX = "http://127.0.0.1:8765"  # the URL docs/sandbox.md and the tutorial show
 
 

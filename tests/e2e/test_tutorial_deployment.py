@@ -115,9 +115,8 @@ def reader() -> Iterator[Reader]:
         reader.stop_sandbox()
 
 
-def start_standalone(reader: Reader, block: Block) -> Deployment:
+def start_standalone(deployment: Deployment, reader: Reader, block: Block) -> None:
     assert block.code.strip() == "airflow standalone", f"{block}: the harness starts `airflow standalone` only"
-    deployment = Deployment(reader.home, components=())
     deployment.add(reader.home.process("standalone", "standalone", env={
         "PATH": reader.env["PATH"],  # it starts its parts as `airflow ...` commands found on PATH
         "AIRFLOW__API__PORT": str(reader.home.api_port),
@@ -128,7 +127,6 @@ def start_standalone(reader: Reader, block: Block) -> Deployment:
              what="airflow standalone's scheduler, triggerer and DAG processor", abort=deployment.abort_reason,
              diagnostics=deployment.diagnostics)
     deployment.wait_for_dag(DAG_ID, timeout=180)
-    return deployment
 
 
 def the_run(deployment: Deployment) -> str:
@@ -144,7 +142,8 @@ def test_the_tutorial_runs_as_written_under_a_scheduler(reader: Reader) -> None:
     blocks = tutorial_blocks()
     steps = [block.note.split()[0] for block in blocks]
     assert steps.count("standalone") == 1 and steps.index("standalone") < steps.index("while-deferred")
-    deployment: Deployment | None = None
+    deployment = Deployment(reader.home, components=())  # `airflow standalone` joins it at its step
+    started = False
     run_id = ""
     outputs: dict[int, str] = {}
     try:
@@ -162,10 +161,11 @@ def test_the_tutorial_runs_as_written_under_a_scheduler(reader: Reader) -> None:
                 target.write_text(block.code + "\n", encoding="utf-8")
                 outputs[block.line] = str(target)
             elif step == "standalone":
-                deployment = start_standalone(reader, block)
+                start_standalone(deployment, reader, block)
+                started = True
                 outputs[block.line] = "started"
             elif step == "while-deferred":
-                assert deployment is not None
+                assert started, f"{block}: before `airflow standalone`"
                 run_id = the_run(deployment)
                 deployment.wait_for_task_state(DAG_ID, run_id, "wait_for_orders", "deferred", timeout=180)
                 outputs[block.line] = reader.shell(block)
@@ -175,11 +175,10 @@ def test_the_tutorial_runs_as_written_under_a_scheduler(reader: Reader) -> None:
             else:
                 raise AssertionError(f"{block}: unknown tutorial step {step!r}")
         assert sorted(outputs) == [b.line for b in blocks], "every block of the tutorial runs"
-        assert deployment is not None and run_id
+        assert run_id
         check_what_landed(deployment, run_id, outputs[blocks[-1].line])
     finally:
-        if deployment is not None:
-            deployment.stop()
+        deployment.stop()  # also when it failed to start: nothing may outlive the test
         reader.stop_sandbox()
 
 
