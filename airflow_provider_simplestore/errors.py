@@ -33,6 +33,7 @@ __all__ = [
     "SimpleStoreConflictError",
     "SimpleStoreCredentialsError",
     "SimpleStoreError",
+    "SimpleStoreFilterError",
     "SimpleStoreForbiddenError",
     "SimpleStoreListingIncompleteError",
     "SimpleStoreNotFoundError",
@@ -72,6 +73,8 @@ class SimpleStoreError(AirflowException):
         self.retry_after = retry_after
         # Set by token.py on errors of the token request: that POST is safe to repeat.
         self.token_request = False
+        # Set by the hook once its message names the connection (hooks/connection_check.explain_failure).
+        self.conn_id: str | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only fields would be lost by Exception's default pickling (args only).
@@ -92,6 +95,10 @@ class SimpleStoreConfigError(SimpleStoreError, AirflowFailException):
 
 class SimpleStorePathError(SimpleStoreConfigError, ValueError):
     """A path that is not a plain path under the API base (dot segments, a scheme, a host)."""
+
+
+class SimpleStoreFilterError(SimpleStoreConfigError, TypeError):
+    """A list filter its resource does not have, or a value of the wrong kind (resources.Resource.query)."""
 
 
 class SimpleStoreAuthError(SimpleStoreError):

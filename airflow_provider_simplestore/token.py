@@ -46,7 +46,8 @@ ASYNC_LOCK_POLL = 0.005  # seconds between an async waiter's tries of the per-ke
 SHARE_LOCK_POLL = 0.01  # seconds between tries of another process's lock on the shared token
 # OAuth error codes (RFC 6749 5.2) that no retry can fix, each with what to do about it.
 _REJECTED = {  # code -> (what happened, what to do)
-    "invalid_client": ("the client id or secret was rejected", "check the connection's login and password"),
+    "invalid_client": ("the client id or secret was rejected",
+                       "check the connection's Client ID and Client Secret (login and password)"),
     "unauthorized_client": ("the client id and secret are right, but this client may not use the "
                             "client_credentials grant", "allow that grant for the client in the SimpleStore portal"),
     "invalid_grant": ("the token server refused the grant", "check the client is active in the SimpleStore portal"),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -29,6 +28,7 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO_ROOT / "dags_examples"
@@ -46,6 +46,9 @@ def configure_environment() -> Path:
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_FOLDER))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # dag.test() runs no scheduler, so every asset event through an alias meets an asset Airflow has
+    # not activated yet, and Airflow warns twice per event (README, "Known issues"): not shown here.
+    os.environ.setdefault("AIRFLOW__LOGGING__NAMESPACE_LEVELS", "airflow.assets.manager.AssetManager=ERROR")
     home = Path(os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     return home
@@ -121,8 +124,9 @@ def main() -> int:
     with run_sandbox(**SANDBOX) as sandbox:
         say(f"  sandbox {sandbox.url} (seed {SANDBOX['seed']}: {SANDBOX['products']} products, "
             f"{SANDBOX['orders']} orders over 90 days)")
-        os.environ["AIRFLOW_CONN_SIMPLESTORE_DEFAULT"] = sandbox.connection_json()
-        os.environ["AIRFLOW_CONN_SQLITE_DEFAULT"] = json.dumps({"conn_type": "sqlite", "host": str(database)})
+        # URIs, as the sandbox prints them: Airflow 3.1-3.2 warn on JSON in AIRFLOW_CONN_* in every task.
+        os.environ["AIRFLOW_CONN_SIMPLESTORE_DEFAULT"] = sandbox.connection_uri()
+        os.environ["AIRFLOW_CONN_SQLITE_DEFAULT"] = f"sqlite://{quote(str(database), safe='')}"
         os.environ["AIRFLOW_VAR_SIMPLESTORE_EXPORT_BASE"] = f"file://{out / 'exports'}"
 
         now = dt.datetime.now(dt.timezone.utc)

@@ -75,6 +75,7 @@ def fresh_sandbox() -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def simplestore_conn(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """`simplestore_default` pointing at the shared sandbox, injected the way users do it."""
-    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sandbox.connection_json())
+    """`simplestore_default` pointing at the shared sandbox, injected the way users do it: the URI the
+    sandbox prints (Airflow 3.1-3.2 log a deprecation warning in every task for the JSON form)."""
+    monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sandbox.connection_uri())
     return sandbox

@@ -71,3 +71,20 @@ def eventually(condition: Callable[[], T], *, what: str, timeout: float = 30, in
         if time.monotonic() >= deadline:
             raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {value!r}")
         time.sleep(interval)
+
+
+def private_airflow_env(migrated_home: Path, home: Path) -> dict[str, str]:
+    """Environment for real `airflow` commands on a home of their own: a copy of the session's migrated
+    SQLite database, so that `airflow connections add` writes nowhere another test reads. The venv's
+    bin comes first on PATH (`airflow`, `python`), no AIRFLOW_CONN_/AIRFLOW_VAR_ is inherited."""
+    import shutil
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_home / "airflow.db", home / "airflow.db")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+    })
+    return env

@@ -205,3 +205,23 @@ def test_relative_links_skip_code_and_external_addresses(tmp_path):
     )
     assert sorted(relative_links(page)) == ["a.md", "img.png", "ref.md", "sub/b.md"]
     assert ("sub/b.md", "part") in link_targets(page) and ("", "top") in link_targets(page)
+
+
+def test_the_filters_table_lists_every_filter_of_every_resource():
+    """The export's page lists every resource's filters (the transfers, the sensor, the trigger and the
+    hook share them), with the kind of value and the query parameter, as `resources.RESOURCES` has them."""
+    from airflow_provider_simplestore.resources import RESOURCES
+
+    page = DOCS / "transfers" / "simplestore_to_storage.md"
+    section = page.read_text(encoding="utf-8").split("\n## Filters\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        tuple(cell.strip().strip("`") for cell in line.strip().strip("|").split("|"))
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| Resource")
+    }
+    expected = {(spec.name, name, spec.kind(name), query) for spec in RESOURCES.values()
+                for name, query in spec.filters.items()}
+    assert rows == expected, (
+        f"docs/transfers/simplestore_to_storage.md#filters: missing {sorted(expected - rows)}, "
+        f"not in RESOURCES {sorted(rows - expected)}"
+    )

@@ -5,6 +5,9 @@ whatever the network does. Airflow shows the message to the user (the API server
 worker-side test), so each failure gets a specific, short message that names what to fix and
 carries no secret and no raw body. (Named so that pytest, which collects ``*_test.py`` and ``test_*``
 functions, never mistakes it for a test.)
+
+`explain_failure` gives a task's failed call the same messages: the hooks' `request()` passes
+every error through it, so a task log names the connection and the field to fix as the button does.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import contextvars
 import threading
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.connection_fields import DEFAULT_API_URL
+from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
 from airflow_provider_simplestore.errors import (
     SimpleStoreAuthError,
+    SimpleStoreConfigError,
     SimpleStoreError,
     SimpleStoreForbiddenError,
     SimpleStoreNotFoundError,
@@ -24,7 +29,7 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreTransportError,
     redact,
 )
-from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT
+from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT, RESOURCES
 from airflow_provider_simplestore.token import oauth_advice
 
 if TYPE_CHECKING:
@@ -95,6 +100,10 @@ _REACH = {
 
 
 def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
+    return _token_failure(settings, exc) + _token_url_hint(settings)
+
+
+def _token_failure(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
     where = f"the token URL {settings.auth_url}"
     if isinstance(exc, SimpleStoreAuthError) and exc.title not in (None, "invalid_client") and oauth_advice(exc.title):
         return f"Token refused by {where}: {oauth_advice(exc.title)} ({exc.title})."
@@ -102,12 +111,24 @@ def _token_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -
         return (f"Credentials rejected: {where} says the client id or secret is wrong "
                 f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")
     if isinstance(exc, SimpleStoreTransportError):
-        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
+        return (f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the Token URL (extra "
+                "auth_url) and the network.")
     if isinstance(exc, SimpleStoreNotFoundError):
         return f"Wrong token URL: {where} answered 404. Check the Token URL extra."
     if isinstance(exc, SimpleStoreResponseError):
         return f"Wrong token URL: {where} did not answer like an OAuth2 token server ({_summary(exc)})."
     return f"The token request to {where} failed: {_summary(exc)}."
+
+
+def _token_url_hint(settings: SimpleStoreSettings) -> str:
+    """The commonest paste mistake: an API URL of one's own (the sandbox) with the default Token URL,
+    the production one, which then gets the client id and secret meant for the other."""
+    if settings.auth_url != CONNECTION_EXTRA_DEFAULTS["auth_url"] or settings.base_url == DEFAULT_API_URL:
+        return ""
+    local = urlsplit(settings.base_url).hostname in ("127.0.0.1", "localhost", "::1")
+    sandbox = f" (for the sandbox: {settings.base_url}/connect/token)" if local else ""
+    return (f" The Token URL is the production default while the API URL is {settings.base_url}: set the "
+            f"extra auth_url{sandbox}.")
 
 
 def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
@@ -118,11 +139,44 @@ def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> 
     if isinstance(exc, SimpleStoreForbiddenError):
         return f"The credentials work, but {where} refused to list products (HTTP 403)."
     if isinstance(exc, SimpleStoreTransportError):
-        return f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}."
+        return (f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the API base URL (the "
+                "connection's host) and the network.")
     if isinstance(exc, (SimpleStoreNotFoundError, SimpleStoreResponseError)):
         return (f"Wrong API URL: {settings.base_url} does not look like the SimpleStore API "
                 f"({_summary(exc)}). It should be the base URL, e.g. {DEFAULT_API_URL}.")
     return f"The API check at {where} failed: {_summary(exc)}."
+
+
+# A list never answers 404 from the right API: on these paths a 404 means a wrong API URL.
+_LIST_PATHS = frozenset(r.list_path for r in RESOURCES.values())
+
+
+def explain_failure(settings: SimpleStoreSettings, exc: SimpleStoreError, *, attempts: int,
+                    seconds: float) -> SimpleStoreError:
+    """A task's failed call, said as the Test button says it: `exc` itself (its type and fields kept,
+    so retries and callers see no difference) with a message that starts with the connection, then
+    what failed and the field to change, how often it was tried, and the original message last.
+    Configuration errors already name the connection and are left as they are."""
+    if isinstance(exc, SimpleStoreConfigError) or getattr(exc, "conn_id", None):
+        return exc
+    if exc.token_request:
+        advice: str | None = _token_check_message(settings, exc)
+    elif isinstance(exc, (SimpleStoreAuthError, SimpleStoreForbiddenError, SimpleStoreTransportError,
+                          SimpleStoreResponseError)) or (
+            isinstance(exc, SimpleStoreNotFoundError) and exc.path in _LIST_PATHS):
+        advice = _api_check_message(settings, exc)
+    else:  # the call itself was refused (404 of an item, 409, 400, 5xx): the message says why
+        advice = None
+    tried = f"tried {attempts} times in {seconds:.1f} s" if attempts > 1 else ""
+    if advice and tried:
+        text = f"{advice} Tried {attempts} times in {seconds:.1f} s; last error: {exc}"
+    elif advice:
+        text = f"{advice} Error: {exc}"
+    else:
+        text = f"{exc} ({tried})" if tried else str(exc)
+    exc.args = (f"SimpleStore connection {settings.conn_id!r}: {text}", *exc.args[1:])
+    exc.conn_id = settings.conn_id
+    return exc
 
 
 def _summary(exc: SimpleStoreError) -> str:

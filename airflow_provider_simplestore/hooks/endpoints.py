@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
 from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES
@@ -134,12 +134,16 @@ class EndpointMethods(Generic[CallT, ListT]):
         max_workers: Workers = 1,
         **filters: Any,
     ) -> ListT:
-        """Items of a `resources.RESOURCES` list, with its python-named filters (None = unset)."""
+        """Items of a `resources.RESOURCES` list, with its python-named filters (None = unset).
+
+        Filter names and values are checked (`Resource.query`) before any request: an unknown name or
+        a value of the wrong kind raises `SimpleStoreFilterError`, naming it and the valid names."""
         spec = RESOURCES[resource]
-        if any(isinstance(value, list) and not value for value in filters.values()):
+        query = spec.query(filters, where=f"{type(self).__name__}.list_{resource}")
+        if any(value == [] for value in query.values()):
             return self.empty()  # an empty id list selects nothing (no filter would select all)
-        query = {**(params or {}), **spec.query(filters)}
-        return self.paginate(spec.list_path, query, page_size=page_size, max_workers=max_workers)
+        return self.paginate(spec.list_path, {**(params or {}), **query}, page_size=page_size,
+                             max_workers=max_workers)
 
     def regular_call(self, call: str, resource: str, item_id: str | None = None, body: Body | None = None) -> CallT:
         """`get`, `create`, `update` or `delete` one item of a `resources.RESOURCES` row."""
@@ -177,59 +181,62 @@ class EndpointMethods(Generic[CallT, ListT]):
     delete_folder = by_id("folders")
 
     # ---- lists: each resource's filters as typed keywords (resources.RESOURCES[...].filters) -----
+    # Any other keyword is a misspelt filter: list_resource names it and the valid ones
+    # (`SimpleStoreFilterError`); typed NoReturn, so that a type checker flags it as well.
 
     def list_products(self, *, slug: str | None = None, sku: str | None = None, category_id: str | None = None,
                       collection_id: str | None = None, is_active: bool | None = None, params: Params = None,
-                      page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+                      page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("products", slug=slug, sku=sku, category_id=category_id,
                                   collection_id=collection_id, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers)
+                                  page_size=page_size, max_workers=max_workers, **misspelt)
 
     def list_categories(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
                         parent_id: str | None = None, params: Params = None, page_size: int | None = None,
-                        max_workers: Workers = 1) -> ListT:
+                        max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("categories", slug=slug, name=name, is_active=is_active, parent_id=parent_id,
-                                  params=params, page_size=page_size, max_workers=max_workers)
+                                  params=params, page_size=page_size, max_workers=max_workers, **misspelt)
 
     def list_collections(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
-                         params: Params = None, page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+                         params: Params = None, page_size: int | None = None, max_workers: Workers = 1,
+                         **misspelt: NoReturn) -> ListT:
         return self.list_resource("collections", slug=slug, name=name, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers)
+                                  page_size=page_size, max_workers=max_workers, **misspelt)
 
     def list_specials(self, *, name: str | None = None, is_active: bool | None = None, params: Params = None,
-                      page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+                      page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("specials", name=name, is_active=is_active, params=params, page_size=page_size,
-                                  max_workers=max_workers)
+                                  max_workers=max_workers, **misspelt)
 
     def list_customers(self, *, customer_ids: Iterable[str] | None = None, email: str | None = None,
                        include_phones: bool | None = None, include_addresses: bool | None = None,
                        include_attributes: bool | None = None, params: Params = None,
-                       page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+                       page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("customers", customer_ids=_listed(customer_ids), email=email,
                                   include_phones=include_phones, include_addresses=include_addresses,
                                   include_attributes=include_attributes, params=params, page_size=page_size,
-                                  max_workers=max_workers)
+                                  max_workers=max_workers, **misspelt)
 
     def list_orders(self, *, order_ids: Iterable[str] | None = None, customer_id: str | None = None,
                     status: str | None = None, created_from: datetime | str | None = None,
                     created_to: datetime | str | None = None, params: Params = None, page_size: int | None = None,
-                    max_workers: Workers = 1) -> ListT:
+                    max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         """Orders; `created_from` is inclusive and `created_to` exclusive (UTC)."""
         return self.list_resource("orders", order_ids=_listed(order_ids), customer_id=customer_id, status=status,
                                   created_from=created_from, created_to=created_to, params=params,
-                                  page_size=page_size, max_workers=max_workers)
+                                  page_size=page_size, max_workers=max_workers, **misspelt)
 
     def list_baskets(self, *, cart_ids: Iterable[str] | None = None, include_items: bool | None = None,
                      include_attributes: bool | None = None, params: Params = None, page_size: int | None = None,
-                     max_workers: Workers = 1) -> ListT:
+                     max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("baskets", cart_ids=_listed(cart_ids), include_items=include_items,
                                   include_attributes=include_attributes, params=params, page_size=page_size,
-                                  max_workers=max_workers)
+                                  max_workers=max_workers, **misspelt)
 
     def list_folders(self, *, name: str | None = None, parent_id: str | None = None, params: Params = None,
-                     page_size: int | None = None, max_workers: Workers = 1) -> ListT:
+                     page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
         return self.list_resource("folders", name=name, parent_id=parent_id, params=params, page_size=page_size,
-                                  max_workers=max_workers)
+                                  max_workers=max_workers, **misspelt)
 
     # ---- irregular calls, written out ------------------------------------------------------------
 

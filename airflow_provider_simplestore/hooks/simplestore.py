@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.compat import AirflowNotFoundException, BaseHook, aget_connection_and_extras
+from airflow_provider_simplestore.compat import (
+    AIRFLOW_V_3_0_PLUS,
+    AirflowNotFoundException,
+    BaseHook,
+    aget_connection_and_extras,
+)
 from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import (
     SimpleStoreConfigError,
@@ -35,6 +40,7 @@ from airflow_provider_simplestore.errors import (
     redact,
     transport_error,
 )
+from airflow_provider_simplestore.hooks.connection_check import explain_failure
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
 from airflow_provider_simplestore.lineage import report_call
 from airflow_provider_simplestore.pacing import (
@@ -116,10 +122,14 @@ class _SimpleStoreHookBase(BaseHook):
     def _missing(self) -> SimpleStoreConfigError:
         """A connection that does not exist is a setup step, said once, not retried."""
         conn_id = self.simplestore_conn_id
+        # Airflow 3 hands a task the connections of its database through the API server; elsewhere
+        # (a script, a notebook) it reads environment variables and secrets backends only.
+        outside = (" Outside a task (a script, a notebook), Airflow 3 does not read the connections saved in its "
+                   "database: set the environment variable there.") if AIRFLOW_V_3_0_PLUS else ""
         return SimpleStoreConfigError(
             f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
             f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
-            f"environment variable AIRFLOW_CONN_{conn_id.upper()}."
+            f"environment variable AIRFLOW_CONN_{conn_id.upper()}.{outside}"
         )
 
     def _unreadable(self, exc: Exception) -> SimpleStoreError:
@@ -238,7 +248,12 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         call = protocol.prepare(settings.base_url, method, path, params, json)
         retrying = build_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
-        answer = retrying(self._authorized, call)
+        started = time.monotonic()
+        try:
+            answer = retrying(self._authorized, call)
+        except SimpleStoreError as exc:
+            explain_failure(settings, exc, attempts=_attempts(retrying), seconds=time.monotonic() - started)
+            raise
         report_call(self, settings.base_url, call.method, call.path)  # to Airflow's hook lineage
         return answer
 
@@ -263,7 +278,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
             return self._exchange(call.method, call.url, timeout, params=call.query, data=call.body,
                                   headers=protocol.headers(token, body=call.body is not None))
         except requests.RequestException as exc:
-            raise _requests_error(exc, call.method, call.path, call.url) from exc
+            # `from None`: the message says what failed; the library's chain (requests, urllib3, the
+            # socket: four tracebacks) stays attached as __context__ for a debugger, unprinted.
+            raise _requests_error(exc, call.method, call.path, call.url) from None
 
     def _exchange(self, method: str, url: str, timeout: tuple[float, float] | None, **kwargs: Any) -> Answer:
         """One request and its whole body, within a total deadline: `timeout` bounds each socket
@@ -446,7 +463,12 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         settings = await self.get_settings()
         call = protocol.prepare(settings.base_url, method, path, params, json)
         retrying = build_async_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
-        return await retrying(self._authorized, call)
+        started = time.monotonic()
+        try:
+            return await retrying(self._authorized, call)
+        except SimpleStoreError as exc:
+            explain_failure(settings, exc, attempts=_attempts(retrying), seconds=time.monotonic() - started)
+            raise
 
     async def _authorized(self, call: Call) -> Any:
         settings = await self.get_settings()
@@ -475,7 +497,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
                 headers=protocol.headers(token, body=call.body is not None),
             ))
         except httpx.HTTPError as exc:
-            raise _httpx_error(exc, call.method, call.path, call.url) from exc
+            raise _httpx_error(exc, call.method, call.path, call.url) from None  # as in the sync hook
 
     async def _exchange(self, request: Awaitable[httpx.Response]) -> httpx.Response:
         """`request` within the total deadline (httpx's timeouts bound each socket read only)."""
@@ -578,6 +600,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     async def empty(self) -> AsyncIterator[dict[str, Any]]:
         return
         yield  # an async generator that yields nothing
+
+
+def _attempts(retrying: Any) -> int:
+    """How many times the failed call was sent (tenacity's count of its last run)."""
+    return int(retrying.statistics.get("attempt_number", 1))
 
 
 # ---- transport errors: each library's exceptions, classified once -------------------------------

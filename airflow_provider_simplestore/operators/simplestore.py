@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.resources import RESOURCES, is_template
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_XCOM_BYTES = 1024 * 1024
 METHODS = ("GET", "POST", "PUT", "DELETE")
+PAGING_PARAMS = ("pagesize", "pageindex")  # a list's paging parameters, in any case; not filters
 
 
 class ResultTooLargeError(SimpleStoreConfigError):
@@ -37,7 +39,10 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
     :param path_ids: values of the endpoint's ``{placeholders}`` (templated); each is quoted as one
         path segment, so an id can never reach another resource.
     :param method: GET, POST, PUT or DELETE.
-    :param query: query parameters (templated). Named ``query`` because ``params`` is Airflow's.
+    :param query: query parameters (templated). Named ``query`` because ``params`` is Airflow's. For
+        a ``GET`` of a resource's list (``/v1/orders``) its names are checked like every operator's
+        filters (the API's names, e.g. ``Status``, or the filters' python names, e.g. ``status``; any
+        case; plus ``pageSize`` and ``pageIndex``): a misspelt one fails before any request.
     :param json: request body (templated).
     :param response_filter: ``callable(result) -> value`` applied before the XCom push.
     :param max_xcom_bytes: largest JSON result pushed to XCom (default 1 MiB); 0 turns the check off.
@@ -67,6 +72,8 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         self.query, self.json = query, json  # what to send
         self.response_filter = response_filter  # what to keep of the answer
         self.max_xcom_bytes = at_least("max_xcom_bytes", max_xcom_bytes, 0)
+        if not (is_template(endpoint) or is_template(method) or path_ids):  # else checked once rendered
+            self._checked_query(str(method).upper(), endpoint, templated=True)
 
     @closes_hook
     def execute(self, context: Context) -> Any:
@@ -74,8 +81,9 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         if method not in METHODS:
             raise SimpleStoreConfigError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
         path = self._path()
+        query = self._checked_query(method, path)
         self.log.info("Calling %s %s", method, path)
-        result = self.hook.request(method, path, params=self.query, json=self.json)
+        result = self.hook.request(method, path, params=query, json=self.json)
         if self.response_filter is not None:
             result = self.response_filter(result)
         if self.max_xcom_bytes and result is not None:
@@ -87,6 +95,16 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
                     "SimpleStoreExportOperator (to a file) or SimpleStoreToSqlOperator (to a table)."
                 )
         return result
+
+    def _checked_query(self, method: str, path: str, *, templated: bool = False) -> Any:
+        """`query`, checked as a resource's filters when the call lists that resource (`Resource.query`:
+        a misspelt name would silently list everything); any other call sends it as given."""
+        spec = next((r for r in RESOURCES.values() if r.list_path == path.rstrip("/")), None)
+        if spec is None or method != "GET" or not isinstance(self.query, Mapping):
+            return self.query
+        paging = {k: v for k, v in self.query.items() if isinstance(k, str) and k.lower() in PAGING_PARAMS}
+        filters = {k: v for k, v in self.query.items() if k not in paging}
+        return {**paging, **spec.query(filters, where=self.task_label(), api_names=True, templated=templated)}
 
     def _path(self) -> str:
         """The endpoint with its path_ids quoted in, checked before any request."""

@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from airflow_provider_simplestore.sandbox.app import create_app
-    from airflow_provider_simplestore.sandbox.server import bind_socket, uvicorn_config
+    from airflow_provider_simplestore.sandbox.server import bind_socket, paste_instructions, uvicorn_config
 
     if not is_loopback(host):
         print(f"WARNING: the sandbox listens on {host}, beyond this machine: anyone who can reach it can use "
@@ -125,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"  seed {options.seed}, anchor {options.anchor.isoformat()}, control routes under {url}/_sandbox/", flush=True
     )
+    print("\nThe connection for Airflow (paste one of these lines):", flush=True)
+    for line in paste_instructions(url, options.client_id, options.client_secret).splitlines():
+        print(f"  {line}", flush=True)
     uvicorn.Server(uvicorn_config(app, sock, request_timeout=options.request_timeout)).run(sockets=[sock])
     return 0
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import selectors
+import shlex
 import socket
 import ssl
 import subprocess
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from airflow_provider_simplestore.sandbox.faults import FaultRule
 from airflow_provider_simplestore.sandbox.options import SandboxOptions
@@ -29,6 +31,24 @@ STOP_TIMEOUT = 15.0
 
 class SandboxError(RuntimeError):
     """The sandbox could not start, stop or answer a control call."""
+
+
+def connection_uri(url: str, client_id: str, client_secret: str, **extras: Any) -> str:
+    """A `simplestore` connection to the sandbox at `url` as an `AIRFLOW_CONN_<ID>` URI: the API URL
+    percent-encoded where the host goes, its token URL in the extra `auth_url`. Airflow reads a URI
+    without the deprecation warning its JSON form gets on 3.1-3.2."""
+    query = urlencode({"auth_url": url + "/connect/token", **extras})
+    return f"simplestore://{quote(client_id, safe='')}:{quote(client_secret, safe='')}@{quote(url, safe='')}?{query}"
+
+
+def paste_instructions(url: str, client_id: str, client_secret: str, conn_id: str = "simplestore_default") -> str:
+    """Two ways to point Airflow at the sandbox, each one line to paste into a shell: the environment
+    variable, or the same connection saved in Airflow's database."""
+    extra = json.dumps({"auth_url": url + "/connect/token"})
+    add = ["airflow", "connections", "add", conn_id, "--conn-type", "simplestore", "--conn-host", url,
+           "--conn-login", client_id, "--conn-password", client_secret, "--conn-extra", extra]
+    return (f"export AIRFLOW_CONN_{conn_id.upper()}={shlex.quote(connection_uri(url, client_id, client_secret))}\n"
+            f"{shlex.join(add)}")
 
 
 class Sandbox:
@@ -44,6 +64,14 @@ class Sandbox:
 
     def __repr__(self) -> str:  # no secret in reprs
         return f"Sandbox(url={self.url!r}, client_id={self.client_id!r})"
+
+    def connection_uri(self, **extras: Any) -> str:
+        """The same connection as a URI for `AIRFLOW_CONN_<ID>` (what the CLI prints to paste)."""
+        return connection_uri(self.url, self.client_id, self.client_secret, **extras)
+
+    def paste_instructions(self, conn_id: str = "simplestore_default") -> str:
+        """`export AIRFLOW_CONN_...='...'` and the equivalent `airflow connections add ...`, one per line."""
+        return paste_instructions(self.url, self.client_id, self.client_secret, conn_id)
 
     def connection_json(self, **extra_overrides: Any) -> str:
         """JSON for `AIRFLOW_CONN_<ID>`: a `simplestore` connection pointing at this sandbox."""

@@ -15,6 +15,7 @@ from airflow_provider_simplestore.compat import (
 )
 from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.resources import RESOURCES
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
@@ -69,6 +70,8 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         super().__init__(**kwargs)
         self.simplestore_conn_id = simplestore_conn_id
         self.since, self.status, self.customer_id = since, status, customer_id  # which orders count
+        # The same filter check as every operator's: values known now are checked now, templates once rendered.
+        RESOURCES["orders"].query(self._filters(), where=self.task_label(), templated=True)
         self.min_count = at_least("min_count", min_count, 1)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.jitter = jitter
@@ -90,11 +93,11 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         return iso(parse_moment(interval.start, "since"))
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_simplestore.resources import RESOURCES
         from airflow_provider_simplestore.triggers.orders import orders_query
 
         since = self._since(context)
-        count = self.hook.count(RESOURCES["orders"].list_path, params=orders_query(self._filters(), since))
+        params = orders_query(self._filters(), since, where=self.task_label())
+        count = self.hook.count(RESOURCES["orders"].list_path, params=params)
         checked_at = iso(utcnow())
         self.log.info("%d orders created since %s (waiting for %d)", count, since, self.min_count)
         return PokeReturnValue(

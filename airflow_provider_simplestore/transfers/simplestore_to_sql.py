@@ -233,7 +233,8 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleS
         self.simplestore_conn_id = simplestore_conn_id
         self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
                          filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
-                         progress_interval=progress_interval)
+                         progress_interval=progress_interval,
+                         where=self.task_label())
         self.batch_size = at_least("batch_size", batch_size, 1)
         self.sql_conn_id, self.table, self.create_table = sql_conn_id, table, create_table
 

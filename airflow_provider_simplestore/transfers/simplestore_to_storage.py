@@ -128,7 +128,8 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         self.simplestore_conn_id = simplestore_conn_id
         self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
                          filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
-                         progress_interval=progress_interval)
+                         progress_interval=progress_interval,
+                         where=self.task_label())
         if file_format is not None and file_format not in FORMATS:
             raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
         if csv_columns is not None and not list(csv_columns):

@@ -42,9 +42,14 @@ class OrdersEvent(TypedDict):
     message: str
 
 
-def orders_query(filters: Mapping[str, Any] | None, since: str) -> dict[str, Any]:
-    """Query parameters for orders matching ``filters`` (python names) created at or after ``since``."""
-    return RESOURCES["orders"].query({**(filters or {}), "created_from": since})
+def orders_query(
+    filters: Mapping[str, Any] | None, since: str, where: str = "SimpleStoreOrdersTrigger"
+) -> dict[str, Any]:
+    """Query parameters for orders matching ``filters`` (python names) created at or after ``since``;
+    names and values checked (`Resource.query`), `where` names the caller in an error."""
+    orders = RESOURCES["orders"]
+    return {**orders.query(filters or {}, where=where, set_by={"created_from": "the since argument"}),
+            **orders.query({"created_from": since}, where=where)}
 
 
 class SimpleStoreOrdersTrigger(BaseTrigger):
@@ -53,7 +58,8 @@ class SimpleStoreOrdersTrigger(BaseTrigger):
     Every argument is a primitive, so the trigger serialises as is.
 
     :param since: ISO-8601 date-time with a time zone; orders with ``createdOnUtc >= since`` count.
-    :param filters: orders list filters by python name: ``status``, ``customer_id``, ``order_ids``.
+    :param filters: orders list filters by python name: ``status``, ``customer_id``, ``order_ids``,
+        ``created_to`` (``created_from`` is ``since``); a misspelt name fails here, not in the triggerer.
     :param min_count: orders needed to succeed.
     :param poll_interval: seconds between polls (before jitter).
     :param deadline: ISO-8601 date-time after which the trigger sends ``timeout`` (None: never).

@@ -39,6 +39,10 @@ class SimpleStoreHookMixin:
 
         return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
 
+    def task_label(self) -> str:
+        """`SimpleStoreExportOperator 'export_orders'`: how a configuration error names its task."""
+        return f"{type(self).__name__} {getattr(self, 'task_id', '?')!r}"
+
     def close_hook(self) -> None:
         """Close the hook's pooled connections, if it was built; a later use builds a new one."""
         hook = self.__dict__.pop("hook", None)

@@ -13,12 +13,15 @@ from typing import Any
 
 from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 from airflow_provider_simplestore.pacing import Workers, check_workers
-from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource
+from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource, is_template
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
 # The resources a sync can read: every listable one, in the order the docs list them.
 SYNC_RESOURCES = tuple(RESOURCES)
+# The window filters a transfer sets itself, from these arguments: in `filters` they would be overwritten.
+WINDOW_ARGUMENTS = {"created_from": "the operator's created_from argument",
+                    "created_to": "the operator's created_to argument"}
 
 
 ON_INCOMPLETE = ("fail", "warn")
@@ -102,12 +105,28 @@ def created_params(resource: str, window: Window) -> dict[str, Any]:
     return dict(resource_spec(resource).query({start: window.start, end: window.end}))
 
 
+def source_filters(resource: str, filters: Any, where: str, *, templated: bool = False) -> dict[str, Any]:
+    """A transfer's `filters` as query parameters, checked (`Resource.query`): at DAG parse with
+    `templated` (names, and the values already known), and again once rendered, before any request."""
+    if filters is None or (templated and is_template(filters)):
+        return {}
+    if not isinstance(filters, Mapping):
+        raise SimpleStoreConfigError(f"{where}: filters must be a dict of filter names and values, got {filters!r}")
+    spec = resource_spec(resource)
+    params = spec.query(filters, where=where, set_by=WINDOW_ARGUMENTS, templated=templated)
+    empty = next((name for name, query in spec.filters.items() if params.get(query) == []), None)
+    if empty:  # sent as nothing, it would select everything
+        raise SimpleStoreConfigError(f"{where}: the filter {empty!r} is an empty list, which selects no {resource}; "
+                                     "leave it out to read them all, or skip the task")
+    return params
+
+
 class SyncSourceMixin:
     """The reading half of the export and SQL transfers: which resource, which window, how to page."""
 
     def keep_source(self, *, resource: str, incremental: bool | None, created_from: Any, created_to: Any,
                     filters: dict[str, Any] | None, page_size: int | None, max_workers: Workers,
-                    on_incomplete: str, progress_interval: float) -> None:
+                    on_incomplete: str, progress_interval: float, where: str) -> None:
         """Check and keep the source arguments (when the DAG is parsed: a bad one is named there)."""
         self.resource = check_resource(resource)
         self.on_incomplete = check_on_incomplete(on_incomplete)
@@ -116,12 +135,19 @@ class SyncSourceMixin:
             self.max_workers = check_workers(max_workers)
         except ValueError as exc:
             raise SimpleStoreConfigError(str(exc)) from None
+        if not self.incremental and (created_from not in (None, "") or created_to not in (None, "")):
+            raise SimpleStoreConfigError(
+                f"{where}: created_from/created_to bound an incremental sync's window, and this one reads "
+                f"{resource} whole (incremental=False): drop them, or leave incremental on"
+            )
+        source_filters(resource, filters, where, templated=True)
         self.created_from, self.created_to, self.filters = created_from, created_to, filters  # what to list
         self.page_size, self.progress_interval = page_size, progress_interval
+        self.where = where
 
     def source_params(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], str, Window | None]:
         """This run's list filters, what it reads (for log lines), and its window (incremental runs)."""
-        params: dict[str, Any] = dict(self.filters or {})
+        params = source_filters(self.resource, self.filters, self.where)
         if not self.incremental:
             return params, self.resource, None
         window = run_window(context, self.created_from, self.created_to)

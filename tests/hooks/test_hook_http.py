@@ -271,7 +271,7 @@ def test_a_refused_connection_is_retried_even_for_a_post(method: str, sandbox: A
     with pytest.raises(SimpleStoreTransportError) as info:
         c.call("request", method, "/v1/products", json={"title": "x"} if method == "POST" else None)
     assert (info.value.reason, info.value.request_sent) == ("connect", False)
-    assert str(info.value).startswith(f"{method} /v1/products: cannot connect to 127.0.0.1:{closed_port}")
+    assert f"; last error: {method} /v1/products: cannot connect to 127.0.0.1:{closed_port}" in str(info.value)
     assert len(c.sleeps) == 2
 
 
@@ -308,8 +308,8 @@ def test_not_found(sandbox: Any, connect: Callable, client: Callable) -> None:
     assert (error.method, error.path, error.status, error.title) == ("GET", "/v1/products/no-such-product", 404,
                                                                     "Not Found")
     assert error.detail == "product 'no-such-product' was not found"
-    assert str(error) == (
-        "GET /v1/products/no-such-product: HTTP 404: Not Found - product 'no-such-product' was not found"
+    assert str(error).startswith("SimpleStore connection '") and str(error).endswith(
+        "': GET /v1/products/no-such-product: HTTP 404: Not Found - product 'no-such-product' was not found"
     )
     assert error.body_excerpt and '"status":404' in error.body_excerpt and c.sleeps == []
 

@@ -104,13 +104,15 @@ def test_network_failures_of_the_token_url(sandbox: Any, closed_port: int, conne
 
 def test_a_token_host_that_never_answers_fails_within_10s(sandbox: Any, silent_host: str, connect: Callable) -> None:
     ok, message, elapsed = check(connect(sandbox, auth_url=silent_host + "/connect/token"))
-    assert not ok and message == f"Cannot reach the token URL {silent_host}/connect/token: it did not answer in time."
+    assert not ok and message == (f"Cannot reach the token URL {silent_host}/connect/token: it did not answer in time. "
+                                  "Check the Token URL (extra auth_url) and the network.")
     assert elapsed < 10
 
 
 def test_an_api_host_that_never_answers(sandbox: Any, silent_host: str, connect: Callable) -> None:
     ok, message, elapsed = check(connect(sandbox, host=silent_host, timeout=1))
-    assert not ok and message == f"Cannot reach the API URL {silent_host}: it did not answer in time."
+    assert not ok and message == (f"Cannot reach the API URL {silent_host}: it did not answer in time. "
+                                  "Check the API base URL (the connection's host) and the network.")
     assert elapsed < 5
 
 

@@ -47,7 +47,7 @@ def test_rejected_credentials_fail_at_once_without_retrying(fresh_sandbox: Calla
     conn = json.loads(sb.connection_json())
     conn["password"] = "not-the-secret"
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", json.dumps(conn))
-    with pytest.raises(AirflowFailException, match="check the connection's login and password") as info:
+    with pytest.raises(AirflowFailException, match="Check the Client ID and Client Secret") as info:
         SimpleStoreExportOperator(task_id="export", resource="products",
                                   destination=str(tmp_path / "p.jsonl")).execute(context())
     assert isinstance(info.value, SimpleStoreCredentialsError)
