@@ -72,6 +72,7 @@ CORE_TESTS = (
     "tests/test_cli_connection.py",
     "tests/test_airflow_versions.py",
     "tests/test_compat_run_blocking.py",
+    "tests/test_filter_vocabulary.py",
     "tests/e2e/test_connection_ui.py",
     "tests/e2e/test_example_dags_deployment.py",
 )
