@@ -56,12 +56,12 @@ def test_a_connection_saved_in_the_database_is_not_read_outside_a_task_and_the_e
     script = ("from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook\n"
               "print(next(iter(SimpleStoreHook('simplestore_saved').list_products()))['productId'])\n")
     proc = subprocess.run(["python", "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
+    from airflow_provider_simplestore.compat import AIRFLOW_RELEASE
 
-    if not AIRFLOW_V_3_0_PLUS:  # Airflow 2 reads its database anywhere
+    if AIRFLOW_RELEASE < (3, 1, 0):  # 2.11 and 3.0 read their database anywhere
         assert proc.returncode == 0, proc.stderr[-2000:]
         return
     assert proc.returncode != 0
     assert "SimpleStore connection 'simplestore_saved' is not defined." in proc.stderr
-    assert ("Outside a task (a script, a notebook), Airflow 3 does not read the connections saved in its database: "
-            "set the environment variable there.") in proc.stderr, proc.stderr[-2000:]
+    assert ("Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections saved in its "
+            "database: set the environment variable there.") in proc.stderr, proc.stderr[-2000:]

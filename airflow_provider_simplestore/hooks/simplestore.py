@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_simplestore import protocol
 from airflow_provider_simplestore.compat import (
-    AIRFLOW_V_3_0_PLUS,
+    AIRFLOW_RELEASE,
     AirflowNotFoundException,
     BaseHook,
     aget_connection_and_extras,
@@ -122,10 +122,13 @@ class _SimpleStoreHookBase(BaseHook):
     def _missing(self) -> SimpleStoreConfigError:
         """A connection that does not exist is a setup step, said once, not retried."""
         conn_id = self.simplestore_conn_id
-        # Airflow 3 hands a task the connections of its database through the API server; elsewhere
-        # (a script, a notebook) it reads environment variables and secrets backends only.
-        outside = (" Outside a task (a script, a notebook), Airflow 3 does not read the connections saved in its "
-                   "database: set the environment variable there.") if AIRFLOW_V_3_0_PLUS else ""
+        # Airflow 3.1+ hands a task the connections of its database through the API server; elsewhere
+        # (a script, a notebook) it reads environment variables and secrets backends only (3.0 and 2.11
+        # still read the database there).
+        outside = ""
+        if AIRFLOW_RELEASE >= (3, 1, 0):
+            outside = (" Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections "
+                       "saved in its database: set the environment variable there.")
         return SimpleStoreConfigError(
             f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
             f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
