@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_simplestore import __version__
-from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_API_URL, conn_fields
+from airflow_provider_simplestore.client.connection_fields import CONN_TYPE, DEFAULT_API_URL, conn_fields
 
 
 def connection_type_info() -> dict[str, Any]:

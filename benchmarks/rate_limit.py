@@ -42,8 +42,8 @@ TARGET_FAIR = 0.4  # the slower of two tasks gets at least this share of the lim
 
 
 def _fresh(sb: Any, rate_limit: float | None) -> None:
-    from airflow_provider_simplestore.pacing import clear_pacers
-    from airflow_provider_simplestore.token import TOKEN_CACHE
+    from airflow_provider_simplestore.client.oauth import TOKEN_CACHE
+    from airflow_provider_simplestore.client.pacing import clear_pacers
 
     sb.reset()  # stats zeroed
     sb.set_rate_limit(rate_limit)  # full buckets
@@ -81,8 +81,8 @@ def measured(sb: Any, page_size: int, workers: Any, rate_limit: float | None) ->
 def unpaced(sb: Any, page_size: int) -> str:
     """max_workers=16 with the pacer deaf to 429s (each thread only retries after Retry-After, as
     before pacing.py): how far it gets. One run; informational."""
-    from airflow_provider_simplestore.errors import SimpleStoreRateLimitError
-    from airflow_provider_simplestore.pacing import Pacer
+    from airflow_provider_simplestore.client.pacing import Pacer
+    from airflow_provider_simplestore.exceptions import SimpleStoreRateLimitError
 
     _fresh(sb, LIMIT)
     out: dict[str, Any] = {}

@@ -4,7 +4,7 @@ A server (or anything between) may answer an error with a huge body built to be 
 scrub: a problem `title` of `a.a.a...` made the former URL-password pattern scan from every
 position to the end (quadratic: 34-53 s for 125 KiB, about an hour for 1 MiB), on every retry,
 and on the triggerer's event loop for the async hook. Now every server-sent text is redacted over
-a bounded window (errors.REDACT_WINDOW_CHARS) with patterns that are linear, so an error costs the
+a bounded window (redaction.REDACT_WINDOW_CHARS) with patterns that are linear, so an error costs the
 same whatever the body's size, beyond parsing its JSON.
 
 Measured in this process: `error_from_response` on hostile bodies of each size; `redact()` on the
@@ -117,7 +117,7 @@ def hostile_server(body: bytes) -> Iterator[str]:
 
 def hook_errors(url: str, calls: int) -> dict[str, float]:
     """Seconds per error for each hook, and the async hook's longest event-loop stall."""
-    from airflow_provider_simplestore.errors import SimpleStoreError
+    from airflow_provider_simplestore.exceptions import SimpleStoreError
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 
     conn = {"conn_type": "simplestore", "host": url, "login": "bench", "password": SECRET,
@@ -166,7 +166,7 @@ def hook_errors(url: str, calls: int) -> dict[str, float]:
 
 
 def run(quick: bool = False, repeats: int | None = None) -> Report:
-    from airflow_provider_simplestore import errors
+    from airflow_provider_simplestore.client import failures, redaction
 
     sizes = (64 * KIB, 256 * KIB) if quick else (64 * KIB, 256 * KIB, 1024 * KIB)
     former_sizes = (2 * KIB, 4 * KIB) if quick else (4 * KIB, 8 * KIB, 16 * KIB)
@@ -175,18 +175,18 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     report = Report(
         NAME, TITLE,
         f"bodies of {', '.join(f'{s // KIB} KiB' for s in sizes)}; redaction window "
-        f"{errors.REDACT_WINDOW_CHARS // KIB} KiB; medians of {repeats}; hooks: {3 if quick else 10} errors each "
+        f"{redaction.REDACT_WINDOW_CHARS // KIB} KiB; medians of {repeats}; hooks: {3 if quick else 10} errors each "
         "from a local server answering a hostile problem",
     )
 
     table = Table(["body", *(f"{s // KIB} KiB" for s in sizes)])
     worst = 0.0
-    window = errors.REDACT_WINDOW_CHARS
+    window = redaction.REDACT_WINDOW_CHARS
     for name in shapes(sizes[0], window):
         cells = []
         for size in sizes:
             status, body = shapes(size, window)[name]
-            call = functools.partial(errors.error_from_response, "GET", "/v1/x", status, {}, body, secrets=[SECRET])
+            call = functools.partial(failures.error_from_response, "GET", "/v1/x", status, {}, body, secrets=[SECRET])
             seconds = time_call(call, repeats)
             cells.append(ms(seconds))
             worst = max(worst, seconds) if size == largest else worst
@@ -196,7 +196,7 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     whole = Table(["text", *(f"{s // KIB} KiB" for s in sizes), f"{largest // KIB} KiB / 64 KiB"])
     ratios = []
     for name, unit in (("a.a.a...", "a."), ("a-a-a...", "a-"), ("a://b:a://b:...", "a://b:")):
-        seconds = [time_call(functools.partial(errors.redact, unit * (s // len(unit)), [SECRET]), repeats)
+        seconds = [time_call(functools.partial(redaction.redact, unit * (s // len(unit)), [SECRET]), repeats)
                    for s in sizes]
         ratios.append(seconds[-1] / seconds[0])
         whole.add(name, *map(ms, seconds), f"{ratios[-1]:.1f}x")
@@ -224,6 +224,6 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
                 " ms"),
         Target(f"{largest // KIB} KiB hostile error through the sync hook", "(measure)", ms(hooks["sync"]), None),
     ]
-    report.notes.append(f"error bodies are parsed whole (json); only {num(errors.REDACT_WINDOW_CHARS)} characters "
+    report.notes.append(f"error bodies are parsed whole (json); only {num(redaction.REDACT_WINDOW_CHARS)} characters "
                         "of any title, detail or body are redacted")
     return report

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from airflow_provider_simplestore.token_share import SHARE_DIR_ENV
+from airflow_provider_simplestore.client.token_share import SHARE_DIR_ENV
 from benchmarks.harness import Report, Table, connection_env, exactly, num, run_child, sandbox
 
 NAME = "token_economy"

@@ -62,8 +62,8 @@ def fresh_sandbox() -> Iterator[Callable[..., Any]]:
     with ExitStack() as stack:
 
         def start(**options: Any) -> Any:
-            from airflow_provider_simplestore.pacing import clear_pacers
-            from airflow_provider_simplestore.token import TOKEN_CACHE
+            from airflow_provider_simplestore.client.oauth import TOKEN_CACHE
+            from airflow_provider_simplestore.client.pacing import clear_pacers
 
             clear_pacers()  # a new sandbox may reuse an old port: nothing learned from another one
             if TOKEN_CACHE.share is not None:

@@ -25,7 +25,7 @@ RUNTIME_MODULES = (
     "airflow_provider_simplestore.operators.importer",
     "airflow_provider_simplestore.sensors.orders",
     "airflow_provider_simplestore.triggers.orders",
-    "airflow_provider_simplestore.errors",
+    "airflow_provider_simplestore.exceptions",
 )
 
 

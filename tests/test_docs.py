@@ -210,7 +210,7 @@ def test_relative_links_skip_code_and_external_addresses(tmp_path):
 def test_the_filters_table_lists_every_filter_of_every_resource():
     """The export's page lists every resource's filters (the transfers, the sensor, the trigger and the
     hook share them), with the kind of value and the query parameter, as `resources.RESOURCES` has them."""
-    from airflow_provider_simplestore.resources import RESOURCES
+    from airflow_provider_simplestore.client.resources import RESOURCES
 
     page = DOCS / "transfers" / "simplestore_to_storage.md"
     section = page.read_text(encoding="utf-8").split("\n## Filters\n", 1)[1].split("\n## ", 1)[0]

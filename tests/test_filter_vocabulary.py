@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import DAG, AirflowFailException
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreFilterError
+from airflow_provider_simplestore.client.resources import RESOURCES
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreFilterError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
-from airflow_provider_simplestore.resources import RESOURCES
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator

@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 
 from airflow_provider_simplestore import __version__
+from airflow_provider_simplestore.client.connection_fields import CONNECTION_EXTRA_DEFAULTS
 from airflow_provider_simplestore.compat import AIRFLOW_V_3_0_PLUS
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS
 from airflow_provider_simplestore.get_provider_info import get_provider_info
 from tests.support import airflow_cli, cli_json
 
@@ -101,13 +101,14 @@ def _imports(module: Any) -> set[str]:
 def test_connection_defaults_live_in_a_module_that_imports_nothing_heavy():
     """The form table and defaults import only the standard library; the hook's settings and retry
     policy read them there, not from the discovery module (which only reads them too)."""
-    from airflow_provider_simplestore import connection_fields, get_provider_info, retry, settings
+    from airflow_provider_simplestore import get_provider_info
+    from airflow_provider_simplestore.client import connection_fields, retry, settings
 
     assert _imports(connection_fields) <= {"__future__", "dataclasses", "typing"}
     for module in (settings, retry):
         assert "airflow_provider_simplestore.get_provider_info" not in _imports(module), module.__name__
-        assert "airflow_provider_simplestore.connection_fields" in _imports(module), module.__name__
-    assert "airflow_provider_simplestore.connection_fields" in _imports(get_provider_info)
+        assert "airflow_provider_simplestore.client.connection_fields" in _imports(module), module.__name__
+    assert "airflow_provider_simplestore.client.connection_fields" in _imports(get_provider_info)
 
 
 def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -13,11 +13,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.hooks.endpoints import EndpointMethods, by_id
-from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.operators import importer
-from airflow_provider_simplestore.resources import (
+from airflow_provider_simplestore.client.resources import (
     CREATED_FILTERS,
     ENDPOINTS,
     IRREGULAR_ENDPOINTS,
@@ -25,6 +21,10 @@ from airflow_provider_simplestore.resources import (
     RESOURCES,
     Resource,
 )
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
+from airflow_provider_simplestore.hooks.endpoints import EndpointMethods, by_id
+from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
+from airflow_provider_simplestore.operators import importer
 from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_simplestore.client.oauth import TokenCache
+from airflow_provider_simplestore.client.token_share import MAX_TOKEN_FILE, SHARE_DIR_ENV, TokenShare, TokenSlot
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.token import TokenCache
-from airflow_provider_simplestore.token_share import MAX_TOKEN_FILE, SHARE_DIR_ENV, TokenShare, TokenSlot
 
 CHILD = """
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook

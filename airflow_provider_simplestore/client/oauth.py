@@ -24,17 +24,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from airflow_provider_simplestore.client.failures import describe, request_id_from
+from airflow_provider_simplestore.client.token_share import TokenShare, TokenSlot
+from airflow_provider_simplestore.client.wire import Answer, error_for
 from airflow_provider_simplestore.compat import amask_secret, mask_secret
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreCredentialsError,
     SimpleStoreError,
     SimpleStoreResponseError,
-    describe,
-    request_id_from,
 )
-from airflow_provider_simplestore.protocol import Answer, error_for
-from airflow_provider_simplestore.token_share import TokenShare, TokenSlot
 
 log = logging.getLogger(__name__)
 

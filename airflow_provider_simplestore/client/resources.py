@@ -228,7 +228,7 @@ def _checked_value(kind: str, value: Any) -> Any:
             return value  # a naive one is UTC (protocol.format_value)
         if not isinstance(value, str):
             return None
-        from airflow_provider_simplestore.errors import SimpleStoreConfigError
+        from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
         from airflow_provider_simplestore.utils.timestamps import parse_moment
 
         try:
@@ -252,7 +252,7 @@ def _text(value: Any) -> str | None:
 
 def _filter_error(where: str, problem: str) -> Exception:
     # Imported here: this module stays free of Airflow (the sandbox reads the rows too).
-    from airflow_provider_simplestore.errors import SimpleStoreFilterError
+    from airflow_provider_simplestore.exceptions import SimpleStoreFilterError
 
     return SimpleStoreFilterError(f"{where}: {problem}" if where else problem)
 

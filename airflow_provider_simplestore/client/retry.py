@@ -23,8 +23,8 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying
 
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS
-from airflow_provider_simplestore.errors import SimpleStoreError, SimpleStoreTransportError
+from airflow_provider_simplestore.client.connection_fields import CONNECTION_EXTRA_DEFAULTS
+from airflow_provider_simplestore.exceptions import SimpleStoreError, SimpleStoreTransportError
 
 log = logging.getLogger(__name__)
 

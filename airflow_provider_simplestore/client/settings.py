@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, CONNECTION_FIELDS, DEFAULT_API_URL
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.retry import RetrySettings
+from airflow_provider_simplestore.client.connection_fields import (
+    CONNECTION_EXTRA_DEFAULTS,
+    CONNECTION_FIELDS,
+    DEFAULT_API_URL,
+)
+from airflow_provider_simplestore.client.retry import RetrySettings
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.booleans import boolean_word
 
 if TYPE_CHECKING:

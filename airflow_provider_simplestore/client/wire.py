@@ -20,17 +20,10 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 from airflow_provider_simplestore import __version__
-from airflow_provider_simplestore.errors import (
-    SimpleStoreError,
-    SimpleStorePathError,
-    SimpleStoreResponseError,
-    body_excerpt,
-    describe,
-    error_from_response,
-    redact_window,
-    request_id_from,
-)
-from airflow_provider_simplestore.retry import parse_retry_after
+from airflow_provider_simplestore.client.failures import describe, error_from_response, request_id_from
+from airflow_provider_simplestore.client.redaction import body_excerpt, redact_window
+from airflow_provider_simplestore.client.retry import parse_retry_after
+from airflow_provider_simplestore.exceptions import SimpleStoreError, SimpleStorePathError, SimpleStoreResponseError
 from airflow_provider_simplestore.utils.timestamps import iso
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,12 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client import wire
+from airflow_provider_simplestore.client.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.client.oauth import oauth_advice
+from airflow_provider_simplestore.client.redaction import redact
+from airflow_provider_simplestore.client.resources import ENDPOINTS, PROBE_ENDPOINT, RESOURCES
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConfigError,
     SimpleStoreError,
@@ -27,14 +30,11 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreNotFoundError,
     SimpleStoreResponseError,
     SimpleStoreTransportError,
-    redact,
 )
-from airflow_provider_simplestore.resources import ENDPOINTS, PROBE_ENDPOINT, RESOURCES
-from airflow_provider_simplestore.token import oauth_advice
 
 if TYPE_CHECKING:
+    from airflow_provider_simplestore.client.settings import SimpleStoreSettings
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-    from airflow_provider_simplestore.settings import SimpleStoreSettings
 
 BUDGET = 9.0  # seconds for the whole test_connection()
 REQUEST_TIMEOUT = 4.0  # seconds for each of its two requests (connect, then read)
@@ -74,11 +74,11 @@ def _check(hook: SimpleStoreHook, settings: SimpleStoreSettings) -> tuple[bool, 
     hook.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint,
                          secret=settings.token_share_secret)
     probe = ENDPOINTS[PROBE_ENDPOINT]
-    call = protocol.prepare(settings.base_url, probe.method, probe.path, protocol.page_params(None, 0, 1))
+    call = wire.prepare(settings.base_url, probe.method, probe.path, wire.page_params(None, 0, 1))
     try:
         response = hook._send(call, token.value, timeout=timeout)
-        data = protocol.decode_response(call.method, call.path, response, secrets=(*secrets, token.value))
-        page = protocol.parse_page(call.path, data, requested_index=0)
+        data = wire.decode_response(call.method, call.path, response, secrets=(*secrets, token.value))
+        page = wire.parse_page(call.path, data, requested_index=0)
     except SimpleStoreError as exc:
         return False, _api_check_message(settings, exc)
     except Exception as exc:

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, overload
 
-from airflow_provider_simplestore.pacing import Workers
-from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES
+from airflow_provider_simplestore.client.pacing import Workers
+from airflow_provider_simplestore.client.resources import ENDPOINTS, RESOURCES
 
 CallT = TypeVar("CallT")  # what request() returns: Any, or Awaitable[Any]
 ListT = TypeVar("ListT")  # what paginate() returns: Iterator[dict], or AsyncIterator[dict]

@@ -25,25 +25,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.compat import (
-    AIRFLOW_RELEASE,
-    AirflowNotFoundException,
-    BaseHook,
-    aget_connection_and_extras,
+from airflow_provider_simplestore.client import wire
+from airflow_provider_simplestore.client.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.failures import transport_error
+from airflow_provider_simplestore.client.oauth import (
+    TOKEN_CACHE,
+    Token,
+    TokenCache,
+    mark_token_error,
+    token_form,
+    token_from_response,
 )
-from airflow_provider_simplestore.connection_fields import CONN_TYPE, DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import (
-    SimpleStoreConfigError,
-    SimpleStoreError,
-    SimpleStoreTransportError,
-    redact,
-    transport_error,
-)
-from airflow_provider_simplestore.hooks.connection_check import explain_failure
-from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
-from airflow_provider_simplestore.lineage import report_call
-from airflow_provider_simplestore.pacing import (
+from airflow_provider_simplestore.client.pacing import (
     AUTO,
     AUTO_CEILING,
     AdaptiveLimit,
@@ -53,17 +46,20 @@ from airflow_provider_simplestore.pacing import (
     check_workers,
     pacer_for,
 )
-from airflow_provider_simplestore.protocol import Answer, Call, ListingCheck, Page
-from airflow_provider_simplestore.retry import build_async_retrying, build_retrying, parse_retry_after
-from airflow_provider_simplestore.settings import SimpleStoreSettings
-from airflow_provider_simplestore.token import (
-    TOKEN_CACHE,
-    Token,
-    TokenCache,
-    mark_token_error,
-    token_form,
-    token_from_response,
+from airflow_provider_simplestore.client.redaction import redact
+from airflow_provider_simplestore.client.retry import build_async_retrying, build_retrying, parse_retry_after
+from airflow_provider_simplestore.client.settings import SimpleStoreSettings
+from airflow_provider_simplestore.client.wire import Answer, Call, ListingCheck, Page
+from airflow_provider_simplestore.compat import (
+    AIRFLOW_RELEASE,
+    AirflowNotFoundException,
+    BaseHook,
+    aget_connection_and_extras,
 )
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreError, SimpleStoreTransportError
+from airflow_provider_simplestore.hooks.connection_check import explain_failure
+from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
+from airflow_provider_simplestore.lineage import report_call
 
 if TYPE_CHECKING:
     # `requests` and `httpx` are imported where they are used: each costs 30 ms or more, more than
@@ -249,7 +245,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
         """Send one API call (retried as retry.py allows); decoded JSON, None for an empty body."""
         settings = self.settings
-        call = protocol.prepare(settings.base_url, method, path, params, json)
+        call = wire.prepare(settings.base_url, method, path, params, json)
         retrying = build_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
         started = time.monotonic()
         try:
@@ -266,20 +262,20 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         token = self._token()
         pacer.wait()
         response = self._send(call, token)
-        if response.status_code == protocol.REPLAY_STATUS:
+        if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = self._token()
             pacer.wait()
             response = self._send(call, token)
         self._observe(settings, pacer, response.status_code, response.headers)
-        return protocol.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
+        return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> Answer:
         import requests
 
         try:
             return self._exchange(call.method, call.url, timeout, params=call.query, data=call.body,
-                                  headers=protocol.headers(token, body=call.body is not None))
+                                  headers=wire.headers(token, body=call.body is not None))
         except requests.RequestException as exc:
             # `from None`: the message says what failed; the library's chain (requests, urllib3, the
             # socket: four tracebacks) stays attached as __context__ for a debugger, unprinted.
@@ -293,7 +289,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
 
         settings = self.settings
         timeout = timeout or (settings.connect_timeout, settings.timeout)
-        budget = protocol.request_deadline(*timeout)
+        budget = wire.request_deadline(*timeout)
         deadline = time.monotonic() + budget
         response = self.get_conn().request(method, url, timeout=timeout, verify=settings.verify,
                                            allow_redirects=False, stream=True, **kwargs)
@@ -320,11 +316,11 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         import requests
 
         settings = self.settings
-        path = protocol.url_path(settings.auth_url)
+        path = wire.url_path(settings.auth_url)
         try:
             response = self._exchange("POST", settings.auth_url, timeout,
                                       data=token_form(settings.client_id, settings.client_secret),
-                                      headers=protocol.token_headers())
+                                      headers=wire.token_headers())
         except requests.RequestException as exc:
             # `from None`: the requests exception holds the form body, i.e. the secret.
             raise mark_token_error(_requests_error(exc, "POST", path, settings.auth_url)) from None
@@ -334,8 +330,8 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
     # ---- pages -----------------------------------------------------------------------------------
 
     def _page(self, path: str, params: Any, index: int, size: int) -> Page:
-        data = self.request("GET", path, params=protocol.page_params(params, index, size))
-        return protocol.parse_page(path, data, requested_index=index, requested_size=size)
+        data = self.request("GET", path, params=wire.page_params(params, index, size))
+        return wire.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
         self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
@@ -349,7 +345,7 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         check = check or ListingCheck(path)
         first = check.add(self._page(path, params, 0, size))
         yield first
-        rest = protocol.remaining_pages(first)
+        rest = wire.remaining_pages(first)
         if workers == 1:
             yield from map(check.add, (self._page(path, params, index, first.page_size) for index in rest))
         else:
@@ -464,7 +460,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
         """Send one API call (retried as retry.py allows); decoded JSON, None for an empty body."""
         settings = await self.get_settings()
-        call = protocol.prepare(settings.base_url, method, path, params, json)
+        call = wire.prepare(settings.base_url, method, path, params, json)
         retrying = build_async_retrying(settings.retry, method=call.method, path=call.path, sleep=self.sleep)
         started = time.monotonic()
         try:
@@ -479,13 +475,13 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         token = await self._token()
         await pacer.await_turn()
         response = await self._send(call, token)
-        if response.status_code == protocol.REPLAY_STATUS:
+        if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = await self._token()
             await pacer.await_turn()
             response = await self._send(call, token)
         self._observe(settings, pacer, response.status_code, response.headers)
-        return protocol.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
+        return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     async def _send(self, call: Call, token: str) -> httpx.Response:
         import httpx
@@ -497,7 +493,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
                 call.url,
                 params=call.query,
                 content=call.body,
-                headers=protocol.headers(token, body=call.body is not None),
+                headers=wire.headers(token, body=call.body is not None),
             ))
         except httpx.HTTPError as exc:
             raise _httpx_error(exc, call.method, call.path, call.url) from None  # as in the sync hook
@@ -507,7 +503,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         import httpx
 
         settings = await self.get_settings()
-        budget = protocol.request_deadline(settings.connect_timeout, settings.timeout)
+        budget = wire.request_deadline(settings.connect_timeout, settings.timeout)
         try:
             # wait_for, not asyncio.timeout: Python 3.10 is supported. Its TimeoutError is asyncio's.
             return await asyncio.wait_for(request, budget)
@@ -526,12 +522,12 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
         settings = await self.get_settings()
         client = await self.get_async_conn()
-        path = protocol.url_path(settings.auth_url)
+        path = wire.url_path(settings.auth_url)
         try:
             response = await self._exchange(client.post(
                 settings.auth_url,
                 data=token_form(settings.client_id, settings.client_secret),
-                headers=protocol.token_headers(),
+                headers=wire.token_headers(),
             ))
         except httpx.HTTPError as exc:
             raise mark_token_error(_httpx_error(exc, "POST", path, settings.auth_url)) from None
@@ -541,8 +537,8 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
     # ---- pages -----------------------------------------------------------------------------------
 
     async def _page(self, path: str, params: Any, index: int, size: int) -> Page:
-        data = await self.request("GET", path, params=protocol.page_params(params, index, size))
-        return protocol.parse_page(path, data, requested_index=index, requested_size=size)
+        data = await self.request("GET", path, params=wire.page_params(params, index, size))
+        return wire.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
         self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
@@ -553,7 +549,7 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         check = check or ListingCheck(path)
         first = check.add(await self._page(path, params, 0, size))
         yield first
-        rest = protocol.remaining_pages(first)
+        rest = wire.remaining_pages(first)
         pages = (self._pages_in_turn(path, params, rest, first.page_size) if workers == 1
                  else self._pages_concurrently(path, params, rest, first.page_size, workers))
         async for page in pages:

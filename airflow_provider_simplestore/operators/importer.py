@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.resources import RESOURCES, Resource, natural_key
 from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConfigError,
     SimpleStoreConflictError,
@@ -32,7 +33,6 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreValidationError,
 )
 from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
-from airflow_provider_simplestore.resources import RESOURCES, Resource, natural_key
 from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import (
     FORMATS,

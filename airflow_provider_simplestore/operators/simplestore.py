@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.resources import RESOURCES, is_template
 from airflow_provider_simplestore.compat import BaseOperator
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.resources import RESOURCES, is_template
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
 
     def _path(self) -> str:
         """The endpoint with its path_ids quoted in, checked before any request."""
-        from airflow_provider_simplestore.protocol import check_path
-        from airflow_provider_simplestore.resources import Endpoint
+        from airflow_provider_simplestore.client.resources import Endpoint
+        from airflow_provider_simplestore.client.wire import check_path
 
         path = str(self.endpoint)
         if self.path_ids:

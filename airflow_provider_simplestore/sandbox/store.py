@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_simplestore.resources import RESOURCES as LISTABLE
-from airflow_provider_simplestore.resources import natural_key
+from airflow_provider_simplestore.client.resources import RESOURCES as LISTABLE
+from airflow_provider_simplestore.client.resources import natural_key
 from airflow_provider_simplestore.sandbox import views
 from airflow_provider_simplestore.sandbox.web import conflict, encode, not_found, page_bytes
 

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.resources import RESOURCES
 from airflow_provider_simplestore.compat import (
     AirflowException,
     AirflowSensorTimeout,
@@ -13,9 +15,7 @@ from airflow_provider_simplestore.compat import (
     PokeReturnValue,
     default_deferrable,
 )
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
-from airflow_provider_simplestore.resources import RESOURCES
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.pacing import Workers
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import Lineage, Node, run_extra, simplestore_dataset, table_dataset
-from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.utils.formats import dumps, lookup
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
@@ -333,7 +333,7 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleS
         synced_at = iso(utcnow(), timespec="microseconds")
         progress = Progress(self.log, what, interval=self.progress_interval)
         written = 0
-        from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast
+        from airflow_provider_simplestore.client.wire import ListingCheck  # lazily: DAG parsing stays fast
 
         check = ListingCheck(spec.list_path)
 

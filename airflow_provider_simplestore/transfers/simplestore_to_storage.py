@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.pacing import Workers
 from airflow_provider_simplestore.compat import BaseOperator, built_from_mapping
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import (
     Lineage,
     Node,
@@ -16,7 +17,6 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
     static_asset,
 )
-from airflow_provider_simplestore.pacing import Workers
 from airflow_provider_simplestore.utils.formats import FORMATS, encoder_for, format_from_name
 from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
 from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
@@ -151,7 +151,7 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         self.log.info("Exporting %s to %s as %s", what, path, fmt)
 
         progress = Progress(self.log, what, interval=self.progress_interval)
-        from airflow_provider_simplestore.protocol import ListingCheck  # lazily: DAG parsing stays fast
+        from airflow_provider_simplestore.client.wire import ListingCheck  # lazily: DAG parsing stays fast
 
         check = ListingCheck(spec.list_path)
         seen: set[Any] = set()

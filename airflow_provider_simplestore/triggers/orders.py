@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.resources import RESOURCES
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreError,
     SimpleStoreRateLimitError,
     SimpleStoreServerError,
     SimpleStoreTransportError,
 )
-from airflow_provider_simplestore.resources import RESOURCES
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 if TYPE_CHECKING:

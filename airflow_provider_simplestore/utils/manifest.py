@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.formats import FORMATS, format_from_name
 from airflow_provider_simplestore.utils.source import Window
 from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, location_key, storage_path

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreListingIncompleteError
-from airflow_provider_simplestore.pacing import Workers, check_workers
-from airflow_provider_simplestore.resources import CREATED_FILTERS, RESOURCES, Resource, is_template
+from airflow_provider_simplestore.client.pacing import Workers, check_workers
+from airflow_provider_simplestore.client.resources import CREATED_FILTERS, RESOURCES, Resource, is_template
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 

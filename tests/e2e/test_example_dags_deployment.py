@@ -35,8 +35,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_simplestore.client.resources import RESOURCES
 from airflow_provider_simplestore.compat import AIRFLOW_RELEASE, AIRFLOW_V_3_0_PLUS, AIRFLOW_VERSION
-from airflow_provider_simplestore.resources import RESOURCES
 from tests.dags.partitioned_export_checks import check_partitioned_export
 
 from .harness import OUTPUT_DIR, REPO_ROOT, AirflowHome, Deployment, Redactor, free_port, wait_for

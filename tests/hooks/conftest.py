@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_simplestore.client.oauth import TOKEN_CACHE
+from airflow_provider_simplestore.client.pacing import clear_pacers
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.pacing import clear_pacers
-from airflow_provider_simplestore.token import TOKEN_CACHE
 
 
 @pytest.fixture(autouse=True)

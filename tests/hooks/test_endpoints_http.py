@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConflictError, SimpleStoreNotFoundError
-from airflow_provider_simplestore.resources import ENDPOINTS
+from airflow_provider_simplestore.client.resources import ENDPOINTS
+from airflow_provider_simplestore.exceptions import SimpleStoreConflictError, SimpleStoreNotFoundError
 
 pytestmark = pytest.mark.timeout(120)
 

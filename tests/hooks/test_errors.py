@@ -8,8 +8,10 @@ import pickle
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_simplestore import errors
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client import failures, redaction
+from airflow_provider_simplestore.client.failures import error_from_response
+from airflow_provider_simplestore.client.redaction import redact
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConflictError,
     SimpleStoreError,
@@ -19,8 +21,6 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreResponseError,
     SimpleStoreServerError,
     SimpleStoreValidationError,
-    error_from_response,
-    redact,
 )
 
 PROBLEM = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "product 'p1' was not found"}
@@ -83,7 +83,7 @@ def test_a_non_json_body_is_excerpted_truncated_and_redacted() -> None:
     html = "<html>Authorization: Bearer early.tok.en " + "x" * 2000 + " Authorization: Bearer abc.def.ghi </html>"
     error = error_from_response("GET", "/v1/orders", 502, {}, html.encode())
     assert error.title is None and error.detail is None
-    assert error.body_excerpt is not None and len(error.body_excerpt) <= errors.BODY_EXCERPT_CHARS + 3
+    assert error.body_excerpt is not None and len(error.body_excerpt) <= redaction.BODY_EXCERPT_CHARS + 3
     assert str(error).startswith("GET /v1/orders: HTTP 502: <html>Authorization: Bearer *** xxx")
     assert "early.tok.en" not in str(error) and "abc.def" not in str(error)
 
@@ -122,7 +122,7 @@ def test_errors_survive_pickling_with_their_fields() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is SimpleStoreServerError and str(copy) == str(error)
     assert (copy.status, copy.request_id, copy.retry_after, copy.title) == (503, "r1", 2, "Not Found")
-    transport = errors.transport_error("POST", "/v1/cart", "h:1", reason="connect", request_sent=False)
+    transport = failures.transport_error("POST", "/v1/cart", "h:1", reason="connect", request_sent=False)
     copy_t = pickle.loads(pickle.dumps(transport))
     assert (copy_t.reason, copy_t.request_sent, copy_t.method) == ("connect", False, "POST")
 
@@ -130,12 +130,12 @@ def test_errors_survive_pickling_with_their_fields() -> None:
 def test_airflow_serialize_round_trip() -> None:
     error = error_from_response("GET", "/v1/orders", 404, {}, json.dumps(PROBLEM))
     classpath, args, kwargs = error.serialize()
-    assert classpath == "airflow_provider_simplestore.errors.SimpleStoreNotFoundError"
+    assert classpath == "airflow_provider_simplestore.exceptions.SimpleStoreNotFoundError"
     assert str(SimpleStoreNotFoundError(*args, **kwargs)) == str(error)
 
 
 def test_transport_error_text() -> None:
-    error = errors.transport_error(
+    error = failures.transport_error(
         "GET", "/v1/orders", "127.0.0.1:9", reason="connect", request_sent=False, cause=OSError("refused")
     )
     assert str(error) == "GET /v1/orders: cannot connect to 127.0.0.1:9 (OSError: refused)"

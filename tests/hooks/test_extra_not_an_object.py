@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.compat import AIRFLOW_RELEASE
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 
 BROKEN_EXTRAS = {
     "missing quote": '{"auth_url": "http://127.0.0.1:1/connect/token, "timeout": 5}',

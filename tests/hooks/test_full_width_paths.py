@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStorePathError
+from airflow_provider_simplestore.exceptions import SimpleStoreNotFoundError, SimpleStorePathError
 
 
 @pytest.mark.parametrize("segment", ["\uff0e\uff0e", "\u2025", "%EF%BC%8E%EF%BC%8E", "\uff0e"])

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client.oauth import TokenCache
+from airflow_provider_simplestore.client.wire import Page
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConflictError,
     SimpleStoreError,
@@ -29,8 +31,6 @@ from airflow_provider_simplestore.errors import (
     SimpleStoreValidationError,
 )
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.protocol import Page
-from airflow_provider_simplestore.token import TokenCache
 
 pytestmark = pytest.mark.timeout(120)
 

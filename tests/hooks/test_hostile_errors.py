@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore import errors
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client import failures, redaction
+from airflow_provider_simplestore.client.failures import error_from_response
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreResponseError,
     SimpleStoreServerError,
     SimpleStoreValidationError,
-    error_from_response,
 )
 from tests.local_server import LocalServer, Reply, Seen, token_reply
 
@@ -53,13 +53,13 @@ def hostile_conn(sandbox: Any, connect: Callable[..., str]) -> Iterator[str]:
 def redacted_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The length of every text `redact` is given (the real redact still runs)."""
     sizes: list[int] = []
-    real = errors.redact
+    real = redaction.redact
 
     def recording(text: str, secrets: Any = ()) -> str:
         sizes.append(len(text))
         return real(text, secrets)
 
-    monkeypatch.setattr(errors, "redact", recording)
+    monkeypatch.setattr(redaction, "redact", recording)
     return sizes
 
 
@@ -71,12 +71,12 @@ def test_a_huge_error_body_is_redacted_within_a_bounded_window(
     with pytest.raises((SimpleStoreValidationError, SimpleStoreServerError)) as caught:
         c.call("request", "GET", route)
     error = caught.value
-    assert redacted_sizes and max(redacted_sizes) <= errors.REDACT_WINDOW_CHARS, max(redacted_sizes)
+    assert redacted_sizes and max(redacted_sizes) <= redaction.REDACT_WINDOW_CHARS, max(redacted_sizes)
     text = " ".join(str(v) for v in (error, error.title, error.detail, error.body_excerpt))
     assert SECRET not in text and "echo ***" in text
     for field in (error.title, error.detail):
-        assert field is None or len(field) <= errors.PROBLEM_FIELD_CHARS + 3
-    assert len(str(error)) < 3 * errors.PROBLEM_FIELD_CHARS
+        assert field is None or len(field) <= failures.PROBLEM_FIELD_CHARS + 3
+    assert len(str(error)) < 3 * failures.PROBLEM_FIELD_CHARS
 
 
 def test_a_problem_nested_too_deeply_is_an_unusable_body(hostile_conn: str, client: Callable[..., Any]) -> None:
@@ -97,8 +97,8 @@ def test_a_2xx_nested_too_deeply_is_a_response_error(hostile_conn: str, client: 
 @pytest.mark.parametrize("tail", [" ", ",", "\n"])
 def test_a_run_cut_at_the_window_is_dropped_whatever_ends_it(tail: str) -> None:
     """The window's last run of token characters is dropped; the text before it is kept."""
-    text = "kept, " + "a" * (errors.REDACT_WINDOW_CHARS * 4) + tail
-    window, cut = errors.redact_window(text)
+    text = "kept, " + "a" * (redaction.REDACT_WINDOW_CHARS * 4) + tail
+    window, cut = redaction.redact_window(text)
     assert (window, cut) == ("kept, ", True)
     body = json.dumps({"title": text}).encode()
     assert error_from_response("GET", "/v1/x", 400, {}, body).title == "kept, ..."

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 
 PRIVATE = ["10.1.2.3", "172.16.0.1", "172.31.255.254", "192.168.1.10", "[fd00::1]", "169.254.169.254",
            "[fe80::1]", "100.64.0.1"]

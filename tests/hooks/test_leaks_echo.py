@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreError
+from airflow_provider_simplestore.exceptions import SimpleStoreError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 from tests.local_server import LocalServer, Reply, Seen, token_reply
 

@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, quote
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreError, redact
+from airflow_provider_simplestore.client.redaction import redact
+from airflow_provider_simplestore.exceptions import SimpleStoreError
 from tests.local_server import LocalServer, Reply, Seen, token_reply
 
 SECRET = 'qu"ote\\back/slash sp!ce-9f2c71'

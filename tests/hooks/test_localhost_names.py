@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 
 
 @pytest.mark.parametrize("host", ["api.localhost", "evil.localhost", "a.b.LOCALHOST", "x.localhost."])

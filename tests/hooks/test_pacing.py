@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreRateLimitError
+from airflow_provider_simplestore.client.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
 from tests.hooks.conftest import SyncClient
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 

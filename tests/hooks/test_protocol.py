@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 
 from airflow_provider_simplestore import __version__, protocol
-from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStoreResponseError
+from airflow_provider_simplestore.client.resources import ENDPOINTS, RESOURCES, Endpoint
+from airflow_provider_simplestore.client.wire import Answer, Page
+from airflow_provider_simplestore.exceptions import SimpleStoreNotFoundError, SimpleStoreResponseError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.protocol import Answer, Page
-from airflow_provider_simplestore.resources import ENDPOINTS, RESOURCES, Endpoint
 
 
 class Status(enum.Enum):

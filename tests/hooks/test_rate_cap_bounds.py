@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.get_provider_info import get_provider_info
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 

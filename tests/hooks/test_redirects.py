@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreResponseError
+from airflow_provider_simplestore.exceptions import SimpleStoreResponseError
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 

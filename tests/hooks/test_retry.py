@@ -12,14 +12,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import (
-    SimpleStoreError,
-    SimpleStoreNotFoundError,
-    SimpleStoreServerError,
-    error_from_response,
-    transport_error,
-)
-from airflow_provider_simplestore.retry import (
+from airflow_provider_simplestore.client.failures import error_from_response, transport_error
+from airflow_provider_simplestore.client.retry import (
     RETRY_STATUSES,
     RetrySettings,
     backoff_wait,
@@ -29,6 +23,7 @@ from airflow_provider_simplestore.retry import (
     parse_retry_after,
     wait_for,
 )
+from airflow_provider_simplestore.exceptions import SimpleStoreError, SimpleStoreNotFoundError, SimpleStoreServerError
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -219,7 +214,7 @@ def test_one_log_line_per_retry_without_secrets(run: Callable[..., tuple[Any, li
     flaky = Flaky(error, transport_error("GET", "/v1/orders", "h:1", reason="read_timeout", request_sent=True))
     run(RetrySettings(initial_wait=0), flaky)
     assert "sekrit" not in caplog.text and "hunter2" not in caplog.text
-    lines = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_simplestore.retry"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_simplestore.client.retry"]
     assert lines == [
         "SimpleStore GET /v1/orders failed (status 503); retry 1 of 5 in 0.25 s",
         "SimpleStore GET /v1/orders failed (read_timeout); retry 2 of 5 in 0.00 s",

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreServerError, error_from_response
+from airflow_provider_simplestore.client.failures import error_from_response
+from airflow_provider_simplestore.client.retry import RetrySettings, build_async_retrying, build_retrying
+from airflow_provider_simplestore.exceptions import SimpleStoreServerError
 from airflow_provider_simplestore.hooks import simplestore as hook_module
-from airflow_provider_simplestore.retry import RetrySettings, build_async_retrying, build_retrying
 
 
 class Clock:

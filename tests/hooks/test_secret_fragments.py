@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore import errors
-from airflow_provider_simplestore.errors import SimpleStoreError, error_from_response
+from airflow_provider_simplestore.client import failures, redaction
+from airflow_provider_simplestore.client.failures import error_from_response
+from airflow_provider_simplestore.exceptions import SimpleStoreError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 SECRET = "Zq7Xk9Wv3Rt2Yp8Ln4Mb6Hc1"
@@ -39,7 +40,7 @@ def straddling(secret: str, cut: int, *, field: str | None = None) -> bytes:
     return (" " * pad + lead + secret + ('"' if field else "") + " tail").encode()
 
 
-@pytest.mark.parametrize("cut", [1200, 1201, 1210, errors.REDACT_WINDOW_CHARS, errors.REDACT_WINDOW_CHARS * 4])
+@pytest.mark.parametrize("cut", [1200, 1201, 1210, redaction.REDACT_WINDOW_CHARS, redaction.REDACT_WINDOW_CHARS * 4])
 @pytest.mark.parametrize("field", [None, "access_token", "client_secret"])
 def test_a_secret_across_the_cut_leaves_no_fragment(cut: int, field: str | None) -> None:
     for secret in (SECRET, TOKEN):
@@ -51,10 +52,10 @@ def test_a_secret_across_the_cut_leaves_no_fragment(cut: int, field: str | None)
 
 
 def test_a_long_detail_is_redacted_whole_then_shortened() -> None:
-    detail = "x" * (errors.PROBLEM_FIELD_CHARS - 5) + " " + SECRET
+    detail = "x" * (failures.PROBLEM_FIELD_CHARS - 5) + " " + SECRET
     error = error_from_response("POST", "/v1/products", 400, {}, json.dumps({"detail": detail}), secrets=[SECRET])
     assert not leaked(f"{error} {error.detail}", SECRET)
-    assert error.detail is not None and len(error.detail) <= errors.PROBLEM_FIELD_CHARS + 3
+    assert error.detail is not None and len(error.detail) <= failures.PROBLEM_FIELD_CHARS + 3
 
 
 class _Hostile(http.server.BaseHTTPRequestHandler):

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import Connection
 
-from airflow_provider_simplestore.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.client.connection_fields import CONNECTION_EXTRA_DEFAULTS, DEFAULT_API_URL
+from airflow_provider_simplestore.client.retry import RetrySettings
+from airflow_provider_simplestore.client.settings import SimpleStoreConfigError, SimpleStoreSettings
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.retry import RetrySettings
-from airflow_provider_simplestore.settings import SimpleStoreConfigError, SimpleStoreSettings
 
 
 def conn(extra: dict[str, Any] | None = None, **fields: Any) -> Connection:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreListingIncompleteError
+from airflow_provider_simplestore.exceptions import SimpleStoreListingIncompleteError
 
 TOTAL = 30
 RECORDS = [{"productId": f"p{i:02}", "slug": f"slug-{i}", "title": f"Product {i}"} for i in range(TOTAL)]

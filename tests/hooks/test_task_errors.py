@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client.settings import SimpleStoreSettings
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreCredentialsError,
     SimpleStoreError,
     SimpleStoreResponseError,
     SimpleStoreTransportError,
 )
 from airflow_provider_simplestore.hooks.connection_check import explain_failure
-from airflow_provider_simplestore.settings import SimpleStoreSettings
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 from tests.operator_support import context

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreTransportError
+from airflow_provider_simplestore.exceptions import SimpleStoreTransportError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 

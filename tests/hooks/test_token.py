@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from airflow.providers.common.compat.sdk import redact as airflow_redact
 
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.client.failures import error_from_response
+from airflow_provider_simplestore.client.oauth import Token, TokenCache, refresh_lead, token_form, token_from_response
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreResponseError,
     SimpleStoreServerError,
-    error_from_response,
 )
-from airflow_provider_simplestore.token import Token, TokenCache, refresh_lead, token_form, token_from_response
 from tests.support import eventually
 
 KEY = ("https://auth.example.com/connect/token", "client-1")

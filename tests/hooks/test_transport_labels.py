@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import (
+from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConfigError,
     SimpleStoreResponseError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from airflow_provider_simplestore.connection_fields import DEFAULT_CONN_ID
+from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator

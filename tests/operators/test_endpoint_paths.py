@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreNotFoundError, SimpleStorePathError
+from airflow_provider_simplestore.exceptions import SimpleStoreNotFoundError, SimpleStorePathError
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
 from tests.operator_support import context, listing, total_requests
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStorePathError
+from airflow_provider_simplestore.client.resources import Endpoint
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStorePathError
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
-from airflow_provider_simplestore.resources import Endpoint
 from tests.operator_support import context, listing, total_requests
 
 FULL_STOP = "\uff0e"  # NFKC: "."

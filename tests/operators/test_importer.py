@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
 from tests.operator_support import context, listing
 

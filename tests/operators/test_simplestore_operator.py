@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreNotFoundError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreNotFoundError
 from airflow_provider_simplestore.operators.simplestore import ResultTooLargeError, SimpleStoreOperator
 from tests.operator_support import context, listing
 

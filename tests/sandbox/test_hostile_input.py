@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.timestamps import parse_moment
 from tests.sandbox.helpers import SMALL, Client, assert_problem
 

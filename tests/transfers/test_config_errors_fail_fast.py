@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreCredentialsError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreCredentialsError
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from tests.operator_support import context

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError, SimpleStoreServerError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreServerError
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, CsvEncoder
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES

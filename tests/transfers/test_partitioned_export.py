@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from airflow_provider_simplestore.utils.manifest import ManifestError, split_window, write_manifest
 from tests.operator_support import context, listing, moment

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.transfers.simplestore_to_sql import (
     SimpleStoreToSqlOperator,
     TableMissingError,

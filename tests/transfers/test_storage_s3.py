@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.errors import SimpleStoreServerError
+from airflow_provider_simplestore.exceptions import SimpleStoreServerError
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
 from airflow_provider_simplestore.utils.storage import UPLOAD_PART_SIZE, StorageError
 from tests.operator_support import context, total_requests
@@ -29,7 +29,7 @@ LARGE_ORDERS = 30_000  # about 30 MB of JSON Lines: several 8 MiB parts
 @pytest.fixture(scope="module")
 def large_sandbox() -> Iterator[Any]:
     """One sandbox with enough orders for a multi-part object (a child process: it serves while we upload)."""
-    from airflow_provider_simplestore.pacing import clear_pacers
+    from airflow_provider_simplestore.client.pacing import clear_pacers
     from airflow_provider_simplestore.sandbox import run_sandbox
 
     clear_pacers()

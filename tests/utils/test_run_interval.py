@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.compat import cron_data_interval_timetable
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.source import run_window
 

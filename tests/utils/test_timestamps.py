@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_simplestore import protocol
-from airflow_provider_simplestore.errors import SimpleStoreConfigError
+from airflow_provider_simplestore.client import wire
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 UTC = dt.timezone.utc
@@ -51,10 +51,10 @@ def test_a_naive_moment_is_utc_whatever_the_local_zone(local_time_not_utc: None)
 
 
 def test_query_values_keep_milliseconds_as_the_platform_does() -> None:
-    """protocol.format_value writes moments through `iso`, cut to milliseconds."""
-    assert protocol.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)) == "2026-01-02T03:04:05.123Z"
-    assert protocol.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, 500, tzinfo=UTC)) == "2026-01-02T03:04:05.000Z"
-    assert protocol.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
+    """wire.format_value writes moments through `iso`, cut to milliseconds."""
+    assert wire.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)) == "2026-01-02T03:04:05.123Z"
+    assert wire.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, 500, tzinfo=UTC)) == "2026-01-02T03:04:05.000Z"
+    assert wire.format_value(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
 
 
 def test_utcnow_is_aware_and_utc() -> None:

@@ -8,7 +8,7 @@ from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 
-from airflow_provider_simplestore.resources import natural_key
+from airflow_provider_simplestore.client.resources import natural_key
 from airflow_provider_simplestore.sandbox.data import now_utc, reprice_all, slugify
 from airflow_provider_simplestore.sandbox.routes import Api
 from airflow_provider_simplestore.sandbox.routes.common import (
