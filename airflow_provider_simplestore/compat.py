@@ -50,6 +50,8 @@ AIRFLOW_V_3_3_PLUS = AIRFLOW_RELEASE >= (3, 3, 0)
 
 # The names the provider uses, from common-compat (newest Airflow path first, Airflow 2 path after).
 # Asset/AssetAlias are Dataset/DatasetAlias on 2.11 (airflow.datasets, which any DAG loads anyway).
+# The providers' deprecation warning: in airflow.exceptions on every supported version.
+from airflow.exceptions import AirflowProviderDeprecationWarning  # noqa: E402
 from airflow.providers.common.compat.sdk import (  # noqa: E402 - after the version check, on purpose
     AirflowException,
     AirflowFailException,
@@ -241,6 +243,7 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
+    "AirflowProviderDeprecationWarning",
     "AirflowSensorTimeout",
     "Asset",
     "AssetAlias",

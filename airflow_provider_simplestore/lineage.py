@@ -59,6 +59,16 @@ class Lineage:
     inputs: list[Node] = field(default_factory=list)
     outputs: list[Node] = field(default_factory=list)
 
+    def with_output_counts(self, rows: int, bytes: int | None = None) -> Lineage:
+        """This lineage with what the run wrote (rows, and bytes for a file) on its first output."""
+        first = self.outputs[0]
+        return Lineage(list(self.inputs), [Node(first.dataset, first.fields, rows, bytes), *self.outputs[1:]])
+
+    @property
+    def output_uri(self) -> str:
+        """The asset URI of what the run wrote: its asset event's."""
+        return self.outputs[0].dataset.uri
+
 
 # --- naming -------------------------------------------------------------------------------------
 

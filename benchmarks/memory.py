@@ -1,4 +1,4 @@
-"""4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreExportOperator,
+"""4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreToObjectStorageOperator,
 to a local file and to S3 (issue 14: a moto server on 127.0.0.1, one multipart upload).
 
 Each export runs in a fresh interpreter; the sandbox and the S3 server live in other processes.
@@ -86,10 +86,10 @@ def export_in_child(destination: str, page_size: int, storage_conn_id: str | Non
     import time
 
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook  # noqa: F401  (loaded before)
-    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
     from airflow_provider_simplestore.utils.storage import storage_path
 
-    operator = SimpleStoreExportOperator(
+    operator = SimpleStoreToObjectStorageOperator(
         task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size,
         storage_conn_id=storage_conn_id,
     )

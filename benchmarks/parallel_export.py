@@ -1,4 +1,4 @@
-"""2. Parallel export: SimpleStoreExportOperator.execute with 1, 2, 4 and 8 workers, 20 ms per request.
+"""2. Parallel export: SimpleStoreToObjectStorageOperator.execute with 1, 2, 4 and 8 workers, 20 ms per request.
 
 With a server that takes 20 ms per request, one worker waits most of the time; `max_workers`
 fetches pages concurrently (in order). The operator's `execute` is called directly, in this
@@ -35,9 +35,9 @@ TARGET_AT_4 = 3.0
 
 
 def export(directory: Path, workers: int, page_size: int) -> dict[str, Any]:
-    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
-    operator = SimpleStoreExportOperator(
+    operator = SimpleStoreToObjectStorageOperator(
         task_id=f"export_{workers}",
         resource="orders",
         incremental=False,
@@ -78,7 +78,7 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         NAME,
         TITLE,
         f"{orders:,} orders, {page_size} per page ({-(-orders // page_size)} pages), sandbox latency "
-        f"{LATENCY_MS} ms; SimpleStoreExportOperator.execute to JSON Lines; repeats {repeats}, interleaved",
+        f"{LATENCY_MS} ms; SimpleStoreToObjectStorageOperator.execute to JSON Lines; repeats {repeats}, interleaved",
     )
     report.tables.append(("", table))
     report.targets.append(at_least("export speed-up at 4 workers", speedups["4 workers"], TARGET_AT_4))

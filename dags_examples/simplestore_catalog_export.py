@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
 DEFAULT_EXPORT_BASE = os.environ.get(
     "SIMPLESTORE_EXPORT_BASE",
@@ -50,7 +50,7 @@ with DAG(
 ) as dag:
     for resource in ("products", "categories"):
         for file_format in ("jsonl", "csv"):
-            SimpleStoreExportOperator(
+            SimpleStoreToObjectStorageOperator(
                 task_id=f"export_{resource}_{file_format}",
                 resource=resource,
                 destination=f"{BASE}/catalog/{DAY}/{resource}.{file_format}",

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
 DEFAULT_EXPORT_BASE = os.environ.get(
     "SIMPLESTORE_EXPORT_BASE",
@@ -46,7 +46,7 @@ with DAG(
         poke_interval=30,
         timeout=timedelta(hours=6).total_seconds(),
     )
-    export_new_orders = SimpleStoreExportOperator(
+    export_new_orders = SimpleStoreToObjectStorageOperator(
         task_id="export_new_orders",
         resource="orders",
         created_from="{{ " + SEEN + "['since'] }}",

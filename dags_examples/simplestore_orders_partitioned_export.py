@@ -27,7 +27,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_simplestore.compat import AssetAlias, cron_data_interval_timetable
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
 PARTS = 6
 PARTS_ALIAS = "simplestore-export-orders-parts"
@@ -63,7 +63,7 @@ with DAG(
         return [{**window, "destination": f"{folder}/part-{i:02d}.jsonl"} for i, window in enumerate(windows)]
 
     plan = plan_parts(BASE)
-    parts = SimpleStoreExportOperator.partial(
+    parts = SimpleStoreToObjectStorageOperator.partial(
         task_id="export_part",
         resource="orders",
         # Not the new-orders alias: the parts are checked by write_manifest. Named in `outlets` too:

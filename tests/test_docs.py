@@ -148,7 +148,7 @@ def test_the_connection_page_has_every_field_with_its_label_and_default():
 CLASS_PAGES = [  # page, module, class, the section with its parameter table
     ("operators/simplestore.md", "operators.simplestore", "SimpleStoreOperator", "Parameters"),
     ("operators/import.md", "operators.importer", "SimpleStoreImportOperator", "Parameters"),
-    ("transfers/simplestore_to_storage.md", "transfers.simplestore_to_storage", "SimpleStoreExportOperator",
+    ("transfers/simplestore_to_storage.md", "transfers.simplestore_to_storage", "SimpleStoreToObjectStorageOperator",
      "Parameters"),
     ("transfers/simplestore_to_sql.md", "transfers.simplestore_to_sql", "SimpleStoreToSqlOperator", "Parameters"),
     ("sensors.md", "sensors.orders", "SimpleStoreOrdersSensor", "Parameters"),

@@ -23,7 +23,7 @@ from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook,
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 from tests.operator_support import context, listing, total_requests
 
@@ -57,9 +57,10 @@ def native_dag() -> DAG:
 
 def test_a_misspelt_export_filter_fails_when_the_dag_is_parsed(tmp_path: Path) -> None:
     with pytest.raises(SimpleStoreFilterError) as raised:
-        SimpleStoreExportOperator(task_id="export_paid", resource="orders", destination=str(tmp_path / "o.jsonl"),
+        SimpleStoreToObjectStorageOperator(
+            task_id="export_paid", resource="orders", destination=str(tmp_path / "o.jsonl"),
                                   filters={"Staus": "Paid"})
-    assert_names_the_mistake(raised.value, "SimpleStoreExportOperator 'export_paid': ", TRANSFER_ORDER_FILTERS)
+    assert_names_the_mistake(raised.value, "SimpleStoreToObjectStorageOperator 'export_paid': ", TRANSFER_ORDER_FILTERS)
 
 
 def test_a_misspelt_sql_filter_fails_when_the_dag_is_parsed() -> None:
@@ -73,13 +74,14 @@ def test_a_templated_export_filter_is_checked_once_rendered_before_any_request_o
 ) -> None:
     destination = tmp_path / "paid.jsonl"
     with native_dag():
-        export = SimpleStoreExportOperator(task_id="export_paid", resource="orders", destination=str(destination),
+        export = SimpleStoreToObjectStorageOperator(
+            task_id="export_paid", resource="orders", destination=str(destination),
                                            filters="{{ params.filters }}", **WINDOW)
     export.render_template_fields({"params": {"filters": {"Staus": "Paid"}}})
     before = total_requests(shop)
     with pytest.raises(SimpleStoreFilterError) as raised:
         export.execute(context())
-    assert_names_the_mistake(raised.value, "SimpleStoreExportOperator 'export_paid': ", TRANSFER_ORDER_FILTERS)
+    assert_names_the_mistake(raised.value, "SimpleStoreToObjectStorageOperator 'export_paid': ", TRANSFER_ORDER_FILTERS)
     assert total_requests(shop) == before and shop.stats()["token_requests"] == 0
     assert list(tmp_path.iterdir()) == []
 
@@ -104,7 +106,8 @@ def test_a_templated_sql_filter_is_checked_once_rendered_before_the_table_is_mad
 def test_the_right_name_exports_exactly_the_paid_orders(shop: Any, tmp_path: Path) -> None:
     destination = tmp_path / "paid.jsonl"
     with native_dag():
-        export = SimpleStoreExportOperator(task_id="export_paid", resource="orders", destination=str(destination),
+        export = SimpleStoreToObjectStorageOperator(
+            task_id="export_paid", resource="orders", destination=str(destination),
                                            filters="{{ params.filters }}", **WINDOW)
     export.render_template_fields({"params": {"filters": {"status": "Paid"}}})
     summary = export.execute(context())
@@ -115,31 +118,31 @@ def test_the_right_name_exports_exactly_the_paid_orders(shop: Any, tmp_path: Pat
 def test_a_query_name_is_refused_with_the_filter_name_to_use(tmp_path: Path) -> None:
     with pytest.raises(SimpleStoreFilterError, match=r"unknown filter 'CustomerId' for orders; did you mean "
                                                      r"'customer_id'\?"):
-        SimpleStoreExportOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
                                   filters={"CustomerId": "c1"})
     with pytest.raises(SimpleStoreFilterError, match=r"unknown filter 'CreatedToUtc' for orders; did you mean "
                                                      r"'created_to'\? That one is set by the operator's created_to "
                                                      r"argument\."):
-        SimpleStoreExportOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
                                   filters={"CreatedToUtc": "2026-01-01T00:00:00Z"})
 
 
 def test_the_transfer_window_is_not_a_filter(tmp_path: Path) -> None:
     with pytest.raises(SimpleStoreFilterError, match="'created_from' of orders is set by the operator's "
                                                      "created_from argument: use that instead"):
-        SimpleStoreExportOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
                                   filters={"created_from": "2026-01-01T00:00:00Z"})
 
 
 def test_a_window_without_an_incremental_sync_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SimpleStoreConfigError, match=r"created_from/created_to bound an incremental sync's window"):
-        SimpleStoreExportOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", destination=str(tmp_path / "o.jsonl"),
                                   incremental=False, created_from="2026-01-01T00:00:00Z")
 
 
 def test_an_empty_id_list_is_refused_by_a_transfer_instead_of_listing_everything(shop: Any, tmp_path: Path) -> None:
     with native_dag():
-        export = SimpleStoreExportOperator(task_id="export", resource="customers",
+        export = SimpleStoreToObjectStorageOperator(task_id="export", resource="customers",
                                            destination=str(tmp_path / "c.jsonl"), filters="{{ params.filters }}")
     export.render_template_fields({"params": {"filters": {"customer_ids": []}}})
     with pytest.raises(SimpleStoreConfigError, match="the filter 'customer_ids' is an empty list, which selects no "
@@ -165,7 +168,8 @@ def test_a_value_of_the_wrong_kind_fails_when_the_dag_is_parsed(
 
 def test_rendered_values_are_read_as_their_kind(shop: Any, tmp_path: Path) -> None:
     with native_dag():
-        export = SimpleStoreExportOperator(task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
+        export = SimpleStoreToObjectStorageOperator(
+            task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
                                            filters={"is_active": "{{ params.active }}"})
     export.render_template_fields({"params": {"active": "False"}})  # a rendered flag is text
     summary = export.execute(context())

@@ -16,6 +16,7 @@ import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
@@ -32,10 +33,16 @@ from airflow_provider_simplestore.exceptions import (
     SimpleStoreTransportError,
     SimpleStoreValidationError,
 )
-from airflow_provider_simplestore.lineage import Lineage, Node, location_dataset, run_extra, simplestore_dataset
+from airflow_provider_simplestore.lineage import (
+    Lineage,
+    Node,
+    location_dataset,
+    run_extra,
+    simplestore_dataset,
+)
+from airflow_provider_simplestore.utils.arguments import at_least, checked_format
 from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import (
-    FORMATS,
     MAX_LINE_BYTES,
     InputFormatError,
     RowError,
@@ -45,13 +52,15 @@ from airflow_provider_simplestore.utils.formats import (
     read_rows,
     unflatten,
 )
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
-from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.storage import atomic_write, remove_if_exists, storage_path
+from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
 # How many times one row's create may be reconciled and re-sent before the row is given up.
@@ -296,7 +305,7 @@ class Counts:
         return self.created + self.updated + self.unchanged + self.rejected
 
 
-class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
     """Upsert products or customers from a JSON Lines or CSV file in object storage.
 
     Columns (CSV header, or JSON keys; nested JSON objects and dotted names alike) are the
@@ -359,18 +368,23 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
     ) -> None:
         if resource not in TARGETS:
             raise SimpleStoreConfigError(f"cannot import {resource!r}; expected one of: {', '.join(TARGETS)}")
-        kwargs = self.lineage_outlets(kwargs, "import", resource, asset_alias)
-        super().__init__(**kwargs)
-        if file_format is not None and file_format not in FORMATS:
-            raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
+        self.static_asset = None  # the resource's URI names the connection's host: always the alias
+        self.asset_alias, outlet = sync_outlet("import", resource, asset_alias)
+        super().__init__(**with_outlet(kwargs, outlet))
         if not 0 <= max_error_ratio <= 1:
             raise SimpleStoreConfigError(f"max_error_ratio must be between 0 and 1, got {max_error_ratio}")
         self.resource, self.simplestore_conn_id = resource, simplestore_conn_id
-        self.source, self.file_format, self.storage_conn_id = source, file_format, storage_conn_id
+        self.source, self.storage_conn_id = source, storage_conn_id
+        self.file_format = checked_format(file_format)
         self.max_error_ratio = max_error_ratio
         self.batch_size = at_least("batch_size", batch_size, 1)
         self.max_line_bytes = at_least("max_line_bytes", max_line_bytes, 1)
         self.progress_interval = progress_interval
+        self.lineage: Lineage | None = None
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        return new_hook(self.simplestore_conn_id)
 
     @property
     def target(self) -> Target:
@@ -572,12 +586,11 @@ class SimpleStoreImportOperator(SimpleStoreLineageMixin, SimpleStoreHookMixin, B
                 f"{counts.unchanged} unchanged). Rejected rows: {report}"
             )
         written = counts.created + counts.updated
-        lineage = self.lineage_plan(path)
-        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, written)
-        self.publish_lineage(context, lineage, run_extra(
+        self.lineage = self.lineage_plan(path).with_output_counts(written)
+        publish_output(context, self.lineage, run_extra(
             context, resource=self.resource, source=str(path), rows=counts.rows, created=counts.created,
             updated=counts.updated, unchanged=counts.unchanged, rejected=counts.rejected,
-        ))
+        ), alias=self.asset_alias, asset=self.static_asset)
         return {
             "created": counts.created,
             "updated": counts.updated,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.client.resources import RESOURCES, is_template
 from airflow_provider_simplestore.compat import BaseOperator
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
+from airflow_provider_simplestore.utils.arguments import at_least
+from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
 DEFAULT_MAX_XCOM_BYTES = 1024 * 1024
@@ -25,13 +29,13 @@ class ResultTooLargeError(SimpleStoreConfigError):
     """The result is bigger than ``max_xcom_bytes``: XCom is for small values."""
 
 
-class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreOperator(BaseOperator):
     """Call one SimpleStore endpoint and push the decoded JSON result to XCom.
 
     The hook does authentication, retries (GET/PUT/DELETE; a POST whose outcome is unknown is
     not repeated) and error mapping. The result, after ``response_filter``, must fit in
     ``max_xcom_bytes`` once JSON-encoded; to move whole resources use
-    ``SimpleStoreExportOperator`` (to files) or ``SimpleStoreToSqlOperator`` (to a table).
+    ``SimpleStoreToObjectStorageOperator`` (to files) or ``SimpleStoreToSqlOperator`` (to a table).
 
     :param endpoint: path under the API base URL (templated). ``.``/``..`` segments (raw,
         percent-encoded or full-width), a scheme or a host are refused. Put ids in plain ``{name}``
@@ -75,6 +79,10 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
         if not (is_template(endpoint) or is_template(method) or path_ids):  # else checked once rendered
             self._checked_query(str(method).upper(), endpoint, templated=True)
 
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        return new_hook(self.simplestore_conn_id)
+
     @closes_hook
     def execute(self, context: Context) -> Any:
         method = str(self.method).upper()
@@ -92,7 +100,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
                 raise ResultTooLargeError(
                     f"{method} {path}: the result is {size} bytes, over max_xcom_bytes="
                     f"{self.max_xcom_bytes}. Narrow it with response_filter, or move the data with "
-                    "SimpleStoreExportOperator (to a file) or SimpleStoreToSqlOperator (to a table)."
+                    "SimpleStoreToObjectStorageOperator (to a file) or SimpleStoreToSqlOperator (to a table)."
                 )
         return result
 
@@ -104,7 +112,7 @@ class SimpleStoreOperator(SimpleStoreHookMixin, BaseOperator):
             return self.query
         paging = {k: v for k, v in self.query.items() if isinstance(k, str) and k.lower() in PAGING_PARAMS}
         filters = {k: v for k, v in self.query.items() if k not in paging}
-        return {**paging, **spec.query(filters, where=self.task_label(), api_names=True, templated=templated)}
+        return {**paging, **spec.query(filters, where=task_label(self), api_names=True, templated=templated)}
 
     def _path(self) -> str:
         """The endpoint with its path_ids quoted in, checked before any request."""

@@ -26,12 +26,12 @@ def _route_modules(options: SandboxOptions) -> list[Any]:
         control,
         customers,
         folders,
+        oauth,
         orders,
         products,
-        token,
     )
 
-    modules: list[Any] = [control, token, customers, cart, folders, orders]
+    modules: list[Any] = [control, oauth, customers, cart, folders, orders]
     if options.catalog_routes:
         modules += [products, catalog]
     return modules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
@@ -16,17 +17,19 @@ from airflow_provider_simplestore.compat import (
     default_deferrable,
 )
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
+from airflow_provider_simplestore.utils.arguments import at_least
 from airflow_provider_simplestore.utils.run_interval import run_interval
+from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment, utcnow
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
     from airflow_provider_simplestore.triggers.orders import OrdersEvent
 
 
-class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
+class SimpleStoreOrdersSensor(BaseSensorOperator):
     """Wait until at least ``min_count`` orders matching the filters were created since ``since``.
 
     Works in the three sensor modes: ``poke`` (the worker sleeps between checks), ``reschedule``
@@ -71,10 +74,14 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         self.simplestore_conn_id = simplestore_conn_id
         self.since, self.status, self.customer_id = since, status, customer_id  # which orders count
         # The same filter check as every operator's: values known now are checked now, templates once rendered.
-        RESOURCES["orders"].query(self._filters(), where=self.task_label(), templated=True)
+        RESOURCES["orders"].query(self._filters(), where=task_label(self), templated=True)
         self.min_count = at_least("min_count", min_count, 1)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.jitter = jitter
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        return new_hook(self.simplestore_conn_id)
 
     def _filters(self) -> dict[str, Any]:
         return {name: value for name in ("status", "customer_id") if (value := getattr(self, name)) not in (None, "")}
@@ -96,7 +103,7 @@ class SimpleStoreOrdersSensor(SimpleStoreHookMixin, BaseSensorOperator):
         from airflow_provider_simplestore.triggers.orders import orders_query
 
         since = self._since(context)
-        params = orders_query(self._filters(), since, where=self.task_label())
+        params = orders_query(self._filters(), since, where=task_label(self))
         count = self.hook.count(RESOURCES["orders"].list_path, params=params)
         checked_at = iso(utcnow())
         self.log.info("%d orders created since %s (waiting for %d)", count, since, self.min_count)

@@ -5,28 +5,42 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.client.pacing import Workers
 from airflow_provider_simplestore.compat import AirflowFailException, BaseHook, BaseOperator
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.lineage import Lineage, Node, run_extra, simplestore_dataset, table_dataset
+from airflow_provider_simplestore.lineage import (
+    Lineage,
+    Node,
+    run_extra,
+    simplestore_dataset,
+    table_dataset,
+)
+from airflow_provider_simplestore.utils.arguments import at_least, checked_workers
 from airflow_provider_simplestore.utils.formats import dumps, lookup
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, at_least, closes_hook
-from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
-    SyncSourceMixin,
+    check_on_incomplete,
     check_resource,
+    check_window_arguments,
+    is_incremental,
+    list_params,
     resource_spec,
     settle_listing,
+    source_filters,
 )
+from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 from airflow_provider_simplestore.utils.timestamps import iso, utcnow
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
 
@@ -159,7 +173,7 @@ def embedded_sqlite_hook() -> Any:
     return hook
 
 
-class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     """Load a SimpleStore resource into a database table, upserting by the resource's id.
 
     Works with any common-sql ``DbApiHook`` connection (SQLite, PostgreSQL, ...): the SQL is the
@@ -228,15 +242,27 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleS
         asset_alias: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs = self.lineage_outlets(kwargs, "sql", check_resource(resource), asset_alias)
-        super().__init__(**kwargs)
+        self.static_asset = None  # the table's name depends on the SQL connection: always the alias
+        self.asset_alias, outlet = sync_outlet("sql", check_resource(resource), asset_alias)
+        super().__init__(**with_outlet(kwargs, outlet))
         self.simplestore_conn_id = simplestore_conn_id
-        self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
-                         filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
-                         progress_interval=progress_interval,
-                         where=self.task_label())
+        # What to read (checked now: a DAG with a bad argument fails to parse, naming it).
+        self.resource = check_resource(resource)
+        self.incremental = is_incremental(resource, incremental)
+        check_window_arguments(resource, self.incremental, created_from, created_to, task_label(self))
+        source_filters(resource, filters, task_label(self), templated=True)
+        self.created_from, self.created_to, self.filters = created_from, created_to, filters
+        self.page_size, self.max_workers = page_size, checked_workers(max_workers)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
+        self.progress_interval = progress_interval
+        # Where to write it.
         self.batch_size = at_least("batch_size", batch_size, 1)
         self.sql_conn_id, self.table, self.create_table = sql_conn_id, table, create_table
+        self.lineage: Lineage | None = None
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        return new_hook(self.simplestore_conn_id, self.page_size)
 
     def get_db_hook(self) -> DbApiHook:
         from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -266,7 +292,9 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleS
             raise SimpleStoreConfigError(
                 f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
             )
-        params, what, _ = self.source_params(context)
+        params, what, _ = list_params(context, resource=self.resource, incremental=self.incremental,
+                                      filters=self.filters, created_from=self.created_from,
+                                      created_to=self.created_to, where=task_label(self))
         db = self.get_db_hook()
         conn = db.get_conn()
         try:
@@ -274,10 +302,10 @@ class SimpleStoreToSqlOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleS
             written = self._load(conn, db.placeholder, params, what)
         finally:
             conn.close()
-        lineage = self.lineage_plan(db)
-        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, written)
-        self.publish_lineage(context, lineage, run_extra(context, resource=self.resource, table=self.table,
-                                                         rows=written))
+        self.lineage = self.lineage_plan(db).with_output_counts(written)
+        publish_output(context, self.lineage,
+                         run_extra(context, resource=self.resource, table=self.table, rows=written),
+                         alias=self.asset_alias, asset=self.static_asset)
         return written
 
     def lineage_plan(self, db: Any = None) -> Lineage:

@@ -1,13 +1,15 @@
-"""SimpleStoreExportOperator: one resource to a file in object storage, as JSON Lines or CSV."""
+"""SimpleStoreToObjectStorageOperator: one resource to a file in object storage, as JSON Lines or CSV."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.client.pacing import Workers
-from airflow_provider_simplestore.compat import BaseOperator, built_from_mapping
+from airflow_provider_simplestore.compat import AirflowProviderDeprecationWarning, BaseOperator, built_from_mapping
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import (
     Lineage,
@@ -17,25 +19,31 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
     static_asset,
 )
-from airflow_provider_simplestore.utils.formats import FORMATS, encoder_for, format_from_name
-from airflow_provider_simplestore.utils.hook_mixin import SimpleStoreHookMixin, closes_hook
-from airflow_provider_simplestore.utils.lineage_mixin import SimpleStoreLineageMixin
+from airflow_provider_simplestore.utils.arguments import checked_format, checked_workers
+from airflow_provider_simplestore.utils.formats import encoder_for, format_from_name
+from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
-    SyncSourceMixin,
+    check_on_incomplete,
     check_resource,
+    check_window_arguments,
+    is_incremental,
     iso,
+    list_params,
     resource_spec,
     settle_listing,
+    source_filters,
 )
 from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, storage_path
+from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
-class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, SimpleStoreHookMixin, BaseOperator):
+class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
     """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
 
     Memory stays constant whatever the size: each page is written as it arrives. A local file is
@@ -121,29 +129,40 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         # A mapped export (`.partial().expand(...)`) is built when its task runs: its destination came
         # from the mapping, and an outlet asset the DAG never declared is refused by Airflow 3.0
         # ("inactive assets"). Its event goes through the alias the DAG declared instead.
-        mapped = built_from_mapping(self)
-        kwargs = self.lineage_outlets(kwargs, "export", check_resource(resource), asset_alias,
-                                      None if mapped else static_asset(destination))
-        super().__init__(**kwargs)
+        self.static_asset = None if built_from_mapping(self) else static_asset(destination)
+        self.asset_alias, outlet = sync_outlet("export", check_resource(resource), asset_alias, self.static_asset)
+        super().__init__(**with_outlet(kwargs, outlet))
         self.simplestore_conn_id = simplestore_conn_id
-        self.keep_source(resource=resource, incremental=incremental, created_from=created_from, created_to=created_to,
-                         filters=filters, page_size=page_size, max_workers=max_workers, on_incomplete=on_incomplete,
-                         progress_interval=progress_interval,
-                         where=self.task_label())
-        if file_format is not None and file_format not in FORMATS:
-            raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
+        # What to read (checked now: a DAG with a bad argument fails to parse, naming it).
+        self.resource = check_resource(resource)
+        self.incremental = is_incremental(resource, incremental)
+        check_window_arguments(resource, self.incremental, created_from, created_to, task_label(self))
+        source_filters(resource, filters, task_label(self), templated=True)
+        self.created_from, self.created_to, self.filters = created_from, created_to, filters
+        self.page_size, self.max_workers = page_size, checked_workers(max_workers)
+        self.on_incomplete = check_on_incomplete(on_incomplete)
+        self.progress_interval = progress_interval
+        # Where and how to write it.
         if csv_columns is not None and not list(csv_columns):
             raise SimpleStoreConfigError("csv_columns is empty")
-        self.destination, self.storage_conn_id, self.file_format = destination, storage_conn_id, file_format
+        self.destination, self.storage_conn_id = destination, storage_conn_id
+        self.file_format = checked_format(file_format)
         self.csv_columns = list(csv_columns) if csv_columns is not None else None
         self.csv_raw_formulas = csv_raw_formulas
+        self.lineage: Lineage | None = None
+
+    @cached_property
+    def hook(self) -> SimpleStoreHook:
+        return new_hook(self.simplestore_conn_id, self.page_size)
 
     @closes_hook
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
         check_destination(path)
         fmt = self.file_format or format_from_name(path.name) or "jsonl"
-        params, what, window = self.source_params(context)
+        params, what, window = list_params(context, resource=self.resource, incremental=self.incremental,
+                                           filters=self.filters, created_from=self.created_from,
+                                           created_to=self.created_to, where=task_label(self))
         if window is not None and window.empty:
             self.log.warning("The window %s is empty: the export will have no records", window)
         encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
@@ -178,13 +197,12 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
         dropped = getattr(encoder, "dropped", None)
         if dropped:
             self.log.info("Fields not in the CSV columns (kept only in JSON Lines): %s", ", ".join(sorted(dropped)))
-        lineage = self.lineage_plan(path, fmt)
-        lineage.outputs[0] = Node(lineage.outputs[0].dataset, lineage.outputs[0].fields, progress.records, out.bytes)
-        self.publish_lineage(context, lineage, run_extra(
+        self.lineage = self.lineage_plan(path, fmt).with_output_counts(progress.records, out.bytes)
+        publish_output(context, self.lineage, run_extra(
             context, resource=self.resource, format=fmt, records=progress.records, bytes=out.bytes,
             sha256=out.sha256, created_from=iso(window.start) if window else None,
             created_to=iso(window.end) if window else None,
-        ))
+        ), alias=self.asset_alias, asset=self.static_asset)
         return {
             "destination": str(path),
             "resource": self.resource,
@@ -209,3 +227,16 @@ class SimpleStoreExportOperator(SimpleStoreLineageMixin, SyncSourceMixin, Simple
             inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), known)],
             outputs=[Node(location_dataset(location), written)],
         )
+
+
+class SimpleStoreExportOperator(SimpleStoreToObjectStorageOperator):
+    """Deprecated: the former name of ``SimpleStoreToObjectStorageOperator`` (removed in 2.0)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        warnings.warn(
+            "SimpleStoreExportOperator is now SimpleStoreToObjectStorageOperator (same arguments); "
+            "the old name is removed in version 2.0",
+            AirflowProviderDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(**kwargs)

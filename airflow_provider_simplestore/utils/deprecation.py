@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from airflow.exceptions import AirflowProviderDeprecationWarning
+from airflow_provider_simplestore.compat import AirflowProviderDeprecationWarning
 
 REMOVED_IN = "2.0"
 

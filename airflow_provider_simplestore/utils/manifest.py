@@ -1,6 +1,6 @@
 """Partitioned exports: a run's window cut into parts, and the manifest that lists the parts.
 
-A partitioned export maps ``SimpleStoreExportOperator`` over ``split_window(...)`` (one task, one
+A partitioned export maps ``SimpleStoreToObjectStorageOperator`` over ``split_window(...)`` (one task, one
 part file per window, on any worker), then ``write_manifest(...)`` checks that the parts tile the
 whole window (no gap, no overlap: each record in exactly one part), re-hashes every part against
 what its task reported, and writes the manifest all at once. See docs/partitioned-export.md.

@@ -1,11 +1,9 @@
-"""Asset events and OpenLineage facets of the sync operators (export, SQL, import), in one place.
+"""Where the sync operators (export, SQL, import) announce what they wrote: outlets and OpenLineage.
 
-Each operator says what it reads and writes (``lineage_plan``: names and columns, known once its
-templates are rendered and its connections readable) and, when it succeeds, what it wrote
-(``publish_lineage``: rows, bytes, the asset event's extra). An output known when the DAG is
-parsed is a static outlet asset; one that depends on a template or a connection is emitted
-through the operator's ``AssetAlias`` (``simplestore-<kind>-<resource>`` by default), so that a
-downstream DAG can be scheduled on it either way.
+An output known when the DAG is parsed is a static outlet asset; one that depends on a template or
+a connection is emitted through the operator's ``AssetAlias`` (``simplestore-<kind>-<resource>`` by
+default), so that a downstream DAG can be scheduled on it either way. Each operator says what it
+reads and writes in its own ``lineage_plan()`` and keeps the run's ``Lineage`` in ``self.lineage``.
 """
 
 from __future__ import annotations
@@ -13,11 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_simplestore.lineage import Lineage, emit_asset_event
+from airflow_provider_simplestore.lineage import Lineage, emit_asset_event, operator_lineage
 
 
 def default_alias(kind: str, resource: str) -> str:
     return f"simplestore-{kind}-{resource}"
+
+
+def sync_outlet(kind: str, resource: str, asset_alias: str | None, static_asset: Any = None) -> tuple[str | None, Any]:
+    """(the alias name, or None for a static asset; the outlet to declare): the static asset if
+    there is one, else the alias (``asset_alias``, or the default one of this kind and resource)."""
+    if static_asset is not None:
+        return None, static_asset
+    from airflow_provider_simplestore.compat import AssetAlias
+
+    alias = asset_alias or default_alias(kind, resource)
+    return alias, AssetAlias(alias)
 
 
 def with_outlet(kwargs: dict[str, Any], outlet: Any) -> dict[str, Any]:
@@ -31,42 +40,26 @@ def with_outlet(kwargs: dict[str, Any], outlet: Any) -> dict[str, Any]:
     return {**kwargs, "outlets": outlets if outlet in outlets else [*outlets, outlet]}
 
 
-class SimpleStoreLineageMixin:
-    """``lineage_plan()`` is the operator's; the OpenLineage methods and asset events are here."""
+def publish_output(context: Mapping[str, Any], lineage: Lineage, extra: dict[str, Any], *, alias: str | None,
+                   asset: Any) -> None:
+    """After a successful run: the asset event of what it wrote (``lineage``'s output), with ``extra``."""
+    emit_asset_event(context, lineage.output_uri, extra, alias=alias, asset=asset)
 
-    asset_alias: str | None = None
-    static_asset: Any = None
-    _lineage: Lineage | None = None
 
-    def lineage_outlets(self, kwargs: dict[str, Any], kind: str, resource: str, asset_alias: str | None,
-                        static_asset: Any = None) -> dict[str, Any]:
-        """Call before BaseOperator.__init__: adds the static asset, else the alias, to the outlets."""
-        from airflow_provider_simplestore.compat import AssetAlias
+class OpenLineageMethods:
+    """The two methods the OpenLineage listener looks up on an operator, by these names.
 
-        self.static_asset = static_asset
-        if static_asset is not None:
-            self.asset_alias = None
-            return with_outlet(kwargs, static_asset)
-        self.asset_alias = asset_alias or default_alias(kind, resource)
-        return with_outlet(kwargs, AssetAlias(self.asset_alias))
+    For an operator with a ``lineage_plan()`` that keeps its run's ``Lineage`` in ``self.lineage``
+    (None until it ran). Sets nothing; called by the listener only, never at DAG parse time.
+    """
+
+    lineage: Lineage | None
 
     def lineage_plan(self) -> Lineage:
         raise NotImplementedError
 
-    def publish_lineage(self, context: Mapping[str, Any], lineage: Lineage, extra: dict[str, Any]) -> None:
-        """After a successful run: keep the lineage for OpenLineage, and emit the asset event."""
-        self._lineage = lineage
-        output = lineage.outputs[0].dataset
-        emit_asset_event(context, output.uri, extra, alias=self.asset_alias, asset=self.static_asset)
-
-    # Called by the OpenLineage provider's listener only (never at DAG parse time).
-
     def get_openlineage_facets_on_start(self) -> Any:
-        from airflow_provider_simplestore.lineage import operator_lineage
-
         return operator_lineage(self.lineage_plan())
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_simplestore.lineage import operator_lineage
-
-        return operator_lineage(self._lineage or self.lineage_plan())
+        return operator_lineage(self.lineage or self.lineage_plan())

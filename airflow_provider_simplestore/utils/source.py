@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_simplestore.client.pacing import Workers, check_workers
 from airflow_provider_simplestore.client.resources import CREATED_FILTERS, RESOURCES, Resource, is_template
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreListingIncompleteError
 from airflow_provider_simplestore.utils.run_interval import run_interval
@@ -121,38 +120,24 @@ def source_filters(resource: str, filters: Any, where: str, *, templated: bool =
     return params
 
 
-class SyncSourceMixin:
-    """The reading half of the export and SQL transfers: which resource, which window, how to page."""
+def check_window_arguments(resource: str, incremental: bool, created_from: Any, created_to: Any, where: str) -> None:
+    """A whole-resource sync takes no window: a bound given anyway is a mistake, named at parse time."""
+    if not incremental and (created_from not in (None, "") or created_to not in (None, "")):
+        raise SimpleStoreConfigError(
+            f"{where}: created_from/created_to bound an incremental sync's window, and this one reads "
+            f"{resource} whole (incremental=False): drop them, or leave incremental on"
+        )
 
-    def keep_source(self, *, resource: str, incremental: bool | None, created_from: Any, created_to: Any,
-                    filters: dict[str, Any] | None, page_size: int | None, max_workers: Workers,
-                    on_incomplete: str, progress_interval: float, where: str) -> None:
-        """Check and keep the source arguments (when the DAG is parsed: a bad one is named there)."""
-        self.resource = check_resource(resource)
-        self.on_incomplete = check_on_incomplete(on_incomplete)
-        self.incremental = is_incremental(resource, incremental)
-        try:
-            self.max_workers = check_workers(max_workers)
-        except ValueError as exc:
-            raise SimpleStoreConfigError(str(exc)) from None
-        if not self.incremental and (created_from not in (None, "") or created_to not in (None, "")):
-            raise SimpleStoreConfigError(
-                f"{where}: created_from/created_to bound an incremental sync's window, and this one reads "
-                f"{resource} whole (incremental=False): drop them, or leave incremental on"
-            )
-        source_filters(resource, filters, where, templated=True)
-        self.created_from, self.created_to, self.filters = created_from, created_to, filters  # what to list
-        self.page_size, self.progress_interval = page_size, progress_interval
-        self.where = where
 
-    def source_params(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], str, Window | None]:
-        """This run's list filters, what it reads (for log lines), and its window (incremental runs)."""
-        params = source_filters(self.resource, self.filters, self.where)
-        if not self.incremental:
-            return params, self.resource, None
-        window = run_window(context, self.created_from, self.created_to)
-        params.update(created_params(self.resource, window))
-        interval = run_interval(context)
-        # Say where the window came from when Airflow gave the run no interval of its own.
-        note = interval.describe() if interval and self.created_from in (None, "") else ""
-        return params, f"{self.resource} created in {window}{note}", window
+def list_params(context: Mapping[str, Any], *, resource: str, incremental: bool, filters: Any, created_from: Any,
+                created_to: Any, where: str) -> tuple[dict[str, Any], str, Window | None]:
+    """A run's list filters, what it reads (for log lines), and its window (incremental runs)."""
+    params = source_filters(resource, filters, where)
+    if not incremental:
+        return params, resource, None
+    window = run_window(context, created_from, created_to)
+    params.update(created_params(resource, window))
+    interval = run_interval(context)
+    # Say where the window came from when Airflow gave the run no interval of its own.
+    note = interval.describe() if interval and created_from in (None, "") else ""
+    return params, f"{resource} created in {window}{note}", window

@@ -1,53 +1,33 @@
-"""What every SimpleStore operator and sensor shares: its hook, and how it checks its arguments.
+"""The SimpleStore hook of an operator or sensor: built on first use, closed when the task ends.
 
-The hook is built on first use and closed when the task ends. The hook module is imported only
-when a task runs: DAG files import operators at every parse, and parsing must stay cheap.
+The hook module is imported only when a task runs: DAG files import operators at every parse, and
+parsing must stay cheap. Each operator declares its own ``hook`` property over ``new_hook`` and
+wraps ``execute`` in ``closes_hook``.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 R = TypeVar("R")
-N = TypeVar("N", int, float)
 
 
-def at_least(name: str, value: N, minimum: float) -> N:
-    """`value`, checked when the task is built (a DAG with a bad one fails to parse, naming it)."""
-    if value < minimum:
-        raise SimpleStoreConfigError(f"{name} must be at least {minimum:g}, got {value}")
-    return value
+def new_hook(conn_id: str, page_size: int | None = None) -> SimpleStoreHook:
+    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+    return SimpleStoreHook(simplestore_conn_id=conn_id, page_size=page_size)
 
 
-class SimpleStoreHookMixin:
-    """Gives ``self.hook`` from ``self.simplestore_conn_id`` (and ``self.page_size``, if set)."""
-
-    simplestore_conn_id: str
-    page_size: int | None = None
-
-    @cached_property
-    def hook(self) -> SimpleStoreHook:
-        from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-        return SimpleStoreHook(simplestore_conn_id=self.simplestore_conn_id, page_size=self.page_size)
-
-    def task_label(self) -> str:
-        """`SimpleStoreExportOperator 'export_orders'`: how a configuration error names its task."""
-        return f"{type(self).__name__} {getattr(self, 'task_id', '?')!r}"
-
-    def close_hook(self) -> None:
-        """Close the hook's pooled connections, if it was built; a later use builds a new one."""
-        hook = self.__dict__.pop("hook", None)
-        if hook is not None:
-            hook.close()
+def close_hook(task: Any) -> None:
+    """Close the task's hook, if its ``hook`` property built one; a later use builds a new one."""
+    hook = vars(task).pop("hook", None)
+    if hook is not None:
+        hook.close()
 
 
 def closes_hook(execute: Callable[..., R]) -> Callable[..., R]:
@@ -55,10 +35,15 @@ def closes_hook(execute: Callable[..., R]) -> Callable[..., R]:
     runs task after task, so pooled sockets must not outlive the task that opened them."""
 
     @functools.wraps(execute)
-    def wrapper(self: SimpleStoreHookMixin, *args: Any, **kwargs: Any) -> R:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
         try:
             return execute(self, *args, **kwargs)
         finally:
-            self.close_hook()
+            close_hook(self)
 
     return wrapper
+
+
+def task_label(task: Any) -> str:
+    """`SimpleStoreToObjectStorageOperator 'export_orders'`: how a configuration error names its task."""
+    return f"{type(task).__name__} {getattr(task, 'task_id', '?')!r}"

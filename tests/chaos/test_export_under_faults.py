@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from tests.chaos.support import FAST_RETRY_EXTRAS, content_hash, fault_mix, hashes_by_id, listing
 
 pytestmark = pytest.mark.chaos
@@ -50,7 +50,7 @@ def test_export_gets_every_order_exactly_once(
     )
     before = sb.stats()
     destination = tmp_path / "orders.jsonl"
-    operator = SimpleStoreExportOperator(
+    operator = SimpleStoreToObjectStorageOperator(
         task_id="export_orders",
         resource="orders",
         incremental=False,

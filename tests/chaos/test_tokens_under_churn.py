@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from tests.chaos.support import hashes_by_id, listing
 
 pytestmark = pytest.mark.chaos
@@ -69,7 +69,7 @@ def test_export_across_expiries_and_a_revoke_has_no_failed_call(churning_sandbox
     before = sb.stats()
     pages = 3_000 // 10
     destination = tmp_path / "orders.jsonl"
-    operator = SimpleStoreExportOperator(
+    operator = SimpleStoreToObjectStorageOperator(
         task_id="export_orders", resource="orders", incremental=False, destination=str(destination),
         page_size=10, max_workers=2,
     )

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from airflow.providers.common.compat.sdk import DAG, task
 
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
 with DAG("simplestore_lineage_probe", schedule=None, start_date=datetime(2025, 1, 1, tzinfo=timezone.utc)) as dag:
 
@@ -35,7 +35,7 @@ with DAG("simplestore_lineage_probe", schedule=None, start_date=datetime(2025, 1
             hook.create_customer({"emailAddress": "lineage@example.com", "firstName": "Lin"})
         return orders
 
-    use_hook() >> SimpleStoreExportOperator(task_id="export_fixed", resource="categories",
+    use_hook() >> SimpleStoreToObjectStorageOperator(task_id="export_fixed", resource="categories",
                                             destination="{destination}")
 '''
 

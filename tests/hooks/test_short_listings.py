@@ -129,9 +129,9 @@ def test_an_honest_listing_says_nothing(platform: Callable[[Scenario], str], cli
 
 
 def export(tmp_path: Path, **kwargs: Any) -> dict[str, Any]:
-    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
-    return SimpleStoreExportOperator(task_id="export", resource="products",
+    return SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
                                      destination=str(tmp_path / "products.jsonl"), **kwargs).execute({})
 
 

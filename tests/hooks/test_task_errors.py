@@ -20,15 +20,16 @@ from airflow_provider_simplestore.exceptions import (
     SimpleStoreTransportError,
 )
 from airflow_provider_simplestore.hooks.connection_check import explain_failure
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 from tests.operator_support import context
 
 FAST_RETRIES = {"max_retries": 2, "max_retry_wait": 0.05}
 
 
-def export(tmp_path: Path, conn_id: str) -> SimpleStoreExportOperator:
-    return SimpleStoreExportOperator(task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
+def export(tmp_path: Path, conn_id: str) -> SimpleStoreToObjectStorageOperator:
+    return SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
                                      simplestore_conn_id=conn_id)
 
 

@@ -10,10 +10,10 @@ from airflow_provider_simplestore.operators.importer import SimpleStoreImportOpe
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 
-TAKERS = (SimpleStoreHook, SimpleStoreAsyncHook, SimpleStoreOperator, SimpleStoreExportOperator,
+TAKERS = (SimpleStoreHook, SimpleStoreAsyncHook, SimpleStoreOperator, SimpleStoreToObjectStorageOperator,
           SimpleStoreToSqlOperator, SimpleStoreImportOperator, SimpleStoreOrdersSensor, SimpleStoreOrdersTrigger)
 
 

@@ -17,7 +17,7 @@ from airflow_provider_simplestore.operators.importer import SimpleStoreImportOpe
 from airflow_provider_simplestore.operators.simplestore import SimpleStoreOperator
 from airflow_provider_simplestore.sensors.orders import SimpleStoreOrdersSensor
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.timestamps import iso
 from tests.hooks.test_close import pooled_sockets
 from tests.operator_support import context
@@ -59,7 +59,7 @@ def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable
     source.write_text(json.dumps({"slug": "closing-mug", "title": "Mug"}) + "\n")
     return {
         "operator": lambda: SimpleStoreOperator(task_id="one", endpoint="/v1/configuration").execute(context()),
-        "export": lambda: SimpleStoreExportOperator(task_id="export", resource="products",
+        "export": lambda: SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
                                                     destination=str(tmp_path / "p.jsonl")).execute(context()),
         "sql": lambda: SimpleStoreToSqlOperator(task_id="load", resource="customers", table="customers",
                                                 sql_conn_id="sync_db").execute(context()),

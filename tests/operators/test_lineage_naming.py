@@ -68,13 +68,13 @@ def test_operators_declare_an_alias_for_what_is_known_only_when_they_run() -> No
     from airflow_provider_simplestore.compat import Asset, AssetAlias
     from airflow_provider_simplestore.operators.importer import SimpleStoreImportOperator
     from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+    from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
     mine = Asset("file:///elsewhere/report.csv")
-    templated = SimpleStoreExportOperator(task_id="t", resource="orders", destination="/x/{{ ds }}.jsonl",
+    templated = SimpleStoreToObjectStorageOperator(task_id="t", resource="orders", destination="/x/{{ ds }}.jsonl",
                                           outlets=[mine])
     assert templated.outlets == [mine, AssetAlias("simplestore-export-orders")]  # the user's outlets kept
-    static = SimpleStoreExportOperator(task_id="s", resource="products", destination="/x/./products.csv")
+    static = SimpleStoreToObjectStorageOperator(task_id="s", resource="products", destination="/x/./products.csv")
     assert static.outlets == [Asset("file:///x/products.csv")] and static.asset_alias is None
     sql = SimpleStoreToSqlOperator(task_id="q", resource="orders", table="t", asset_alias="orders-table")
     assert sql.outlets == [AssetAlias("orders-table")]

@@ -27,7 +27,7 @@ def test_get_with_query_and_response_filter(simplestore_conn: Any) -> None:
 
 def test_a_result_over_max_xcom_bytes_is_refused_with_a_pointer_to_the_export(simplestore_conn: Any) -> None:
     operator = SimpleStoreOperator(task_id="big", endpoint="/v1/orders", query={"pageSize": 50}, max_xcom_bytes=2048)
-    with pytest.raises(ResultTooLargeError, match=r"over max_xcom_bytes=2048.*SimpleStoreExportOperator"):
+    with pytest.raises(ResultTooLargeError, match=r"over max_xcom_bytes=2048.*SimpleStoreToObjectStorageOperator"):
         operator.execute(context())
     narrowed = SimpleStoreOperator(
         task_id="small",

@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from tests.operator_support import context, listing
 
 
@@ -25,7 +25,7 @@ def limited(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) 
 
 def test_export_with_auto_writes_the_same_bytes_as_one_worker(limited: Any, tmp_path: Path) -> None:
     summaries = [
-        SimpleStoreExportOperator(task_id=f"export_{n}", resource="orders", incremental=False, page_size=10,
+        SimpleStoreToObjectStorageOperator(task_id=f"export_{n}", resource="orders", incremental=False, page_size=10,
                                   destination=str(tmp_path / f"orders-{n}.jsonl"), max_workers=n).execute(context())
         for n in (1, "auto")
     ]
@@ -51,6 +51,7 @@ def test_sql_load_with_auto_upserts_every_record(limited: Any, tmp_path: Path,
 @pytest.mark.parametrize("value", [0, "many", "Auto", 1.5])
 def test_operators_refuse_other_worker_counts(value: Any) -> None:
     with pytest.raises(SimpleStoreConfigError, match="max_workers"):
-        SimpleStoreExportOperator(task_id="e", resource="orders", destination="/tmp/x.jsonl", max_workers=value)
+        SimpleStoreToObjectStorageOperator(
+            task_id="e", resource="orders", destination="/tmp/x.jsonl", max_workers=value)
     with pytest.raises(SimpleStoreConfigError, match="max_workers"):
         SimpleStoreToSqlOperator(task_id="s", resource="orders", table="t", max_workers=value)

@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreCredentialsError
 from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from tests.operator_support import context
 
 
@@ -21,7 +21,8 @@ def test_a_missing_simplestore_connection_fails_at_once_saying_how_to_fix_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_SIMPLESTORE_NOWHERE", raising=False)
-    operator = SimpleStoreExportOperator(task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
+    operator = SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
                                          simplestore_conn_id="simplestore_nowhere")
     with pytest.raises(AirflowFailException) as info:
         operator.execute(context())
@@ -35,7 +36,7 @@ def test_a_bad_field_fails_at_once(fresh_sandbox: Callable[..., Any], monkeypatc
     sb = fresh_sandbox(products=2, customers=1, orders=1)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json(timeout="soon"))
     with pytest.raises(AirflowFailException, match="field 'timeout' must be a number"):
-        SimpleStoreExportOperator(task_id="export", resource="products",
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
                                   destination=str(tmp_path / "p.jsonl")).execute(context())
 
 
@@ -48,7 +49,7 @@ def test_rejected_credentials_fail_at_once_without_retrying(fresh_sandbox: Calla
     conn["password"] = "not-the-secret"
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", json.dumps(conn))
     with pytest.raises(AirflowFailException, match="Check the Client ID and Client Secret") as info:
-        SimpleStoreExportOperator(task_id="export", resource="products",
+        SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
                                   destination=str(tmp_path / "p.jsonl")).execute(context())
     assert isinstance(info.value, SimpleStoreCredentialsError)
     assert sb.stats()["token_requests"] == 1
@@ -77,7 +78,7 @@ def test_without_sqlite_default_the_load_goes_to_an_embedded_file_under_airflow_
 
 
 @pytest.mark.parametrize("make", [
-    lambda **kw: SimpleStoreExportOperator(task_id="export", destination="/tmp/x.jsonl", **kw),
+    lambda **kw: SimpleStoreToObjectStorageOperator(task_id="export", destination="/tmp/x.jsonl", **kw),
     lambda **kw: SimpleStoreToSqlOperator(task_id="load", table="t", **kw),
 ], ids=["export", "sql"])
 def test_both_transfers_check_their_source_arguments_when_built(make: Callable[..., Any]) -> None:

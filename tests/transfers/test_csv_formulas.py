@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.formats import cell
 from tests.operator_support import context
 
@@ -39,7 +39,8 @@ def rows(path: Path) -> dict[str, dict[str, str]]:
 
 def test_formula_cells_are_neutralised_by_default(shop: Any, tmp_path: Path) -> None:
     target = tmp_path / "customers.csv"
-    SimpleStoreExportOperator(task_id="export", resource="customers", destination=str(target)).execute(context())
+    SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="customers", destination=str(target)).execute(context())
     exported = rows(target)
     for field, value in HOSTILE.items():
         assert exported["mallory@example.com"][field] == "'" + value
@@ -49,7 +50,7 @@ def test_formula_cells_are_neutralised_by_default(shop: Any, tmp_path: Path) -> 
 
 def test_raw_formulas_on_request(shop: Any, tmp_path: Path) -> None:
     target = tmp_path / "customers.csv"
-    SimpleStoreExportOperator(task_id="export", resource="customers", destination=str(target),
+    SimpleStoreToObjectStorageOperator(task_id="export", resource="customers", destination=str(target),
                               csv_raw_formulas=True).execute(context())
     assert {k: rows(target)["mallory@example.com"][k] for k in HOSTILE} == HOSTILE
 

@@ -1,4 +1,4 @@
-"""SimpleStoreExportOperator against the sandbox: contents, windows, bad input and atomicity."""
+"""SimpleStoreToObjectStorageOperator against the sandbox: contents, windows, bad input and atomicity."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreServerError
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, CsvEncoder
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES
 from airflow_provider_simplestore.utils.storage import StorageError
 from tests.operator_support import context, listing, moment, total_requests
 
 
-def export(**kwargs: Any) -> SimpleStoreExportOperator:
-    return SimpleStoreExportOperator(task_id="export", **kwargs)
+def export(**kwargs: Any) -> SimpleStoreToObjectStorageOperator:
+    return SimpleStoreToObjectStorageOperator(task_id="export", **kwargs)
 
 
 def test_products_jsonl_is_the_full_listing_in_order(simplestore_conn: Any, tmp_path: Path) -> None:

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.storage import StorageError
 from tests.operator_support import context, total_requests
 
 
 def export(destination: str) -> dict[str, Any]:
-    return SimpleStoreExportOperator(task_id="export", resource="categories", destination=destination).execute(
+    return SimpleStoreToObjectStorageOperator(task_id="export", resource="categories", destination=destination).execute(
         context()
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.manifest import ManifestError, split_window, write_manifest
 from tests.operator_support import context, listing, moment
 
@@ -63,7 +63,7 @@ def export_parts(folder: Path, start: dt.datetime, end: dt.datetime, parts: int,
     """What the mapped tasks do: one export per window, the window given as rendered strings."""
     summaries = []
     for index, window in enumerate(split_window(start, end, parts)):
-        operator = SimpleStoreExportOperator(
+        operator = SimpleStoreToObjectStorageOperator(
             task_id=f"part_{index}", resource="orders", destination=str(folder / f"part-{index:02d}.{suffix}"),
             **window,
         )
@@ -254,7 +254,7 @@ def test_a_mapped_export_declares_its_alias_once() -> None:
     """`.partial()` runs no __init__: the DAG declares the alias in outlets, and __init__ must not add it again."""
     from airflow_provider_simplestore.compat import AssetAlias
 
-    operator = SimpleStoreExportOperator(
+    operator = SimpleStoreToObjectStorageOperator(
         task_id="part", resource="orders", destination="file:///tmp/{{ ds }}/part.jsonl",
         asset_alias="parts", outlets=[AssetAlias("parts")],
     )

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreServerError
-from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreExportOperator
+from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.utils.storage import UPLOAD_PART_SIZE, StorageError
 from tests.operator_support import context, total_requests
 from tests.s3_server import BUCKET, CONN_ID, SECRET_KEY, S3Server
@@ -37,8 +37,8 @@ def large_sandbox() -> Iterator[Any]:
         yield sb
 
 
-def export_orders(key: str = KEY, **kwargs: Any) -> SimpleStoreExportOperator:
-    return SimpleStoreExportOperator(task_id="export", resource="orders", incremental=False,
+def export_orders(key: str = KEY, **kwargs: Any) -> SimpleStoreToObjectStorageOperator:
+    return SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", incremental=False,
                                      destination=f"s3://{BUCKET}/{key}", storage_conn_id=CONN_ID, **kwargs)
 
 
@@ -173,7 +173,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_up_and_nothing_else(s3: S3Server,
     client.put_object(Bucket=BUCKET, Key="exports/.other.jsonl.0123456789ab.tmp", Body=b"not ours")
     client.put_object(Bucket=BUCKET, Key="exports/.categories.jsonl.0123456789ab.tmp.keep", Body=b"a user's")
 
-    summary = SimpleStoreExportOperator(task_id="export", resource="categories", destination=f"s3://{BUCKET}/{key}",
+    summary = SimpleStoreToObjectStorageOperator(task_id="export", resource="categories", destination=f"s3://{BUCKET}/{key}",
                                         storage_conn_id=CONN_ID).execute(context())
 
     assert summary["sha256"] == hashlib.sha256(body(s3, key)).hexdigest()
@@ -186,10 +186,10 @@ def test_a_missing_bucket_or_a_prefix_is_refused_before_any_api_call(s3: S3Serve
     s3.client().put_object(Bucket=BUCKET, Key="exports/daily/part-1.jsonl", Body=b"{}\n")
     before = total_requests(simplestore_conn)
     with pytest.raises(StorageError, match="the bucket 'no-such-bucket' does not exist"):
-        SimpleStoreExportOperator(task_id="x", resource="categories", destination="s3://no-such-bucket/c.jsonl",
+        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination="s3://no-such-bucket/c.jsonl",
                                   storage_conn_id=CONN_ID).execute(context())
     with pytest.raises(StorageError, match="is a prefix with objects under it"):
-        SimpleStoreExportOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/exports/daily",
+        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/exports/daily",
                                   storage_conn_id=CONN_ID).execute(context())
     assert total_requests(simplestore_conn) == before
     assert [b["Name"] for b in s3.client().list_buckets()["Buckets"]] == [BUCKET], "a bucket was created"
@@ -212,6 +212,6 @@ def test_a_key_with_dot_or_empty_segments_is_refused_before_any_api_call(
     # syncs the bucket to disk may follow the "..".
     before = total_requests(simplestore_conn)
     with pytest.raises(StorageError, match=what):
-        SimpleStoreExportOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}",
+        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}",
                                   storage_conn_id=CONN_ID).execute(context())
     assert total_requests(simplestore_conn) == before and keys(s3) == [] and unfinished_uploads(s3) == []
