@@ -1,9 +1,9 @@
 """SimpleStoreHook (requests) and SimpleStoreAsyncHook (httpx).
 
-Both are thin I/O shells. What they share lives once, elsewhere: connection validation
-(`settings`), the token cache (`token`), the retry policy (`retry`), rate and concurrency
-(`pacing`), errors (`errors`), request building, decoding and page maths (`protocol`), paths
-(`resources`) and the typed endpoint methods (`hooks.endpoints`). What is left here is sending
+Both are thin I/O shells. What they share lives once, in `client/`: connection validation
+(`settings`), the token cache (`oauth`), the retry policy (`retry`), rate and concurrency
+(`pacing`), request building, decoding and page maths (`wire`), failed exchanges (`failures`),
+paths (`resources`); and the typed endpoint methods (`hooks.endpoints`). What is left here is sending
 bytes and classifying each library's transport errors.
 
     hook = SimpleStoreHook("simplestore_default")
