@@ -7,7 +7,9 @@ docs/architecture.md, "Adding a listable resource").
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,12 +24,13 @@ from airflow_provider_simplestore.client.resources import (
     Resource,
 )
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.hooks.endpoints import EndpointMethods, by_id
+from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 from airflow_provider_simplestore.operators import importer
 from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental
+from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 PAGING = {"params", "page_size", "max_workers"}  # what every list_* method takes besides its filters
 NOTHING = "zz-no-such-value"  # matches no id, name, slug, email or status of the seeded sandbox
@@ -93,17 +96,76 @@ def test_every_regular_call_has_a_typed_method(hook_class: type) -> None:
             assert parameters[list(parameters)[1]].annotation in ("str", "Body"), f"{name}() lacks type hints"
 
 
-def test_a_generated_method_must_be_named_after_its_row() -> None:
-    with pytest.raises((TypeError, RuntimeError)) as raised:  # 3.11 wraps a __set_name__ error
-
-        class Misnamed(EndpointMethods[Any, Any]):
-            get_widget = by_id("products")
-
-    error = raised.value.__cause__ or raised.value
-    assert "Misnamed.get_widget: not an item call of RESOURCES['products']" in str(error)
+# What EndpointMethods has besides the endpoint methods: the hook's I/O and the generic entry points.
+GENERIC = {"request", "paginate", "empty", "call", "list_resource", "regular_call"}
 
 
-def test_generated_methods_take_the_id_by_position_or_by_its_name(simplestore_conn: Any) -> None:
+def test_the_written_out_methods_are_exactly_the_endpoints() -> None:
+    written = {name for name in vars(EndpointMethods) if not name.startswith("_")} - GENERIC
+    unknown, missing = sorted(written - set(ENDPOINTS)), sorted(set(ENDPOINTS) - written)
+    assert not unknown, f"methods of hooks/endpoints.py that name no ENDPOINTS entry: {unknown}"
+    assert not missing, f"ENDPOINTS entries without a method in hooks/endpoints.py: {missing}"
+
+
+ITEM_ID = "item-7"
+BODY = {"name": "sent as given"}
+ARGUMENTS = {"list": [], "get": [ITEM_ID], "delete": [ITEM_ID], "create": [BODY], "update": [ITEM_ID, BODY]}
+
+
+@pytest.fixture
+def recording_conn(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, LocalServer]]:
+    """A connection to a local server that records every request and answers each with an empty page."""
+
+    def respond(seen: Seen) -> Reply:
+        return token_reply("tok-recorded") if seen.path.startswith("/connect/token") else page_reply([], 0)
+
+    with LocalServer(respond) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_RECORDED", json.dumps({
+            "conn_type": "simplestore", "host": server.url, "login": "recorder", "password": "unused",
+            "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0}}))
+        yield "simplestore_recorded", server
+
+
+def api_requests(server: LocalServer, since: int) -> list[tuple[str, str, Any]]:
+    """(method, path without the query, JSON body) of each API request after the first `since`."""
+    return [(s.method, s.path.partition("?")[0], json.loads(s.body) if s.body else None)
+            for s in server.seen[since:] if not s.path.startswith("/connect/token")]
+
+
+async def answer(result: Any) -> Any:
+    """A method's result on either hook: awaited, or its items read (which sends a list's request)."""
+    if inspect.isawaitable(result):
+        return await result
+    if hasattr(result, "__aiter__"):
+        return [item async for item in result]
+    return list(result) if isinstance(result, Iterator) else result
+
+
+@pytest.mark.parametrize("hook_class", [SimpleStoreHook, SimpleStoreAsyncHook])
+def test_every_regular_method_sends_its_rows_request(
+    recording_conn: tuple[str, LocalServer], hook_class: type
+) -> None:
+    """Each list and item method sends its own row's ENDPOINTS request, id and body included (real HTTP)."""
+    conn_id, server = recording_conn
+    sent: dict[str, list[tuple[str, str, Any]]] = {}
+
+    async def call_each() -> None:
+        hook = hook_class(conn_id)
+        for spec, call in regular_calls():
+            name, since = spec.call_name(call), len(server.seen)
+            await answer(getattr(hook, name)(*ARGUMENTS[call]))
+            sent[name] = api_requests(server, since)
+        await answer(hook.aclose() if hook_class is SimpleStoreAsyncHook else hook.close())
+
+    asyncio.run(call_each())
+    for spec, call in regular_calls():
+        name, endpoint = spec.call_name(call), ENDPOINTS[spec.call_name(call)]
+        body = BODY if call in ("create", "update") else None
+        expected = [(endpoint.method, endpoint.format(**{spec.id_param: ITEM_ID}), body)]
+        assert sent[name] == expected, f"{name}() sent {sent[name]}, its row says {expected}"
+
+
+def test_item_methods_take_the_id_by_position_or_by_its_name(simplestore_conn: Any) -> None:
     hook = SimpleStoreHook()
     product_id = next(iter(hook.list_products()))["productId"]
     assert hook.get_product(product_id)["productId"] == product_id

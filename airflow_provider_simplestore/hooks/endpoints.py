@@ -1,10 +1,12 @@
 """A typed method for every SimpleStore endpoint, written once for both hooks.
 
 Each method only names its endpoint (from `resources.ENDPOINTS`) and hands over to the hook's
-`request` or `paginate`. The item calls of a resource (get, create, update, delete) are generated
-from `resources.RESOURCES` over one generic method, `regular_call`, one typed line each; its lists
-are typed methods over `list_resource`, one keyword per filter; the irregular calls (cart,
-basket, addresses, phones, folder writes, configuration) are written out.
+`request` or `paginate`. The item calls of a resource (get, create, update, delete) are one line
+each over one generic method, `regular_call`, naming the call and the `resources.RESOURCES` row;
+its lists are typed methods over `list_resource`, one keyword per filter; the irregular calls
+(cart, basket, addresses, phones, folder writes, configuration) name their `ENDPOINTS` entry.
+All are written out: `tests/test_resources.py` checks them against the table (names, parameters,
+and the request each one sends).
 
 On `SimpleStoreHook` those return values and iterators; on `SimpleStoreAsyncHook` they return
 awaitables and async iterators, so the same methods are coroutines (`await hook.get_order(...)`)
@@ -14,97 +16,18 @@ values (dicts), as the platform documents them.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Generic, NoReturn, ParamSpec, TypeVar, overload
+from typing import Any, Generic, NoReturn, TypeVar
 
 from airflow_provider_simplestore.client.pacing import Workers
 from airflow_provider_simplestore.client.resources import ENDPOINTS, RESOURCES
 
 CallT = TypeVar("CallT")  # what request() returns: Any, or Awaitable[Any]
 ListT = TypeVar("ListT")  # what paginate() returns: Iterator[dict], or AsyncIterator[dict]
-C = TypeVar("C")  # CallT of the hook a generated method is bound to
-P = ParamSpec("P")  # the arguments of a generated method
 
 Body = Mapping[str, Any]
 Params = Mapping[str, Any] | None
-
-
-class Regular(Generic[P]):
-    """An item call of a `resources.RESOURCES` row as a hook method, bound to `regular_call`.
-
-    The call is the attribute's prefix (`get_product = by_id("products")` gets a product) and is
-    checked against the table when the class is made. Typed by the factory below (`P`, the
-    arguments) and the hook (`CallT`, a value or an awaitable); at runtime its signature names the
-    id as the table does (`get_product(product_id)`), so keyword calls and `help()` work as for a
-    written-out method.
-    """
-
-    def __init__(self, resource: str) -> None:
-        self.spec = RESOURCES[resource]
-        self.call = ""
-        self.signature = self.__signature__ = inspect.Signature()
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        call = name.partition("_")[0]
-        if call == "list" or call not in self.spec.calls or self.spec.call_name(call) != name:
-            raise TypeError(f"{owner.__name__}.{name}: not an item call of RESOURCES[{self.spec.name!r}]")
-        self.call = call
-        names = ([] if call == "create" else [self.spec.id_param]) + (["body"] if call in ("create", "update") else [])
-        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-        self.signature = inspect.Signature(
-            [inspect.Parameter(n, kind, annotation="Body" if n == "body" else "str") for n in names],
-            return_annotation="CallT",
-        )
-        # Read on the class, it is the unbound method: `SimpleStoreHook.get_product(hook, product_id)`.
-        self.__name__ = self.__qualname__ = name
-        self.__doc__ = _DOCS[call].format(singular=self.spec.singular, id_field=self.spec.id_field)
-        self.__signature__ = self.signature.replace(parameters=[inspect.Parameter("self", kind),
-                                                                *self.signature.parameters.values()])
-
-    def __call__(self, hook: EndpointMethods[Any, Any], /, *args: P.args, **kwargs: P.kwargs) -> Any:
-        return self.__get__(hook)(*args, **kwargs)
-
-    @overload
-    def __get__(self, hook: None, owner: type | None = None) -> Regular[P]: ...
-    @overload
-    def __get__(self, hook: EndpointMethods[C, Any], owner: type | None = None) -> Callable[P, C]: ...
-    def __get__(self, hook: Any, owner: Any = None) -> Any:
-        if hook is None:
-            return self
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            values = self.signature.bind(*args, **kwargs).arguments
-            return hook.regular_call(self.call, self.spec.name, values.get(self.spec.id_param), values.get("body"))
-
-        method.__name__ = method.__qualname__ = self.spec.call_name(self.call)
-        method.__doc__ = self.__doc__
-        method.__signature__ = self.signature  # type: ignore[attr-defined]
-        return method
-
-
-_DOCS = {
-    "get": "The {singular} with this id.",
-    "create": "Create a {singular} from `body` -> {{{id_field}, version}}.",
-    "update": "Update the fields present in `body` (may carry `version`) -> {{{id_field}, version}}.",
-    "delete": "Delete the {singular} with this id.",
-}
-
-
-def by_id(resource: str) -> Regular[[str]]:
-    """`get_<singular>(<singular>_id)`, `delete_<singular>(<singular>_id)`."""
-    return Regular(resource)
-
-
-def with_body(resource: str) -> Regular[[Body]]:
-    """`create_<singular>(body)`."""
-    return Regular(resource)
-
-
-def by_id_with_body(resource: str) -> Regular[[str, Body]]:
-    """`update_<singular>(<singular>_id, body)`."""
-    return Regular(resource)
 
 
 class EndpointMethods(Generic[CallT, ListT]):
@@ -154,31 +77,79 @@ class EndpointMethods(Generic[CallT, ListT]):
         ids: dict[str, Any] = {} if item_id is None else {spec.id_param: item_id}
         return self.call(spec.call_name(call), json=body, **ids)
 
-    # ---- item calls, generated from resources.RESOURCES (see Regular) --------------------------------
+    # ---- item calls: one method per call of a resources.RESOURCES row, over regular_call -----------
+    # get -> the item; create -> {<id field>, version}; update (the fields present in `body`, which may
+    # carry `version`) -> {<id field>, version}; delete -> None. tests/test_resources.py checks that the
+    # names, parameters and requests match the rows.
 
-    get_product = by_id("products")
-    get_category = by_id("categories")
-    get_collection = by_id("collections")
-    get_special = by_id("specials")
-    get_customer = by_id("customers")
-    get_order = by_id("orders")
-    get_folder = by_id("folders")
-    create_product = with_body("products")
-    create_category = with_body("categories")
-    create_collection = with_body("collections")
-    create_special = with_body("specials")
-    create_customer = with_body("customers")
-    update_product = by_id_with_body("products")
-    update_category = by_id_with_body("categories")
-    update_collection = by_id_with_body("collections")
-    update_special = by_id_with_body("specials")
-    update_customer = by_id_with_body("customers")  # answers 201, as documented
-    delete_product = by_id("products")
-    delete_category = by_id("categories")
-    delete_collection = by_id("collections")
-    delete_special = by_id("specials")
-    delete_customer = by_id("customers")
-    delete_folder = by_id("folders")
+    def get_product(self, product_id: str) -> CallT:
+        return self.regular_call("get", "products", product_id)
+
+    def create_product(self, body: Body) -> CallT:
+        return self.regular_call("create", "products", body=body)
+
+    def update_product(self, product_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "products", product_id, body)
+
+    def delete_product(self, product_id: str) -> CallT:
+        return self.regular_call("delete", "products", product_id)
+
+    def get_category(self, category_id: str) -> CallT:
+        return self.regular_call("get", "categories", category_id)
+
+    def create_category(self, body: Body) -> CallT:
+        return self.regular_call("create", "categories", body=body)
+
+    def update_category(self, category_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "categories", category_id, body)
+
+    def delete_category(self, category_id: str) -> CallT:
+        return self.regular_call("delete", "categories", category_id)
+
+    def get_collection(self, collection_id: str) -> CallT:
+        return self.regular_call("get", "collections", collection_id)
+
+    def create_collection(self, body: Body) -> CallT:
+        return self.regular_call("create", "collections", body=body)
+
+    def update_collection(self, collection_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "collections", collection_id, body)
+
+    def delete_collection(self, collection_id: str) -> CallT:
+        return self.regular_call("delete", "collections", collection_id)
+
+    def get_special(self, special_id: str) -> CallT:
+        return self.regular_call("get", "specials", special_id)
+
+    def create_special(self, body: Body) -> CallT:
+        return self.regular_call("create", "specials", body=body)
+
+    def update_special(self, special_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "specials", special_id, body)
+
+    def delete_special(self, special_id: str) -> CallT:
+        return self.regular_call("delete", "specials", special_id)
+
+    def get_customer(self, customer_id: str) -> CallT:
+        return self.regular_call("get", "customers", customer_id)
+
+    def create_customer(self, body: Body) -> CallT:
+        return self.regular_call("create", "customers", body=body)
+
+    def update_customer(self, customer_id: str, body: Body) -> CallT:
+        return self.regular_call("update", "customers", customer_id, body)  # answers 201, as documented
+
+    def delete_customer(self, customer_id: str) -> CallT:
+        return self.regular_call("delete", "customers", customer_id)
+
+    def get_order(self, order_id: str) -> CallT:
+        return self.regular_call("get", "orders", order_id)
+
+    def get_folder(self, folder_id: str) -> CallT:
+        return self.regular_call("get", "folders", folder_id)
+
+    def delete_folder(self, folder_id: str) -> CallT:
+        return self.regular_call("delete", "folders", folder_id)
 
     # ---- lists: each resource's filters as typed keywords (resources.RESOURCES[...].filters) -----
     # Any other keyword is a misspelt filter: list_resource names it and the valid ones
