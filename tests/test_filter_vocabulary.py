@@ -69,14 +69,19 @@ def test_a_misspelt_sql_filter_fails_when_the_dag_is_parsed() -> None:
     assert_names_the_mistake(raised.value, "SimpleStoreToSqlOperator 'load_paid': ", TRANSFER_ORDER_FILTERS)
 
 
+def templated_filters_export(destination: Path) -> SimpleStoreToObjectStorageOperator:
+    """An orders export whose filters come from the run's params."""
+    with native_dag():
+        return SimpleStoreToObjectStorageOperator(task_id="export_paid", resource="orders",
+                                                  destination=str(destination), filters="{{ params.filters }}",
+                                                  **WINDOW)
+
+
 def test_a_templated_export_filter_is_checked_once_rendered_before_any_request_or_write(
     shop: Any, tmp_path: Path
 ) -> None:
     destination = tmp_path / "paid.jsonl"
-    with native_dag():
-        export = SimpleStoreToObjectStorageOperator(
-            task_id="export_paid", resource="orders", destination=str(destination),
-                                           filters="{{ params.filters }}", **WINDOW)
+    export = templated_filters_export(destination)
     export.render_template_fields({"params": {"filters": {"Staus": "Paid"}}})
     before = total_requests(shop)
     with pytest.raises(SimpleStoreFilterError) as raised:
@@ -105,10 +110,7 @@ def test_a_templated_sql_filter_is_checked_once_rendered_before_the_table_is_mad
 
 def test_the_right_name_exports_exactly_the_paid_orders(shop: Any, tmp_path: Path) -> None:
     destination = tmp_path / "paid.jsonl"
-    with native_dag():
-        export = SimpleStoreToObjectStorageOperator(
-            task_id="export_paid", resource="orders", destination=str(destination),
-                                           filters="{{ params.filters }}", **WINDOW)
+    export = templated_filters_export(destination)
     export.render_template_fields({"params": {"filters": {"status": "Paid"}}})
     summary = export.execute(context())
     paid = listing(shop, "/v1/orders", Status="Paid")
