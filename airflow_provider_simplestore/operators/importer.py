@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.connection_fields import DEFAULT_CONN_ID
 from airflow_provider_simplestore.compat import AirflowException, AirflowFailException, BaseOperator
-from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreError
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.lineage import (
     Lineage,
     Node,
@@ -37,7 +37,7 @@ from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publi
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.storage import storage_path
 from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook
-from airflow_provider_simplestore.utils.upsert import Counts, NaturalKeys, RowRejected, Upserter, row_failure
+from airflow_provider_simplestore.utils.upsert import Counts, RowRejected, Upserter
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
@@ -208,7 +208,6 @@ class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
     def _write_rows(self, path: ObjectStoragePath, spool: IO[bytes], rejects: IO[bytes], counts: Counts,
                     progress: Progress) -> None:
         """Write each spooled row; a row the API refuses is rejected, later rows still go."""
-        keys = NaturalKeys(self.target)
         upserter = Upserter(self.hook, self.target, self.log)
         in_batch = unknown_in_a_row = 0
         for number, row in spooled(spool):
@@ -217,15 +216,7 @@ class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
                 write_rejected(rejects, number, row.reason, raw=row.raw, row=row.row)
             else:
                 try:
-                    try:
-                        keys.claim(number, row)
-                        outcome = upserter.upsert(row)
-                    except SimpleStoreError as exc:
-                        failure = row_failure(exc)
-                        if failure is None:
-                            raise
-                        raise failure from None
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    counts.add(upserter.write(number, row))
                     unknown_in_a_row = 0
                 except RowRejected as exc:
                     counts.rejected += 1

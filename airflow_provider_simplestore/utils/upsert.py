@@ -94,16 +94,36 @@ class Counts:
     def rows(self) -> int:
         return self.created + self.updated + self.unchanged + self.rejected
 
+    def add(self, outcome: str) -> None:
+        """One more row with this outcome (created, updated, unchanged or rejected)."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 class Upserter:
-    """Writes the rows of one Target through a hook, each matched by its natural keys."""
+    """Writes the rows of one Target through a hook, each matched by its natural keys.
+
+    One Upserter per file: it remembers the natural keys of the rows it was given, so that a later
+    row repeating one is rejected as a duplicate."""
 
     def __init__(self, hook: SimpleStoreHook, target: Target, log: _Log | None = None) -> None:
         self.hook = hook
         self.target = target
         self.resource = target.resource
         self.log = log or logging.getLogger(__name__)
+        self.keys = NaturalKeys(target)
+
+    def write(self, line: int, row: dict[str, Any]) -> str:
+        """Write the parsed row of input line `line`: created, updated or unchanged. RowRejected when
+        this row cannot be written (a duplicate, a 4xx, an outcome still unknown after retries); any
+        other error (configuration, credentials: the whole task's) is raised as it is."""
+        try:
+            self.keys.claim(line, row)
+            return self.upsert(row)
+        except SimpleStoreError as exc:
+            failure = row_failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
 
     def _find(self, wanted: Mapping[str, Any]) -> dict[str, Any] | None:
         """The object the row's natural keys point at; RowRejected when they point at two."""
