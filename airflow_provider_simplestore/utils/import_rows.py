@@ -199,7 +199,6 @@ def changes(target: Target, current: Mapping[str, Any], wanted: Mapping[str, Any
     return {name: value for name, value in wanted.items() if not same(target, name, lookup(current, name), value)}
 
 
-
 # --- reading --------------------------------------------------------------------------------------
 
 
