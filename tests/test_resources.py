@@ -26,8 +26,8 @@ from airflow_provider_simplestore.client.resources import (
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.operators import importer
 from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
+from airflow_provider_simplestore.utils import import_rows
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
@@ -220,19 +220,19 @@ def test_sql_columns_follow_the_resources() -> None:
 
 def test_the_importer_imports_exactly_the_importable_resources() -> None:
     importable = {spec.name for spec in RESOURCES.values() if spec.importable}
-    assert set(importer.TARGETS) == importable
+    assert set(import_rows.TARGETS) == importable
     for name in importable:
         spec = RESOURCES[name]
         assert {"create", "update"} <= set(spec.calls), f"{name} is importable: it needs create and update"
-        missing = set(spec.natural_keys) - set(importer.TARGETS[name].fields)
+        missing = set(spec.natural_keys) - set(import_rows.TARGETS[name].fields)
         assert not missing, f"IMPORT_FIELDS[{name!r}] lacks its natural keys {sorted(missing)}"
         assert spec.natural_keys, f"{name} is importable: it needs natural keys to match rows"
 
 
 def test_an_importable_resource_without_fields_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(importer.IMPORT_FIELDS, "customers")
+    monkeypatch.delitem(import_rows.IMPORT_FIELDS, "customers")
     with pytest.raises(TypeError, match="resource customers is importable but IMPORT_FIELDS has no fields"):
-        importer.import_targets()
+        import_rows.import_targets()
 
 
 # --- the sandbox answers every filter a resource declares (real HTTP) ------------------------------

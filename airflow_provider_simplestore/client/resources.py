@@ -105,7 +105,7 @@ class Resource:
     # unique fields (dotted for nested, compared as natural_key() forms) -> the filter keyword that finds them
     natural_keys: Mapping[str, str] = field(default_factory=dict)
     created_field: str | None = None  # the creation time; incremental syncs iff set (filters CREATED_FILTERS)
-    importable: bool = False  # the import operator can upsert it (its fields: operators/importer.py)
+    importable: bool = False  # the import operator can upsert it (its fields: utils/import_rows.py)
     calls: tuple[str, ...] = tuple(REGULAR_CALLS)  # the regular calls it has; irregular ones are in ENDPOINTS
 
     def __post_init__(self) -> None:
