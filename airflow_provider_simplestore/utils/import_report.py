@@ -4,9 +4,10 @@ import runs and published next to the input (atomically) when it ends, even when
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.utils.formats import dumps
+from airflow_provider_simplestore.utils.progress import TaskLog
 from airflow_provider_simplestore.utils.storage import atomic_write, remove_if_exists
 
 if TYPE_CHECKING:
@@ -17,12 +18,7 @@ REPORT_INPUT_CHARS = 4096  # raw input kept per report line (a 50 MB bad line mu
 REPORT_REASON_CHARS = 1024
 
 
-class _Log(Protocol):  # a stdlib logger, or the operator's (structlog on Airflow 3)
-    def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
-    def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
-
-
-def publish_report(rejects: IO[bytes], report: ObjectStoragePath, rejected: int, log: _Log) -> str | None:
+def publish_report(rejects: IO[bytes], report: ObjectStoragePath, rejected: int, log: TaskLog) -> str | None:
     """`rejects` copied to `report` (its URL returned); without rejected rows, a stale report removed."""
     if not rejected:
         if remove_if_exists(report):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_simplestore.client.resources import natural_key
 from airflow_provider_simplestore.exceptions import (
@@ -27,14 +27,10 @@ from airflow_provider_simplestore.exceptions import (
 )
 from airflow_provider_simplestore.utils.formats import lookup, unflatten
 from airflow_provider_simplestore.utils.import_rows import Target, changes, same
+from airflow_provider_simplestore.utils.progress import TaskLog
 
 if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-
-
-class _Log(Protocol):  # a stdlib logger, or the operator's (structlog on Airflow 3)
-    def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
-    def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
 
 
 # How many times one row's create may be reconciled and re-sent before the row is given up.
@@ -105,7 +101,7 @@ class Upserter:
     One Upserter per file: it remembers the natural keys of the rows it was given, so that a later
     row repeating one is rejected as a duplicate."""
 
-    def __init__(self, hook: SimpleStoreHook, target: Target, log: _Log | None = None) -> None:
+    def __init__(self, hook: SimpleStoreHook, target: Target, log: TaskLog | None = None) -> None:
         self.hook = hook
         self.target = target
         self.resource = target.resource
