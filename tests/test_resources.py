@@ -25,9 +25,9 @@ from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods, by_id
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 from airflow_provider_simplestore.operators import importer
-from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental
+from airflow_provider_simplestore.utils.sql_statements import TYPED_COLUMNS
 
 PAGING = {"params", "page_size", "max_workers"}  # what every list_* method takes besides its filters
 NOTHING = "zz-no-such-value"  # matches no id, name, slug, email or status of the seeded sandbox
@@ -146,7 +146,7 @@ def test_csv_columns_follow_the_resources() -> None:
 
 
 def test_sql_columns_follow_the_resources() -> None:
-    assert set(TYPED_COLUMNS) == set(RESOURCES), "transfers/simplestore_to_sql.py TYPED_COLUMNS: one per resource"
+    assert set(TYPED_COLUMNS) == set(RESOURCES), "utils/sql_statements.py TYPED_COLUMNS: one per resource"
     for spec in RESOURCES.values():
         sources = {column.source for column in TYPED_COLUMNS[spec.name]}
         needed = {*spec.natural_keys, *([spec.created_field] if spec.created_field else [])}

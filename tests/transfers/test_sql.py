@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.transfers.simplestore_to_sql import (
-    SimpleStoreToSqlOperator,
-    TableMissingError,
-    create_table_sql,
-    upsert_sql,
-)
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator, TableMissingError
+from airflow_provider_simplestore.utils.sql_statements import create_table_sql, upsert_sql
 from tests.operator_support import context, listing, moment, total_requests
 
 
