@@ -31,8 +31,10 @@ from airflow_provider_simplestore.utils.source import (
     source_filters,
 )
 from airflow_provider_simplestore.utils.sql_statements import (
-    _IDENTIFIER,
+    check_table,
     create_table_sql,
+    missing_columns,
+    probe_sql,
     row_values,
     table_columns,
     upsert_sql,
@@ -97,9 +99,10 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     batch; every write is an idempotent upsert, so a retried or re-run task converges.
 
     The table has ``id`` (primary key), ``version``, a few typed columns per resource (see
-    ``TYPED_COLUMNS``), ``document`` (the full JSON record as text) and ``synced_at`` (UTC ISO
-    text). With ``create_table=False`` a missing table (or one lacking those columns) is a clear
-    error before any API call, and nothing is written.
+    ``TYPED_COLUMNS`` in ``utils/sql_statements.py``, where every statement is built), ``document``
+    (the full JSON record as text) and ``synced_at`` (UTC ISO text). With ``create_table=False`` a
+    missing table (or one lacking those columns) is a clear error before any API call, and nothing
+    is written.
 
     Orders are loaded incrementally by default: ``createdOnUtc`` in the run's data interval, so
     hourly runs, retries and catch-up runs each touch only their own window.
@@ -203,10 +206,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
 
     @closes_hook
     def execute(self, context: Context) -> int:
-        if not _IDENTIFIER.match(self.table or ""):
-            raise SimpleStoreConfigError(
-                f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
-            )
+        check_table(self.table)
         params, what, _ = list_params(context, resource=self.resource, incremental=self.incremental,
                                       filters=self.filters, created_from=self.created_from,
                                       created_to=self.created_to, where=task_label(self))
@@ -259,15 +259,15 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         """Columns the table lacks, or None when there is no such table (portable: a probe query)."""
         cursor = conn.cursor()
         try:
-            cursor.execute(f"SELECT * FROM {self.table} WHERE 1 = 0")
-            present = {str(d[0]).lower() for d in cursor.description or ()}
+            cursor.execute(probe_sql(self.table))
+            present = [d[0] for d in cursor.description or ()]
         except Exception:
             conn.rollback()  # PostgreSQL aborts the transaction on an error
             return None
         finally:
             cursor.close()
         conn.rollback()
-        return [c.name for c in table_columns(self.resource) if c.name not in present]
+        return missing_columns(self.resource, present)
 
     def _load(self, conn: Any, placeholder: str, params: dict[str, Any], what: str) -> int:
         spec = resource_spec(self.resource)

@@ -4,10 +4,11 @@ row values and the table-name check. Pure functions: no hook, no connection."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.formats import dumps, lookup
 
 
@@ -44,7 +45,18 @@ TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
     "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
 }
 
+# The table name is written into the statements (drivers bind values, not names): only a plain name
+# or schema.name gets there, never a quote, a semicolon or a third part.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def check_table(table: str) -> str:
+    """The table name, when it is ``name`` or ``schema.name`` (letters, digits, underscores)."""
+    if not _IDENTIFIER.match(table or ""):
+        raise SimpleStoreConfigError(
+            f"table {table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
+        )
+    return table
 
 
 def table_columns(resource: str) -> tuple[Column, ...]:
@@ -59,9 +71,21 @@ def table_columns(resource: str) -> tuple[Column, ...]:
 
 
 def create_table_sql(table: str, resource: str) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` with every column: id the primary key, document and synced_at NOT NULL."""
     lines = [f"{c.name} {c.sql_type}" + (" PRIMARY KEY" if c.name == "id" else "") for c in table_columns(resource)]
     lines = [line + (" NOT NULL" if line.startswith(("document ", "synced_at ")) else "") for line in lines]
     return f"CREATE TABLE IF NOT EXISTS {table} (\n    " + ",\n    ".join(lines) + "\n)"
+
+
+def probe_sql(table: str) -> str:
+    """A query for the table's column names (the cursor's description), no rows; it fails when there is no table."""
+    return f"SELECT * FROM {table} WHERE 1 = 0"
+
+
+def missing_columns(resource: str, present: Iterable[str]) -> list[str]:
+    """The resource's columns not among ``present``, in table order (names compared in lower case)."""
+    have = {str(name).lower() for name in present}
+    return [c.name for c in table_columns(resource) if c.name not in have]
 
 
 def upsert_sql(table: str, resource: str, placeholder: str) -> str:
@@ -75,6 +99,7 @@ def upsert_sql(table: str, resource: str, placeholder: str) -> str:
 
 
 def _typed(value: Any, sql_type: str) -> Any:
+    """A record's value as its column holds it: NULL when the JSON type does not fit (text is no BOOLEAN)."""
     if value is None:
         return None
     if sql_type == "TEXT":
@@ -87,6 +112,7 @@ def _typed(value: Any, sql_type: str) -> Any:
 
 
 def row_values(record: Mapping[str, Any], resource: str, id_field: str, synced_at: str) -> tuple[Any, ...]:
+    """The upsert's values for one record, in ``table_columns()`` order."""
     values: list[Any] = []
     for column in table_columns(resource):
         if column.name == "id":
