@@ -26,10 +26,10 @@ from airflow_provider_simplestore.client.resources import (
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
 from airflow_provider_simplestore.utils import import_rows
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental
+from airflow_provider_simplestore.utils.sql_statements import TYPED_COLUMNS
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 PAGING = {"params", "page_size", "max_workers"}  # what every list_* method takes besides its filters
@@ -208,7 +208,7 @@ def test_csv_columns_follow_the_resources() -> None:
 
 
 def test_sql_columns_follow_the_resources() -> None:
-    assert set(TYPED_COLUMNS) == set(RESOURCES), "transfers/simplestore_to_sql.py TYPED_COLUMNS: one per resource"
+    assert set(TYPED_COLUMNS) == set(RESOURCES), "utils/sql_statements.py TYPED_COLUMNS: one per resource"
     for spec in RESOURCES.values():
         sources = {column.source for column in TYPED_COLUMNS[spec.name]}
         needed = {*spec.natural_keys, *([spec.created_field] if spec.created_field else [])}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +18,6 @@ from airflow_provider_simplestore.lineage import (
     table_dataset,
 )
 from airflow_provider_simplestore.utils.arguments import at_least, checked_workers
-from airflow_provider_simplestore.utils.formats import dumps, lookup
 from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
@@ -33,6 +30,15 @@ from airflow_provider_simplestore.utils.source import (
     settle_listing,
     source_filters,
 )
+from airflow_provider_simplestore.utils.sql_statements import (
+    check_table,
+    create_table_sql,
+    missing_columns,
+    probe_sql,
+    row_values,
+    table_columns,
+    upsert_sql,
+)
 from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 from airflow_provider_simplestore.utils.timestamps import iso, utcnow
 
@@ -44,97 +50,8 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    sql_type: str
-    source: str  # dotted field of the API record
-
-
-def _columns(*specs: str) -> tuple[Column, ...]:
-    """Columns from ``"name SQL_TYPE dotted.source"`` strings."""
-    return tuple(Column(*spec.split()) for spec in specs)
-
-
-# Typed columns per resource, besides id, version, document and synced_at. Types are the portable
-# subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
-TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "products": _columns("slug TEXT slug", "sku TEXT inventory.sku", "title TEXT title", "status TEXT status",
-        "is_active BOOLEAN isActive", "currency_code TEXT basePrice.currencyCode",
-        "sell_price NUMERIC basePrice.sellPrice", "available_quantity NUMERIC inventory.availableQuantity"),
-    "categories": _columns("slug TEXT slug", "name TEXT name", "parent_id TEXT parentId",
-        "is_active BOOLEAN isActive"),
-    "collections": _columns("slug TEXT slug", "name TEXT name", "is_active BOOLEAN isActive"),
-    "specials": _columns("name TEXT name", "special_type TEXT specialType", "amount NUMERIC amount",
-        "start_on_utc TEXT startOnUtc", "end_on_utc TEXT endOnUtc", "is_active BOOLEAN isActive"),
-    "customers": _columns("email_address TEXT emailAddress", "first_name TEXT firstName", "last_name TEXT lastName",
-        "display_name TEXT displayName"),
-    "orders": _columns("status TEXT status", "customer_id TEXT customerId", "created_on_utc TEXT createdOnUtc",
-        "currency_code TEXT currencyCode", "subtotal NUMERIC subtotal", "shipping_fee NUMERIC shippingFee",
-        "total NUMERIC total"),
-    "baskets": _columns("status TEXT status", "customer_id TEXT customerId", "order_id TEXT orderId",
-        "currency_code TEXT currencyCode", "total_currency NUMERIC totalCurrency"),
-    "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
-}
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-
-
 class TableMissingError(AirflowFailException):
     """The target table does not exist (or lacks columns) and ``create_table`` is off."""
-
-
-def table_columns(resource: str) -> tuple[Column, ...]:
-    """Every column of a resource's table, in order: id, version, typed columns, document, synced_at."""
-    return (
-        Column("id", "TEXT", ""),
-        Column("version", "TEXT", "version"),
-        *TYPED_COLUMNS[resource],
-        Column("document", "TEXT", ""),
-        Column("synced_at", "TEXT", ""),
-    )
-
-
-def create_table_sql(table: str, resource: str) -> str:
-    lines = [f"{c.name} {c.sql_type}" + (" PRIMARY KEY" if c.name == "id" else "") for c in table_columns(resource)]
-    lines = [line + (" NOT NULL" if line.startswith(("document ", "synced_at ")) else "") for line in lines]
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n    " + ",\n    ".join(lines) + "\n)"
-
-
-def upsert_sql(table: str, resource: str, placeholder: str) -> str:
-    """``INSERT ... ON CONFLICT (id) DO UPDATE``: SQLite >= 3.24 and PostgreSQL alike."""
-    names = [c.name for c in table_columns(resource)]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
-    return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([placeholder] * len(names))}) "
-        f"ON CONFLICT (id) DO UPDATE SET {updates}"
-    )
-
-
-def _typed(value: Any, sql_type: str) -> Any:
-    if value is None:
-        return None
-    if sql_type == "TEXT":
-        return value if isinstance(value, str) else dumps(value)
-    if sql_type == "BOOLEAN":
-        return bool(value) if isinstance(value, bool) else None
-    if sql_type == "NUMERIC":
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    return value
-
-
-def row_values(record: Mapping[str, Any], resource: str, id_field: str, synced_at: str) -> tuple[Any, ...]:
-    values: list[Any] = []
-    for column in table_columns(resource):
-        if column.name == "id":
-            values.append(str(record[id_field]))
-        elif column.name == "document":
-            values.append(dumps(record))
-        elif column.name == "synced_at":
-            values.append(synced_at)
-        else:
-            values.append(_typed(lookup(record, column.source), column.sql_type))
-    return tuple(values)
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -182,9 +99,10 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     batch; every write is an idempotent upsert, so a retried or re-run task converges.
 
     The table has ``id`` (primary key), ``version``, a few typed columns per resource (see
-    ``TYPED_COLUMNS``), ``document`` (the full JSON record as text) and ``synced_at`` (UTC ISO
-    text). With ``create_table=False`` a missing table (or one lacking those columns) is a clear
-    error before any API call, and nothing is written.
+    ``TYPED_COLUMNS`` in ``utils/sql_statements.py``, where every statement is built), ``document``
+    (the full JSON record as text) and ``synced_at`` (UTC ISO text). With ``create_table=False`` a
+    missing table (or one lacking those columns) is a clear error before any API call, and nothing
+    is written.
 
     Orders are loaded incrementally by default: ``createdOnUtc`` in the run's data interval, so
     hourly runs, retries and catch-up runs each touch only their own window.
@@ -288,10 +206,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
 
     @closes_hook
     def execute(self, context: Context) -> int:
-        if not _IDENTIFIER.match(self.table or ""):
-            raise SimpleStoreConfigError(
-                f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
-            )
+        check_table(self.table)
         params, what, _ = list_params(context, resource=self.resource, incremental=self.incremental,
                                       filters=self.filters, created_from=self.created_from,
                                       created_to=self.created_to, where=task_label(self))
@@ -344,15 +259,15 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         """Columns the table lacks, or None when there is no such table (portable: a probe query)."""
         cursor = conn.cursor()
         try:
-            cursor.execute(f"SELECT * FROM {self.table} WHERE 1 = 0")
-            present = {str(d[0]).lower() for d in cursor.description or ()}
+            cursor.execute(probe_sql(self.table))
+            present = [d[0] for d in cursor.description or ()]
         except Exception:
             conn.rollback()  # PostgreSQL aborts the transaction on an error
             return None
         finally:
             cursor.close()
         conn.rollback()
-        return [c.name for c in table_columns(self.resource) if c.name not in present]
+        return missing_columns(self.resource, present)
 
     def _load(self, conn: Any, placeholder: str, params: dict[str, Any], what: str) -> int:
         spec = resource_spec(self.resource)

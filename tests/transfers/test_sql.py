@@ -10,12 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.transfers.simplestore_to_sql import (
-    SimpleStoreToSqlOperator,
-    TableMissingError,
-    create_table_sql,
-    upsert_sql,
-)
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator, TableMissingError
 from tests.operator_support import context, listing, moment, total_requests
 
 
@@ -92,19 +87,3 @@ def test_unsafe_table_names_and_non_sql_connections_are_refused(simplestore_conn
     with pytest.raises(SimpleStoreConfigError, match="gives a SimpleStoreHook, not a common-sql DbApiHook"):
         operator.execute(context())
 
-
-def test_the_sql_is_the_portable_subset_for_any_placeholder() -> None:
-    statement = upsert_sql("orders", "orders", "%s")
-    assert statement.startswith("INSERT INTO orders (id, version, status, ")
-    assert "VALUES (%s, %s, " in statement and "?" not in statement
-    assert "ON CONFLICT (id) DO UPDATE SET version = excluded.version" in statement
-    ddl = create_table_sql("orders", "orders")
-    assert ddl.startswith("CREATE TABLE IF NOT EXISTS orders (") and "id TEXT PRIMARY KEY" in ddl
-    assert "document TEXT NOT NULL" in ddl and "synced_at TEXT NOT NULL" in ddl
-    # The same text runs on SQLite (>= 3.24 for ON CONFLICT ... DO UPDATE).
-    conn = sqlite3.connect(":memory:")
-    conn.execute(ddl)
-    values = ["o1", "1", "Paid", "c1", "2026-01-01T00:00:00Z", "AUD", 1.0, 2.0, 3.0, "{}", "now"]
-    conn.execute(upsert_sql("orders", "orders", "?"), values)
-    conn.execute(upsert_sql("orders", "orders", "?"), [*values[:2], "Refunded", *values[3:]])
-    assert conn.execute("SELECT id, status FROM orders").fetchall() == [("o1", "Refunded")]

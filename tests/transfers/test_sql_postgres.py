@@ -13,13 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_simplestore.transfers.simplestore_to_sql import (
-    TYPED_COLUMNS,
-    SimpleStoreToSqlOperator,
-    TableMissingError,
-    create_table_sql,
-    table_columns,
-)
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator, TableMissingError
+from airflow_provider_simplestore.utils.sql_statements import TYPED_COLUMNS, create_table_sql, table_columns
 from tests.operator_support import context, listing, moment, total_requests
 from tests.support import eventually
 
