@@ -65,6 +65,7 @@ CORE_TESTS = (
     "tests/sensors",
     "tests/triggers",
     "tests/utils",
+    "tests/test_exceptions.py",
     "tests/dags/test_example_dags.py",
     "tests/dags/test_example_dags_lineage.py",
     "tests/dags/test_hook_lineage_dag.py",
