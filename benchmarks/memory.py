@@ -1,5 +1,5 @@
 """4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreToObjectStorageOperator,
-to a local file and to S3 (issue 14: a moto server on 127.0.0.1, one multipart upload).
+to a local file and to S3 (a moto server on 127.0.0.1, one multipart upload).
 
 Each export runs in a fresh interpreter; the sandbox and the S3 server live in other processes.
 The child resets its peak-RSS counter once Airflow and the provider are imported (and, for S3, the

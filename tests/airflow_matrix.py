@@ -54,17 +54,18 @@ MATRIX = (
     Target("3.2.2", "3.11"),
 )
 
-# The core of the suite: hooks, operators, sensors and triggers, the example DAGs (and their assets
-# and lineage), provider registration and form metadata, the CLI, and the connection form in a real
-# browser.
+# The core of the suite: hooks and their client machinery, operators, sensors and triggers, the
+# example DAGs (and their assets and lineage), provider registration and form metadata, the CLI, and
+# the connection form in a real browser.
 CORE_TESTS = (
     "tests/hooks",
+    "tests/client",
     "tests/operators",
     "tests/transfers",
     "tests/sensors",
     "tests/triggers",
     "tests/utils",
-    "tests/test_token_share.py",
+    "tests/test_exceptions.py",
     "tests/dags/test_example_dags.py",
     "tests/dags/test_example_dags_lineage.py",
     "tests/dags/test_hook_lineage_dag.py",
@@ -76,8 +77,11 @@ CORE_TESTS = (
     "tests/e2e/test_connection_ui.py",
     "tests/e2e/test_example_dags_deployment.py",
 )
-CORE_DESELECT = (  # Postgres, and S3 (the deploy extra: moto, s3fs), are proven on the main run
+# Proven on the main run: Postgres, S3 (the deploy extra: moto, s3fs), and the resource table's
+# agreement with every layer (no Airflow version changes it).
+CORE_DESELECT = (
     "tests/transfers/test_sql_postgres.py", "tests/transfers/test_storage_s3.py", "tests/operators/test_import_s3.py",
+    "tests/client/test_resources.py",
 )
 
 

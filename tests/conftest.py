@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.s3_server import s3, s3_server  # noqa: F401 - one moto server per session (issue 14)
+from tests.s3_server import s3, s3_server  # noqa: F401 - one moto server per session
 from tests.support import REPO_ROOT, airflow_cli
 
 # Set before anything imports Airflow: Airflow reads its configuration at import time.

@@ -271,7 +271,7 @@ def test_the_generic_operator_checks_a_templated_list_call_before_its_request(sh
 
 def test_every_resource_names_its_filters_in_one_row() -> None:
     """The one vocabulary is the row's: the hook's typed keywords are checked against it elsewhere
-    (tests/test_resources.py); here every declared kind is one the check knows."""
+    (tests/client/test_resources.py); here every declared kind is one the check knows."""
     for spec in RESOURCES.values():
         for name in spec.filters:
             assert spec.kind(name) in ("text", "flag", "ids", "moment"), (spec.name, name)

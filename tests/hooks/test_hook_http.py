@@ -190,7 +190,7 @@ def test_each_retryable_status_is_retried(kind: str, fresh_sandbox: Callable, co
 def test_a_retry_after_beyond_max_retry_wait_stops_at_once_saying_what_was_asked(
     fresh_sandbox: Callable, connect: Callable, client: Callable
 ) -> None:
-    # Retrying after the cap (0.2 s) would go against the server's 30 s (issue 11 point 8).
+    # Retrying after the cap (0.2 s) would go against the server's 30 s: stop, saying what it asked.
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault("429", retry_after=30)])
     c = client(connect(sb, max_retry_wait=0.2))

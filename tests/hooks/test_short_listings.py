@@ -1,4 +1,4 @@
-"""Issue 11 point 7: a listing knows what it promised; short listings are never silent.
+"""A listing knows what it promised; short listings are never silent.
 
 A small misbehaving platform on 127.0.0.1 (real HTTP) serves 30 products in pages that fall short
 in the ways real servers do; the sandbox itself always answers correctly.

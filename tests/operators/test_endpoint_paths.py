@@ -1,4 +1,4 @@
-"""Issue 11 point 6: `endpoint` stays under the API base; ids go in quoted through `path_ids`."""
+"""`endpoint` stays under the API base; ids go in quoted through `path_ids`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 11 point 5: one refused row never aborts an import, and its report survives a failed task."""
+"""One refused row never aborts an import, and its report survives a failed task."""
 
 from __future__ import annotations
 

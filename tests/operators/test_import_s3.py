@@ -1,4 +1,4 @@
-"""Issue 14.1: SimpleStoreImportOperator reads s3:// through ObjectStoragePath (a moto server on 127.0.0.1),
+"""SimpleStoreImportOperator reads s3:// through ObjectStoragePath (a moto server on 127.0.0.1),
 and writes its rejects report beside the input in one upload."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 11 point 10: the sandbox answers hostile input with 4xx problems, closes connections that
+"""The sandbox answers hostile input with 4xx problems, closes connections that
 never finish a request, and warns when it listens beyond loopback."""
 
 from __future__ import annotations

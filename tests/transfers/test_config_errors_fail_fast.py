@@ -1,4 +1,4 @@
-"""Issue 11 point 9: configuration errors fail the task at once (no retries), saying how to fix them;
+"""Configuration errors fail the task at once (no retries), saying how to fix them;
 the SQL example needs no setup on a fresh Airflow."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 11 point 4: CSV exports never carry a live spreadsheet formula (unless asked to)."""
+"""CSV exports never carry a live spreadsheet formula (unless asked to)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 11 point 3: a destination is a regular file or nothing; anything else fails before the API."""
+"""A destination is a regular file or nothing; anything else fails before the API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14.1: exports to s3:// through ObjectStoragePath, against a real S3 server (moto) on 127.0.0.1.
+"""Exports to s3:// through ObjectStoragePath, against a real S3 server (moto) on 127.0.0.1.
 
 An object appears only whole: one multipart upload to the final key, completed at the end and
 aborted on failure (utils/storage.py, docs/storage.md). The server is watched with a plain boto3

@@ -228,7 +228,7 @@ def test_an_invalid_retry_after_gets_the_normal_backoff_not_an_instant_retry(
     answers = iter([Reply(429, {"title": "slow down"}, {"Retry-After": header}), page_reply([{"orderId": 1}], 1)])
 
     def respond(seen: Seen) -> Reply:
-        return token_reply("token") if seen.method == "POST" else next(answers)
+        return token_reply("tok-retry-after-1") if seen.method == "POST" else next(answers)
 
     with LocalServer(respond) as server:
         conn = connect(sandbox, "shop_retry_after", host=server.url, auth_url=server.url + "/connect/token",

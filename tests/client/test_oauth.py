@@ -1,4 +1,4 @@
-"""token.py: refresh lead, single-flight across threads and asyncio tasks, invalidate, masking."""
+"""client/oauth.py: refresh lead, single-flight across threads and asyncio tasks, invalidate, masking."""
 
 from __future__ import annotations
 

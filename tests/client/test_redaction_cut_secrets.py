@@ -1,4 +1,4 @@
-"""Issue 11 point 2: a secret or token straddling the excerpt's cut must not leak in part.
+"""A secret or token straddling the excerpt's cut must not leak in part.
 
 Bodies are redacted before they are cut; no 4-character run of a secret survives in an error's
 message, title, detail or excerpt, nor in test_connection()'s message. Real HTTP: a tiny server

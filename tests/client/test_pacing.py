@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_simplestore.client.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from tests.hooks.conftest import SyncClient
+from tests.hook_support import SyncClient
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 ONE_ORDER = {"pageSize": 1}
