@@ -7,7 +7,7 @@ filesystem resolved, which loads s3fs and aiobotocore) (Linux `clear_refs`; else
 RSS in a thread), so the peak measured is the export's, not an import-time spike. The peak reached
 while importing is shown beside it. A streaming export needs the same memory for 10x the records,
 to either store; the S3 one holds about one upload part (utils/storage.py UPLOAD_PART_SIZE) more.
-Without the deploy extra (moto, s3fs) only the file exports run.
+Without the deploy dependency group (moto, s3fs) only the file exports run.
 """
 
 from __future__ import annotations

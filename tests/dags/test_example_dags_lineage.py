@@ -54,7 +54,7 @@ def lineage_run(
     test's own DAG file); returns the OpenLineage events it wrote."""
     if not openlineage_installed():
         if running_in_ci():
-            pytest.fail("apache-airflow-providers-openlineage is not installed (the test extra brings it)")
+            pytest.fail("apache-airflow-providers-openlineage is not installed (`make install` brings it)")
         pytest.skip("apache-airflow-providers-openlineage is not installed")
     events_file = tmp_path / "openlineage.jsonl"
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT",
