@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest matrix demo bench browser postgres redis wheel-check clean
+.PHONY: install test lint typecheck precommit pytest matrix demo bench browser postgres redis wheel-check clean
 
 MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
 
@@ -69,6 +69,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The hooks of .pre-commit-config.yaml over every tracked file (not part of `make test`).
+precommit: $(STAMP)
+	$(BIN)/pre-commit run --all-files
 
 pytest: $(STAMP) browser postgres redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
