@@ -133,7 +133,10 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     method = ""
     without_s3 = missing_package()
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp, ExitStack() as stack:
-        stores = {"file": ({}, str(Path(tmp) / "orders.jsonl"), None)}
+        # name -> (environment, destination, the destination's connection id)
+        stores: dict[str, tuple[dict[str, str], str, str | None]] = {
+            "file": ({}, str(Path(tmp) / "orders.jsonl"), None)
+        }
         if without_s3 is None:
             s3 = stack.enter_context(running_s3_server())
             s3.client().create_bucket(Bucket=S3_BUCKET)

@@ -101,7 +101,7 @@ def asset_events(home: Path, dag_id: str) -> list[dict[str, Any]]:
         aliases = conn.execute(
             f"SELECT x.event_id, l.name FROM {kind}_alias_{kind}_event x JOIN {kind}_alias l ON l.id = x.alias_id"
         ).fetchall()
-    through = {}
+    through: dict[Any, list[str]] = {}
     for event_id, alias in aliases:
         through.setdefault(event_id, []).append(alias)
     return [{"uri": uri, "extra": json.loads(extra or "{}"), "task_id": task, "aliases": through.get(i, [])}
