@@ -1,7 +1,8 @@
 # The README's two commands, `make demo` and `make test`, do all their own set-up:
-# a .venv with the package and its test extra, and a private AIRFLOW_HOME.
+# a .venv with the package, its user extras and the developers' dependency groups (pyproject.toml),
+# and a private AIRFLOW_HOME.
 # Other Airflow versions (the matrix of `make test`, `make demo AIRFLOW_VERSION=2.11.2`) get a venv
-# each, .venv-airflow-<version>/, built and cached by tests/airflow_matrix.py.
+# each, .venv-airflow-<version>/, built and cached by scripts/airflow_venvs.py.
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,14 +16,17 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest matrix demo bench browser postgres redis wheel-check clean
+.PHONY: install test lint typecheck precommit pytest matrix demo bench browser postgres redis wheel-check clean
 
 MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
 
+# The install reads setup.cfg (dependencies, extras), pyproject.toml (build system, dependency
+# groups) and the constraints: a change to any of them reinstalls. `--group` needs pip 25.1; the
+# constraints apply to the groups' requirements as to the package's.
 $(STAMP): setup.cfg pyproject.toml $(MAIN_CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,deploy]' -c $(MAIN_CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,openlineage]' --group dev -c $(MAIN_CONSTRAINTS)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -66,6 +70,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The hooks of .pre-commit-config.yaml over every tracked file (not part of `make test`).
+precommit: $(STAMP)
+	$(BIN)/pre-commit run --all-files
+
 pytest: $(STAMP) browser postgres redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -79,7 +87,7 @@ demo: $(STAMP)
 ifeq ($(OTHER_AIRFLOW),)
 	$(BIN)/python scripts/demo.py
 else
-	$(BIN)/python -m tests.airflow_matrix --ensure $(OTHER_AIRFLOW)
+	$(BIN)/python scripts/airflow_venvs.py $(OTHER_AIRFLOW)
 	.venv-airflow-$(OTHER_AIRFLOW)/bin/python scripts/demo.py
 endif
 

@@ -7,7 +7,7 @@ filesystem resolved, which loads s3fs and aiobotocore) (Linux `clear_refs`; else
 RSS in a thread), so the peak measured is the export's, not an import-time spike. The peak reached
 while importing is shown beside it. A streaming export needs the same memory for 10x the records,
 to either store; the S3 one holds about one upload part (utils/storage.py UPLOAD_PART_SIZE) more.
-Without the deploy extra (moto, s3fs) only the file exports run.
+Without the deploy dependency group (moto, s3fs) only the file exports run.
 """
 
 from __future__ import annotations
@@ -133,7 +133,10 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     method = ""
     without_s3 = missing_package()
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp, ExitStack() as stack:
-        stores = {"file": ({}, str(Path(tmp) / "orders.jsonl"), None)}
+        # name -> (environment, destination, the destination's connection id)
+        stores: dict[str, tuple[dict[str, str], str, str | None]] = {
+            "file": ({}, str(Path(tmp) / "orders.jsonl"), None)
+        }
         if without_s3 is None:
             s3 = stack.enter_context(running_s3_server())
             s3.client().create_bucket(Bucket=S3_BUCKET)

@@ -141,7 +141,7 @@ def other_versions(
     report: Report, modules: list[str], env: dict[str, str], repeats: int, *, build: bool
 ) -> list[Target]:
     """The same warm measurement on each other Airflow of the test matrix, one target per version."""
-    from tests.airflow_matrix import MATRIX, ensure_venv, venv_dir
+    from scripts.airflow_venvs import MATRIX, ensure_venv, venv_dir
 
     table = Table(["Airflow", "python", "median import time, warm", "min / max", "fastapi / uvicorn / sandbox"])
     targets = []

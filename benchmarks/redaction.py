@@ -196,10 +196,10 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     whole = Table(["text", *(f"{s // KIB} KiB" for s in sizes), f"{largest // KIB} KiB / 64 KiB"])
     ratios = []
     for name, unit in (("a.a.a...", "a."), ("a-a-a...", "a-"), ("a://b:a://b:...", "a://b:")):
-        seconds = [time_call(functools.partial(redaction.redact, unit * (s // len(unit)), [SECRET]), repeats)
-                   for s in sizes]
-        ratios.append(seconds[-1] / seconds[0])
-        whole.add(name, *map(ms, seconds), f"{ratios[-1]:.1f}x")
+        times = [time_call(functools.partial(redaction.redact, unit * (s // len(unit)), [SECRET]), repeats)
+                 for s in sizes]
+        ratios.append(times[-1] / times[0])
+        whole.add(name, *map(ms, times), f"{ratios[-1]:.1f}x")
     report.tables.append(("redact() on the whole text, no window (linear: the ratio is the size ratio):", whole))
 
     former = Table(["former pattern on a.a.a...", *(f"{s // KIB} KiB" for s in former_sizes)])

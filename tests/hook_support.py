@@ -48,6 +48,7 @@ class SyncClient:
     """Drives a SimpleStoreHook; `sleeps` records each retry wait (nothing really sleeps)."""
 
     flavor = "sync"
+    hook: Any  # a SimpleStoreHook here, a SimpleStoreAsyncHook in AsyncClient
 
     def __init__(self, conn_id: str, on_sleep: Callable[[float], None] | None = None, **kwargs: Any) -> None:
         self.sleeps: list[float] = []
@@ -81,7 +82,7 @@ class AsyncClient(SyncClient):
         self.sleeps = []
         self.on_sleep = on_sleep
         self.loop = asyncio.new_event_loop()
-        self.hook = SimpleStoreAsyncHook(conn_id, sleep=self._asleep, **kwargs)  # type: ignore[assignment]
+        self.hook = SimpleStoreAsyncHook(conn_id, sleep=self._asleep, **kwargs)
 
     async def _asleep(self, seconds: float) -> None:
         self._sleep(seconds)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
 
 
 def listing(sb: Any, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -34,9 +37,9 @@ def total_requests(sb: Any) -> int:
     return sum(sb.stats()["requests"].values())
 
 
-def context(start: dt.datetime | None = None, end: dt.datetime | None = None) -> dict[str, Any]:
+def context(start: dt.datetime | None = None, end: dt.datetime | None = None) -> Context:
     """The part of a task context the operators read."""
-    return {"data_interval_start": start, "data_interval_end": end}
+    return cast("Context", {"data_interval_start": start, "data_interval_end": end})
 
 
 def moment(text: str) -> dt.datetime:

@@ -180,7 +180,7 @@ def running_postgres(database: str = PG_DATABASE) -> Iterator[PostgresServer]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        unavailable("psycopg is not installed; run `make install` (the test extra)")
+        unavailable("psycopg is not installed; run `make install` (the test dependency group)")
     run_as = None
     if os.geteuid() == 0:
         try:

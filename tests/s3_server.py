@@ -96,7 +96,7 @@ def missing_package() -> str | None:
         try:
             __import__(module)
         except ImportError:
-            return f"{what} is not installed; run `make install` (the deploy extra)"
+            return f"{what} is not installed; run `make install` (the deploy dependency group)"
     return None
 
 

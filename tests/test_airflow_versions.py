@@ -89,7 +89,7 @@ def test_async_connection_read_does_not_block_the_loop(monkeypatch: pytest.Monke
     monkeypatch.setenv("AIRFLOW_CONN_SS_ASYNC_READ", '{"conn_type": "simplestore", "host": "http://127.0.0.1:9", '
                        '"login": "id", "password": "pw", "extra": {"page_size": 7}}')
 
-    async def read() -> tuple[str, dict]:
+    async def read() -> tuple[str | None, dict[str, object]]:
         hook = SimpleStoreAsyncHook("ss_async_read")
         conn, extras = await compat.aget_connection_and_extras(hook, "ss_async_read")
         return conn.login, extras
@@ -112,6 +112,6 @@ def test_runtime_modules_take_moved_airflow_names_from_compat() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
                      else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            offenders += [f"{relative}:{node.lineno} {name}" for name in names
+            offenders += [f"{relative}:{getattr(node, 'lineno', '?')} {name}" for name in names
                           if any(name == m or name.startswith(m + ".") for m in MOVED)]
     assert offenders == []

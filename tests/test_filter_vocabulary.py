@@ -29,7 +29,7 @@ from tests.operator_support import context, listing, total_requests
 
 ORDER_FILTERS = "order_ids, customer_id, status, created_from, created_to"
 TRANSFER_ORDER_FILTERS = "order_ids, customer_id, status"  # the window is the operators' own arguments
-WINDOW = {"created_from": "2020-01-01T00:00:00Z", "created_to": "2100-01-01T00:00:00Z"}
+WINDOW: dict[str, Any] = {"created_from": "2020-01-01T00:00:00Z", "created_to": "2100-01-01T00:00:00Z"}
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_rendered_values_are_read_as_their_kind(shop: Any, tmp_path: Path) -> No
 def test_the_sensor_checks_its_filters_when_the_dag_is_parsed() -> None:
     with pytest.raises(SimpleStoreFilterError, match=r"SimpleStoreOrdersSensor 'wait': the filter 'status' of orders "
                                                      r"must be a text, got \['Paid'\]"):
-        SimpleStoreOrdersSensor(task_id="wait", status=["Paid"])
+        SimpleStoreOrdersSensor(task_id="wait", status=["Paid"])  # type: ignore[arg-type]  # the wrong kind on purpose
 
 
 def test_the_sensor_checks_rendered_filters_before_its_first_request(shop: Any) -> None:
@@ -210,7 +210,7 @@ def test_the_trigger_names_a_misspelt_filter_and_the_one_it_sets_itself() -> Non
 def test_the_hook_names_a_misspelt_filter_before_any_request(shop: Any) -> None:
     hook = SimpleStoreHook()
     with pytest.raises(SimpleStoreFilterError) as raised:
-        list(hook.list_orders(Staus="Paid"))  # type: ignore[call-arg]
+        list(hook.list_orders(Staus="Paid"))  # type: ignore[arg-type]  # misspelt on purpose
     assert_names_the_mistake(raised.value, "SimpleStoreHook.list_orders: ")
     with pytest.raises(SimpleStoreFilterError) as raised:
         list(hook.list_resource("orders", Staus="Paid"))
@@ -223,7 +223,7 @@ def test_the_hook_names_a_misspelt_filter_before_any_request(shop: Any) -> None:
 def test_the_async_hook_names_a_misspelt_filter_before_any_request(shop: Any) -> None:
     async def listed() -> list[Any]:
         async with SimpleStoreAsyncHook() as hook:
-            return [order async for order in hook.list_orders(Staus="Paid")]  # type: ignore[call-arg]
+            return [order async for order in hook.list_orders(Staus="Paid")]  # type: ignore[arg-type]  # misspelt
 
     with pytest.raises(SimpleStoreFilterError) as raised:
         asyncio.run(listed())
@@ -238,7 +238,8 @@ def test_the_hook_reads_flags_ids_and_moments(shop: Any) -> None:
     ids = tuple(o["orderId"] for o in orders[:3])
     assert {o["orderId"] for o in hook.list_orders(order_ids=ids, created_from=first)} == set(ids) & {
         o["orderId"] for o in orders if o["createdOnUtc"] >= first}
-    assert len(list(hook.list_products(is_active="true"))) == len(listing(shop, "/v1/products", IsActive="true"))
+    active = list(hook.list_products(is_active="true"))  # type: ignore[arg-type]  # text, read as a flag
+    assert len(active) == len(listing(shop, "/v1/products", IsActive="true"))
 
 
 # --- the generic operator: the API's query names on a list call ----------------------------------

@@ -146,6 +146,7 @@ def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     assert meta.hook_name == "SimpleStore"
     std = meta.standard_fields
     assert std is not None, "the UI received no field behaviour for simplestore"
+    assert std.host and std.login and std.password and std.port and std.url_schema, std
     standard = {
         "host": {"title": std.host.title, "hidden": std.host.hidden, "placeholder": std.host.placeholder},
         "login": {"title": std.login.title},

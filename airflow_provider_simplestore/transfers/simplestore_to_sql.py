@@ -151,7 +151,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | str | None = None,  # a dict, or a template that renders to one
         page_size: int | None = None,
         max_workers: Workers = 1,
         on_incomplete: str = "fail",

@@ -114,7 +114,7 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | str | None = None,  # a dict, or a template that renders to one
         csv_columns: Sequence[str] | None = None,
         csv_raw_formulas: bool = False,
         page_size: int | None = None,

@@ -9,9 +9,9 @@ second time. `Upserter` needs only the hook's `list_resource` and `regular_call`
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from airflow_provider_simplestore.client.resources import natural_key
 from airflow_provider_simplestore.exceptions import (
@@ -29,8 +29,12 @@ from airflow_provider_simplestore.utils.formats import lookup, unflatten
 from airflow_provider_simplestore.utils.import_rows import Target, changes, same
 from airflow_provider_simplestore.utils.progress import TaskLog
 
-if TYPE_CHECKING:
-    from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
+
+class RecordsHook(Protocol):
+    """What the engine calls on a SimpleStoreHook (a test may hand it a recording wrapper)."""
+
+    def list_resource(self, resource: str, **filters: Any) -> Iterator[dict[str, Any]]: ...
+    def regular_call(self, call: str, resource: str, item_id: str | None = None, body: Any = None) -> Any: ...
 
 
 # How many times one row's create may be reconciled and re-sent before the row is given up.
@@ -101,7 +105,7 @@ class Upserter:
     One Upserter per file: it remembers the natural keys of the rows it was given, so that a later
     row repeating one is rejected as a duplicate."""
 
-    def __init__(self, hook: SimpleStoreHook, target: Target, log: TaskLog | None = None) -> None:
+    def __init__(self, hook: RecordsHook, target: Target, log: TaskLog | None = None) -> None:
         self.hook = hook
         self.target = target
         self.resource = target.resource

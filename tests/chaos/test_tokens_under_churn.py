@@ -77,7 +77,7 @@ def test_export_across_expiries_and_a_revoke_has_no_failed_call(churning_sandbox
     # max_retries=0 (above): any failed call fails the export, so success means zero failed calls.
     started = time.monotonic()
     with RevokeWhenBusy(sb, "GET /v1/orders", before["requests"]["GET /v1/orders"] + pages // 2) as revoker:
-        result = operator.execute({})  # type: ignore[arg-type]
+        result = operator.execute({})
     elapsed = time.monotonic() - started
 
     assert result["records"] == 3_000

@@ -114,7 +114,7 @@ def test_max_workers_is_a_positive_integer_or_auto(value: Any) -> None:
     with pytest.raises(ValueError, match="max_workers"):
         check_workers(value)
     with pytest.raises(ValueError, match="auto_max_workers"):
-        SimpleStoreHook(auto_max_workers=value if value is not None else "auto")
+        SimpleStoreHook(auto_max_workers=value if value is not None else "auto")  # type: ignore[arg-type]  # on purpose
 
 
 # ---- the controllers on a fake clock ---------------------------------------------------------------
@@ -180,6 +180,7 @@ def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
         pacer.observe(429, 0.004)
     assert pacer.rate() == pytest.approx(80 * 0.97, rel=0.05)
     learned = pacer.rate()
+    assert learned is not None
     clock.now += 5
     assert pacer.rate() == pytest.approx(learned * 1.10, rel=0.01)  # 2 % a second
     pacer.set_cap("conn", 10)

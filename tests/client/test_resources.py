@@ -109,7 +109,9 @@ def test_the_written_out_methods_are_exactly_the_endpoints() -> None:
 
 ITEM_ID = "item-7"
 BODY = {"name": "sent as given"}
-ARGUMENTS = {"list": [], "get": [ITEM_ID], "delete": [ITEM_ID], "create": [BODY], "update": [ITEM_ID, BODY]}
+ARGUMENTS: dict[str, list[Any]] = {
+    "list": [], "get": [ITEM_ID], "delete": [ITEM_ID], "create": [BODY], "update": [ITEM_ID, BODY],
+}
 
 
 @pytest.fixture
@@ -172,7 +174,7 @@ def test_item_methods_take_the_id_by_position_or_by_its_name(simplestore_conn: A
     assert hook.get_product(product_id=product_id)["productId"] == product_id
     assert SimpleStoreHook.get_product(hook, product_id)["productId"] == product_id
     with pytest.raises(TypeError):
-        hook.get_product(order_id=product_id)
+        hook.get_product(order_id=product_id)  # type: ignore[call-arg]  # the wrong name on purpose
 
 
 def test_regular_call_names_what_a_resource_cannot_do() -> None:
@@ -262,7 +264,8 @@ def test_the_sandbox_applies_every_declared_filter(simplestore_conn: Any, spec: 
     if keyword.startswith("include_"):
         field = keyword.removeprefix("include_")
         assert all(field in record for record in records), f"{spec.name} records have no {field!r}"
-        shown = list(hook.list_resource(spec.name, **{keyword: False}))
+        hidden: dict[str, Any] = {keyword: False}
+        shown = list(hook.list_resource(spec.name, **hidden))
         assert len(shown) == len(records)
         assert not any(field in record for record in shown), f"the sandbox ignores {spec.filters[keyword]}=false"
     elif keyword == "is_active":

@@ -80,8 +80,9 @@ def test_shared_file_is_private_and_opaque(
     data = token_file.read_bytes()
     assert sb.client_secret.encode() not in data and sb.client_id.encode() not in data
     key = (sb.token_url, sb.client_id)
-    assert TokenShare(share).slot(key, "another-secret-entirely").load() is None  # other secret: a miss
-    token = TokenShare(share).slot(key, sb.client_secret).load()
+    other = TokenShare(share).slot(key, "another-secret-entirely")
+    assert other is not None and other.load() is None  # other secret: a miss
+    token = _slot(sb, share).load()
     assert token is not None and token.value.encode() not in data
 
 
@@ -116,7 +117,7 @@ def test_damaged_file_is_a_miss_and_gets_replaced(
     token_file.write_bytes(b"not a fernet token")
     process_call(sb, share, monkeypatch)
     assert sb.stats()["token_grants"] == 2
-    assert TokenShare(share).slot((sb.token_url, sb.client_id), sb.client_secret).load() is not None
+    assert _slot(sb, share).load() is not None
 
 
 def _slot(sb: Any, share: Path) -> TokenSlot:

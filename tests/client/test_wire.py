@@ -128,7 +128,7 @@ def test_a_page_size_changed_mid_listing_is_refused() -> None:
 
 
 def test_page_plan() -> None:
-    first = Page(index=0, items=[1, 2], page_size=2, total_records=5, total_pages=3)
+    first = Page(index=0, items=[{"id": 1}, {"id": 2}], page_size=2, total_records=5, total_pages=3)
     assert list(wire.remaining_pages(first)) == [1, 2]
     assert list(wire.remaining_pages(Page(0, [], 100, 0, 0))) == []
 
@@ -171,6 +171,6 @@ def test_every_endpoint_has_a_method_on_both_hooks(hook_class: type) -> None:
 def test_async_hook_methods_are_awaitable_or_async_iterables() -> None:
     hook = SimpleStoreAsyncHook("unused")
     coroutine = hook.get_order("o1")
-    assert inspect.isawaitable(coroutine)
+    assert inspect.iscoroutine(coroutine)
     coroutine.close()  # never awaited: no I/O happened
     assert hasattr(hook.list_orders(), "__aiter__")

@@ -54,7 +54,7 @@ def lineage_run(
     test's own DAG file); returns the OpenLineage events it wrote."""
     if not openlineage_installed():
         if running_in_ci():
-            pytest.fail("apache-airflow-providers-openlineage is not installed (the test extra brings it)")
+            pytest.fail("apache-airflow-providers-openlineage is not installed (`make install` brings it)")
         pytest.skip("apache-airflow-providers-openlineage is not installed")
     events_file = tmp_path / "openlineage.jsonl"
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT",
@@ -101,7 +101,7 @@ def asset_events(home: Path, dag_id: str) -> list[dict[str, Any]]:
         aliases = conn.execute(
             f"SELECT x.event_id, l.name FROM {kind}_alias_{kind}_event x JOIN {kind}_alias l ON l.id = x.alias_id"
         ).fetchall()
-    through = {}
+    through: dict[Any, list[str]] = {}
     for event_id, alias in aliases:
         through.setdefault(event_id, []).append(alias)
     return [{"uri": uri, "extra": json.loads(extra or "{}"), "task_id": task, "aliases": through.get(i, [])}

@@ -427,13 +427,15 @@ class Deployment:
         return "\n".join(p.tail(lines) for p in self.processes)
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
-        return wait_for(
+        dag = wait_for(
             lambda: self.api.dag(dag_id),
             timeout=timeout,
             what=f"DAG {dag_id} to be parsed",
             abort=self.abort_reason,
             diagnostics=lambda: f"import errors: {self.api.import_errors()}\n{self.diagnostics()}",
         )
+        assert dag is not None  # wait_for returns a truthy value
+        return dag
 
     def wait_for_task_state(self, dag_id: str, run_id: str, task_id: str, state: str, timeout: float = 120) -> None:
         wait_for(
@@ -458,6 +460,7 @@ class Deployment:
             abort=lambda: self.abort_reason() or self._failing_task(dag_id, run_id),
             diagnostics=lambda: self._report(dag_id, run_id),
         )
+        assert run, "wait_for returns a truthy value"
         assert run["state"] == "success", f"{dag_id} run {run_id} ended {run['state']}:\n{self._report(dag_id, run_id)}"
         return run
 

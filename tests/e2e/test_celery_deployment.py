@@ -22,6 +22,7 @@ writes its parts from both workers, each order once, with a manifest that matche
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 import sqlite3
@@ -113,6 +114,10 @@ def worker_process(home: AirflowHome, worker: Worker, store: Any) -> AirflowProc
     )
 
 
+def _worker_ready(process: AirflowProcess) -> bool:
+    return " ready." in process.log_path.read_text(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def deployment(store: Any, workers: list[Worker]) -> Iterator[Deployment]:
     redis_binary()  # skip (fail under CI) before anything starts, if there is no redis-server
@@ -144,7 +149,7 @@ def deployment(store: Any, workers: list[Worker]) -> Iterator[Deployment]:
             running.start()
             for process in processes:
                 wait_for(
-                    lambda p=process: " ready." in p.log_path.read_text(errors="replace"),
+                    functools.partial(_worker_ready, process),
                     timeout=90, what=f"{process.name} to be ready", abort=running.abort_reason,
                     diagnostics=running.diagnostics,
                 )

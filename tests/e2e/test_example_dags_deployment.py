@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import secrets
 import shutil
@@ -380,7 +381,7 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
         task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}"
         task_logs /= "task_id=wait_for_orders"
         wait_for(  # the triggerer writes its log in its own time
-            lambda folder=task_logs: _trigger_fired(folder),
+            functools.partial(_trigger_fired, task_logs),
             timeout=60, what=f"the triggerer's log in {task_logs} to say the trigger fired",
             abort=deployment.abort_reason, diagnostics=deployment.diagnostics,
         )

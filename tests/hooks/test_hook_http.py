@@ -201,8 +201,8 @@ def test_a_retry_after_beyond_max_retry_wait_stops_at_once_saying_what_was_asked
 
 @pytest.mark.parametrize(("kind", "error"), [("429", SimpleStoreRateLimitError), ("503", SimpleStoreServerError),
                                              ("500", SimpleStoreServerError)])
-def test_errors_after_the_retries_run_out(kind: str, error: type, fresh_sandbox: Callable, connect: Callable,
-                                          client: Callable) -> None:
+def test_errors_after_the_retries_run_out(kind: str, error: type[SimpleStoreError], fresh_sandbox: Callable,
+                                          connect: Callable, client: Callable) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault(kind, retry_after=0)])
     c = client(connect(sb), max_retries=2)

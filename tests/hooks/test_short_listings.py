@@ -166,7 +166,8 @@ def test_the_sql_load_fails_on_a_short_listing_by_default(
 
     platform(unechoed_cap)
     monkeypatch.setenv("AIRFLOW_CONN_SQLITE_SHORT", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "s.db")}))
-    load = {"task_id": "load", "resource": "products", "table": "products", "sql_conn_id": "sqlite_short"}
+    load: dict[str, Any] = {"task_id": "load", "resource": "products", "table": "products",
+                            "sql_conn_id": "sqlite_short"}
     with pytest.raises(SimpleStoreListingIncompleteError, match="15 of the 30 records"):
         SimpleStoreToSqlOperator(**load).execute({})
     assert SimpleStoreToSqlOperator(**load, on_incomplete="warn").execute({}) == 15

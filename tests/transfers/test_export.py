@@ -133,7 +133,7 @@ def test_incremental_without_a_window_is_a_clear_error(simplestore_conn: Any, tm
 
 def test_a_scheme_without_filesystem_fails_before_any_api_call(simplestore_conn: Any) -> None:
     before = total_requests(simplestore_conn)
-    # gs://, not s3://: the deploy extra installs S3's filesystem (tests/transfers/test_storage_s3.py).
+    # gs://, not s3://: the deploy dependency group installs S3's filesystem (tests/transfers/test_storage_s3.py).
     with pytest.raises(StorageError, match=r"destination 'gs://bucket/orders/x.jsonl': no filesystem is installed "
                                            r"for scheme 'gs'; install apache-airflow-providers-google"):
         export(resource="orders", destination="gs://bucket/orders/x.jsonl").execute(context())

@@ -65,26 +65,31 @@ def export_parts(folder: Path, start: dt.datetime, end: dt.datetime, parts: int,
     for index, window in enumerate(split_window(start, end, parts)):
         operator = SimpleStoreToObjectStorageOperator(
             task_id=f"part_{index}", resource="orders", destination=str(folder / f"part-{index:02d}.{suffix}"),
-            **window,
+            created_from=window["created_from"], created_to=window["created_to"],
         )
         summaries.append(operator.execute(context()))
     return summaries
 
 
+DayParts = tuple[list[dict[str, Any]], tuple[dt.datetime, dt.datetime]]  # the summaries, the day
+
+
 @pytest.fixture
-def day_parts(simplestore_conn: Any, tmp_path: Path) -> tuple[list[dict[str, Any]], tuple[dt.datetime, dt.datetime]]:
+def day_parts(simplestore_conn: Any, tmp_path: Path) -> DayParts:
     day = busiest_day(listing(simplestore_conn, "/v1/orders"))
     return export_parts(tmp_path / "parts", *day, 4), day
 
 
-def test_the_export_summary_names_its_window(day_parts: Any) -> None:
+def test_the_export_summary_names_its_window(day_parts: DayParts) -> None:
     summaries, day = day_parts
     assert [{"created_from": s["created_from"], "created_to": s["created_to"]} for s in summaries] == split_window(
         *day, 4
     )
 
 
-def test_manifest_lists_every_part_and_each_order_once(simplestore_conn: Any, day_parts: Any, tmp_path: Path) -> None:
+def test_manifest_lists_every_part_and_each_order_once(
+    simplestore_conn: Any, day_parts: DayParts, tmp_path: Path
+) -> None:
     summaries, day = day_parts
     target = tmp_path / "parts" / "manifest.json"
     # In the order XCom may hand them over, not by window.
