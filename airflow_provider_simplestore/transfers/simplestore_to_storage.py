@@ -188,7 +188,7 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
                         continue
                     seen.add(key)
                     fresh.append(record)
-                out.write(b"".join(encoder.encode(record) for record in fresh))
+                out.write(encoder.encode_all(fresh))
                 progress.page(len(fresh), total=page.total_records, total_pages=page.total_pages)
             settle_listing(check.problems, self.on_incomplete, what)  # inside: a failure writes nothing
         if duplicates:

@@ -15,6 +15,7 @@ CSV headers, so one field table validates both formats. The input is read in chu
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -71,9 +72,14 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# One encoder for every call: `json.dumps` with options builds a new JSONEncoder each time, about a
+# tenth of the cost of encoding an order. Same output: `json.dumps` is this `encode`.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, non-ASCII kept readable; NaN/Infinity refused (not JSON)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _COMPACT.encode(value)
 
 
 def lookup(record: Mapping[str, Any], dotted: str) -> Any:
@@ -102,16 +108,85 @@ def cell(value: Any, *, neutralise_formulas: bool = True) -> str:
     return dumps(value)
 
 
+# msgspec writes JSON Lines about nine times faster than `dumps` and, for the values JSON decoding
+# gives, the same bytes, except floats: it spells exponents its own way (1e16 for 1e+16, 0.00001 for 1e-05) and
+# writes NaN and infinities as null where `dumps` refuses them. Both print every other float as
+# repr() does: zero, and 1e-4 <= |x| < 1e16, where repr uses no exponent.
+_SCALARS = frozenset({str, int, bool, type(None)})
+# Written by both ways at first use: a msgspec that prints any of them differently is not used.
+_CANARIES = [
+    {"id": "a\"\\/\x00\x1f\x7f\u00e9\u2028\U0001f600", "n": [0, -1, 2**70, True, False, None],
+     "x": [0.0, -0.0, 1e-4, 0.1, 2.5, -433.2, 0.30000000000000004, 123456.789, 9999999999999998.0]},
+    {},
+]
+
+
+def _dumps_lines(records: list[Any]) -> bytes:
+    return b"".join([(dumps(record) + "\n").encode() for record in records])
+
+
+@functools.cache
+def _msgspec_writes_as_dumps() -> bool:
+    """Whether msgspec is installed (Airflow 3 requires it) and writes the canaries as `dumps` does."""
+    try:
+        import msgspec
+    except ImportError:
+        return False
+    return msgspec.json.Encoder().encode_lines(_CANARIES) == _dumps_lines(_CANARIES)
+
+
+def _msgspec_safe(records: list[Any]) -> bool:
+    """Whether msgspec writes `records` as `dumps` does: only dicts, lists, str, int, bool, None and
+    floats in repr's plain range, nested at most MAX_NESTING deep (so a cycle is not followed forever)."""
+    level = records
+    for _ in range(MAX_NESTING + 1):
+        if not level:
+            return True
+        below: list[Any] = []
+        extend = below.extend
+        for value in level:
+            kind = type(value)
+            if kind is dict:
+                extend(value)  # the keys: msgspec refuses the few `dumps` takes but JSON never gives
+                extend(value.values())
+            elif kind is list:
+                extend(value)
+            elif kind is float:
+                if not (value == 0.0 or 1e-4 <= abs(value) < 1e16):  # NaN fails both tests
+                    return False
+            elif kind not in _SCALARS:
+                return False
+        level = below
+    return False
+
+
 class JsonlEncoder:
     """One JSON object per line, keys as the API sent them."""
 
     format = "jsonl"
+
+    def __init__(self) -> None:
+        self._msgspec_lines: Callable[[list[Any]], bytes] | None = None
+        if _msgspec_writes_as_dumps():
+            import msgspec
+
+            self._msgspec_lines = msgspec.json.Encoder().encode_lines
 
     def header(self) -> bytes:
         return b""
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         return (dumps(record) + "\n").encode()
+
+    def encode_all(self, records: list[Any]) -> bytes:
+        """The lines of `records`, byte for byte those of `encode`: through msgspec where it writes
+        the same bytes, else (and on any msgspec error, so that errors stay `dumps`'s) through `dumps`."""
+        if self._msgspec_lines is not None and _msgspec_safe(records):
+            try:
+                return self._msgspec_lines(records)
+            except Exception:  # `dumps` below raises its own error for these records, as before
+                pass
+        return _dumps_lines(records)
 
 
 class CsvEncoder:
@@ -158,6 +233,9 @@ class CsvEncoder:
                     self.dropped.add(name)
         return self._line(cell(lookup(record, column), neutralise_formulas=self.neutralise_formulas)
                           for column in self.columns)
+
+    def encode_all(self, records: list[Any]) -> bytes:
+        return b"".join([self.encode(record) for record in records])
 
 
 def encoder_for(
