@@ -289,8 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.quick:  # one untimed round: page cache and bytecode warm for every candidate
                 for candidate in candidates:
                     one_run(sandboxes[0], candidate, conditions[0], page_size, root, args.dlt_python)
-            for _ in range(repeats):
+            for round_ in range(repeats):
                 for condition in conditions:
+                    print(f"round {round_ + 1}/{repeats}: {condition.name}", file=sys.stderr, flush=True)
                     for candidate in candidates:
                         run = one_run(sandboxes[condition.latency_ms], candidate, condition, page_size, root,
                                       args.dlt_python)
@@ -315,8 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.notes.append(f"dlt candidates were not run: {args.dlt_python} is missing "
                             "(`make bench-peers` builds .venv-peers from benchmarks/peers/requirements.txt)")
     report.notes += [
-        "x plain: records/s over the plain loop's in the same condition; x limit: answered requests/s over the "
-        f"limit ({LIMIT:g}/s), the initial burst included",
+        "x plain: records/s over the plain loop's in the same condition; min/max: the fastest and slowest run "
+        "around the median",
+        f"x limit: requests answered (not 429) per second of the task over the limit ({LIMIT:g}/s); the task's "
+        "seconds include its token and start-up, the count the bucket's initial burst",
         "429s, grants, requests: the sandbox's own counts for the run (medians); the provider's SQL load writes "
         "SQLite (a file per run; duckdb has no Airflow hook it can use)",
         f"took {time.monotonic() - started:.0f} s; load average before {load_before}, after {load_average()}",
