@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck precommit pytest matrix demo bench browser postgres redis wheel-check clean
+.PHONY: install test lint typecheck precommit pytest matrix demo bench bench-peers browser postgres redis wheel-check clean
 
 MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
 
@@ -94,9 +94,24 @@ endif
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
+# The provider beside dlt, HttpOperator and a plain requests loop. dlt gets a venv of its own
+# (.venv-peers, pinned in benchmarks/peers/requirements.txt) so Airflow's pins stay untouched;
+# `make test` never builds it (its smoke test runs the other candidates only).
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): benchmarks/peers/requirements.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/peers/requirements.txt
+	touch $(PEERS_STAMP)
+
+bench-peers: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python -m benchmarks.peers.run --dlt-python $(PEERS_VENV)/bin/python $(BENCH_ARGS)
+
 # Builds the wheel and installs it into a clean venv, then asks Airflow there to discover it.
 wheel-check: $(STAMP)
 	$(BIN)/python -m pytest tests/test_packaging.py -k wheel
 
 clean:
-	rm -rf $(VENV) .venv-airflow-* .airflow_home* build dist *.egg-info test-output
+	rm -rf $(VENV) $(PEERS_VENV) .venv-airflow-* .airflow_home* build dist *.egg-info test-output
