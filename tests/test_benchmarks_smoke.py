@@ -85,10 +85,11 @@ def test_peers_run_without_dlt_and_check_every_output(tmp_path: Path) -> None:
             if candidate.dlt:
                 assert rows[candidate.name] is None, table
             else:
-                assert rows[candidate.name] is not None and rows[candidate.name].rstrip().endswith(
-                    ("ok", "ok, same bytes as plain")), table
+                row = rows[candidate.name]
+                assert row is not None and row.rstrip().endswith(("ok", "ok, same bytes as plain")), table
         # The export writes the same JSON Lines as the plain loop, byte for byte.
-        assert rows["provider export, max_workers=1"].rstrip().endswith("same bytes as plain"), table
+        export = rows["provider export, max_workers=1"]
+        assert export is not None and export.rstrip().endswith("same bytes as plain"), table
 
 
 def test_peers_table_shows_a_wrong_count_as_a_failure() -> None:
