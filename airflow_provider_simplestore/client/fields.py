@@ -161,6 +161,9 @@ def leaves(fields: tuple[Field, ...], prefix: str = "") -> list[tuple[str, Field
 # --- a record against the table --------------------------------------------------------------------
 
 _MISSING: Any = object()  # what of a value fits nothing: none
+# The JSON types that fit a scalar kind as they are (exact types: a bool is no integer here).
+_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
+                                      "boolean": (bool,)}
 
 
 def typed_values(record: Mapping[str, Any], resource: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -180,8 +183,8 @@ def _fit_object(field: Field, value: Mapping[str, Any]) -> tuple[dict[str, Any],
     extra: dict[str, Any] = {}
     for child in field.fields:
         item = value.get(child.name)
-        if item is None:
-            typed[child.name] = None
+        if item is None or type(item) in _EXACT.get(child.kind, ()):  # the common case, without a call
+            typed[child.name] = item
             continue
         typed[child.name], left = _fit(child, item)
         if left is not _MISSING:
