@@ -15,7 +15,7 @@ from typing import Any
 from airflow_provider_simplestore.client.fields import FIELDS, leaves
 from airflow_provider_simplestore.client.resources import RESOURCES
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.formats import dumps, lookup
+from airflow_provider_simplestore.utils.formats import dumps
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,8 @@ def upsert_sql(table: str, resource: str, placeholder: str) -> str:
 
 def _typed(value: Any, kind: str) -> Any:
     """A record's value as its column holds it: NULL when the JSON type does not fit (text is no BOOLEAN)."""
-    if value is None:
-        return None
+    if value is None or type(value) is _KEPT.get(kind):  # the common case, as it is
+        return value
     if kind in ("string", "timestamp"):
         return value if isinstance(value, str) else dumps(value)
     if kind in ("list", "map"):
@@ -141,19 +141,19 @@ def _typed(value: Any, kind: str) -> Any:
     return None
 
 
+_KEPT = {"string": str, "timestamp": str, "boolean": bool, "number": float}  # JSON types a column takes as they are
 _INT64 = (-(2**63), 2**63 - 1)  # BIGINT
+# Each typed column's field path, split once: row_values() runs for every record.
+_PATHS = {name: tuple((tuple(c.source.split(".")), c.kind) for c in columns) for name, columns in TYPED_COLUMNS.items()}
 
 
 def row_values(record: Mapping[str, Any], resource: str, id_field: str, synced_at: str) -> tuple[Any, ...]:
     """The upsert's values for one record, in ``table_columns()`` order."""
-    values: list[Any] = []
-    for column in table_columns(resource):
-        if column.name == "id":
-            values.append(str(record[id_field]))
-        elif column.name == "document":
-            values.append(dumps(record))
-        elif column.name == "synced_at":
-            values.append(synced_at)
-        else:
-            values.append(_typed(lookup(record, column.source), column.kind))
+    values = [str(record[id_field]), _typed(record.get("version"), "string")]
+    for path, kind in _PATHS[resource]:
+        value = record.get(path[0])
+        for part in path[1:]:  # into nested objects; NULL where a step is missing
+            value = value.get(part) if isinstance(value, Mapping) else None
+        values.append(_typed(value, kind))
+    values += [dumps(record), synced_at]
     return tuple(values)

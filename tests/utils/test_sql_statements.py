@@ -99,6 +99,7 @@ def test_row_values_are_typed_per_column() -> None:
         "categories": "kitchen",  # a list's column is JSON text even when the value is not a list
         "files": [],
         "basePrice": {"currencyCode": "AUD", "sellPrice": 12.5},
+        "price": "on request",  # text where an object is documented: its columns are NULL
         "baseRewards": {"points": 3.0},  # BIGINT: a fraction's type is not an integer
         "rewards": {"points": 2**63},  # BIGINT: out of its range
         "inventory": {"sku": "MUG-1", "availableQuantity": True},  # NUMERIC: a boolean is not a number
