@@ -26,7 +26,7 @@ MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
 $(STAMP): setup.cfg pyproject.toml $(MAIN_CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
-	$(BIN)/python -m pip install --quiet -e '.[sandbox,openlineage]' --group dev -c $(MAIN_CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,openlineage,parquet]' --group dev -c $(MAIN_CONSTRAINTS)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = REPO_ROOT / "tests" / "constraints"
 DEFAULT_AIRFLOW = "3.3.2"  # the project's own, in .venv
 # As `make install`, less the developer-only groups (linters, benchmarks, deployment tests).
-EXTRAS = "sandbox,openlineage"
+EXTRAS = "sandbox,openlineage,parquet"
 GROUPS = ("test",)
 
 

@@ -53,7 +53,7 @@ def test_make_install_reinstalls_when_a_file_it_reads_changes(read: str) -> None
     commands = make_dry_run("-W", read, "install")  # -W: as if `read` had just changed
     installs = [command for command in commands if "pip install" in command and " -e " in command]
     assert installs, f"make install would not reinstall after a change to {read}: {commands}"
-    assert "--group dev" in installs[0] and "[sandbox,openlineage]" in installs[0]
+    assert "--group dev" in installs[0] and "[sandbox,openlineage,parquet]" in installs[0]
 
 
 def test_a_version_venv_is_rebuilt_when_what_its_install_reads_changes(
@@ -69,7 +69,8 @@ def test_a_version_venv_is_rebuilt_when_what_its_install_reads_changes(
     monkeypatch.setattr(airflow_venvs, "CONSTRAINTS", constraints)
 
     arguments = airflow_venvs.install_arguments(target)
-    assert arguments[:4] == ["-e", f"{tmp_path}[sandbox,openlineage]", "--group", f"{tmp_path}/pyproject.toml:test"]
+    assert arguments[:4] == ["-e", f"{tmp_path}[sandbox,openlineage,parquet]",
+                             "--group", f"{tmp_path}/pyproject.toml:test"]
     assert arguments[-2:] == ["-c", str(constraints / f"airflow-{target.airflow}.txt")]
 
     before = airflow_venvs.fingerprint(target, "python3")

@@ -1,6 +1,6 @@
 """The built wheel installs into a clean venv and registers with Airflow there.
 
-Its metadata offers users the `sandbox` and `openlineage` extras only: the developers' tools
+Its metadata offers users the `sandbox`, `openlineage` and `parquet` extras only: the developers' tools
 (pytest, moto, ruff, ...) are pyproject.toml's dependency groups, which no wheel publishes.
 """
 
@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from airflow_provider_simplestore import __version__
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-USER_EXTRAS = {"sandbox", "openlineage"}
+USER_EXTRAS = {"sandbox", "openlineage", "parquet"}
 # Developer-only requirements (the dependency groups) that must not reach a user's install.
 DEVELOPER_ONLY = ("pytest", "moto", "ruff", "mypy", "playwright", "jsonschema", "psycopg", "pre-commit",
                   "apache-airflow-providers-amazon", "apache-airflow-providers-celery", "celery",

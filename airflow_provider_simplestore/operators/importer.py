@@ -30,7 +30,7 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
 )
 from airflow_provider_simplestore.utils.arguments import at_least, checked_format
-from airflow_provider_simplestore.utils.formats import MAX_LINE_BYTES, RowError, format_from_name
+from airflow_provider_simplestore.utils.formats import FORMATS, MAX_LINE_BYTES, RowError, format_from_name
 from airflow_provider_simplestore.utils.import_report import publish_report, write_rejected
 from airflow_provider_simplestore.utils.import_rows import TARGETS, Target, parsed_rows, spool_rows, spooled
 from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
@@ -144,6 +144,8 @@ class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
         fmt = self.file_format or format_from_name(path.name)
         if fmt is None:
             raise SimpleStoreConfigError(f"cannot tell the format of {path}: pass file_format ('jsonl' or 'csv')")
+        if fmt not in FORMATS:  # an export-only format (Parquet)
+            raise SimpleStoreConfigError(f"cannot import {path}: the import reads JSON Lines or CSV, not {fmt}")
         report = path.parent / f"{path.name}.rejected.jsonl"
 
         counts = Counts()

@@ -147,7 +147,8 @@ def seed_store(store: Store, options: SandboxOptions) -> None:
     seed = options.seed
     anchor = options.anchor
     store.configuration = {"version": store.next_version(), **default_configuration()}
-    _categories(store, random.Random(f"{seed}-categories"), options.categories)
+    # Category images draw from a stream of their own, so the categories' other draws are as before.
+    _categories(store, random.Random(f"{seed}-categories"), options.categories, random.Random(f"{seed}-images"))
     _collections(store, random.Random(f"{seed}-collections"), options.collections)
     _products(store, random.Random(f"{seed}-products"), options.products)
     _specials(store, random.Random(f"{seed}-specials"), options.specials, anchor)
@@ -168,7 +169,7 @@ def _localised(rng_pair: tuple[str, str]) -> dict[str, str]:
     return {"en-AU": rng_pair[0], "ja-JP": rng_pair[1]}
 
 
-def _categories(store: Store, rng: random.Random, count: int) -> None:
+def _categories(store: Store, rng: random.Random, count: int, images: random.Random) -> None:
     roots: list[Row] = []
     for i in range(count):
         en, ja = CATEGORY_NAMES[i % len(CATEGORY_NAMES)]
@@ -186,7 +187,7 @@ def _categories(store: Store, rng: random.Random, count: int) -> None:
             "parentId": parent["categoryId"] if parent else None,
             "isActive": rng.random() > 0.1,
             "attributes": {},
-            "files": [],
+            "files": [_file(images)] if images.random() < 0.3 else [],
         }
         store.categories.insert(row)
         if parent is None:

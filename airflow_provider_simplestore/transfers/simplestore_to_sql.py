@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from airflow_provider_simplestore.utils.source import (
     source_filters,
 )
 from airflow_provider_simplestore.utils.sql_statements import (
+    REQUIRED_COLUMNS,
+    add_column_sql,
     check_table,
     create_table_sql,
     missing_columns,
@@ -51,7 +54,8 @@ if TYPE_CHECKING:
 
 
 class TableMissingError(AirflowFailException):
-    """The target table does not exist (or lacks columns) and ``create_table`` is off."""
+    """The target table does not exist or lacks columns, and ``create_table`` is off (or the columns it
+    lacks cannot be added: the key, ``document``, ``synced_at``)."""
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -63,6 +67,20 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+@contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """A cursor whose statements are one transaction: committed after a clean exit, else rolled back."""
+    cursor = conn.cursor()
+    try:
+        yield cursor
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        cursor.close()
 
 
 # Airflow 3 defines no default connections: without this one, the example would fail on a fresh install.
@@ -98,11 +116,14 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     with the hook's own parameter placeholder. Rows are written in batches, one transaction per
     batch; every write is an idempotent upsert, so a retried or re-run task converges.
 
-    The table has ``id`` (primary key), ``version``, a few typed columns per resource (see
-    ``TYPED_COLUMNS`` in ``utils/sql_statements.py``, where every statement is built), ``document``
-    (the full JSON record as text) and ``synced_at`` (UTC ISO text). With ``create_table=False`` a
-    missing table (or one lacking those columns) is a clear error before any API call, and nothing
-    is written.
+    The table has ``id`` (primary key), ``version``, a typed column for every documented field of the
+    resource (``TYPED_COLUMNS`` in ``utils/sql_statements.py``, derived from ``client/fields.py``;
+    nested objects flattened, ``basePrice.retailPrice`` -> ``base_price_retail_price``; lists and
+    free-form maps as JSON text), ``document`` (the full JSON record as text: a field the platform
+    adds later is kept there) and ``synced_at`` (UTC ISO text). With ``create_table=True`` a table of
+    an earlier release gets the columns it lacks (``ALTER TABLE ... ADD COLUMN``); with
+    ``create_table=False`` a missing table, or one lacking columns, is a clear error before any API
+    call, and nothing is written.
 
     Orders are loaded incrementally by default: ``createdOnUtc`` in the run's data interval, so
     hourly runs, retries and catch-up runs each touch only their own window.
@@ -112,7 +133,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated). When it is
         ``sqlite_default`` and not defined (Airflow 3 defines no default connections), an embedded
         SQLite file ``$AIRFLOW_HOME/simplestore.db`` is used, and the log says so.
-    :param create_table: create the table when it does not exist.
+    :param create_table: create the table when it does not exist, and add the typed columns it lacks.
     :param batch_size: rows per insert batch and transaction.
     :param incremental: filter on the data interval (default: True for orders).
     :param created_from: start of the window, inclusive (templated; default data_interval_start).
@@ -238,22 +259,46 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         )
 
     def _prepare_table(self, conn: Any) -> None:
+        """Create the table, or add the typed columns an older release's table lacks (create_table=True);
+        else refuse, naming what is missing, before any API call."""
         missing = self._missing_columns(conn)
-        if missing is None or missing:
-            if not self.create_table or missing:
-                problem = "does not exist" if missing is None else f"lacks columns {', '.join(missing)}"
-                raise TableMissingError(
-                    f"table {self.table} {problem} in {self.sql_conn_id!r}"
-                    + ("; pass create_table=True to create it" if missing is None else "")
-                    + f". Expected: {create_table_sql(self.table, self.resource)}"
-                )
+        if missing == []:
+            return
+        expected = f"Expected: {create_table_sql(self.table, self.resource)}"
+        where = f"in {self.sql_conn_id!r}"
+        if missing is None and not self.create_table:
+            raise TableMissingError(f"table {self.table} does not exist {where}; pass create_table=True to create it. "
+                                    f"{expected}")
+        if missing is None:
             self.log.info("Creating table %s", self.table)
-            cursor = conn.cursor()
-            try:
-                cursor.execute(create_table_sql(self.table, self.resource))
-            finally:
-                cursor.close()
-            conn.commit()
+            self._run_ddl(conn, [create_table_sql(self.table, self.resource)])
+            return
+        required = [name for name in missing if name in REQUIRED_COLUMNS]
+        if required:
+            raise TableMissingError(
+                f"table {self.table} lacks columns {', '.join(missing)} {where}; {', '.join(required)} cannot be "
+                f"added to an existing "
+                f"table (the key and NOT NULL columns): it was not created by this operator. {expected}"
+            )
+        statements = [add_column_sql(self.table, self.resource, name) for name in missing]
+        if not self.create_table:
+            raise TableMissingError(
+                f"table {self.table} lacks columns {', '.join(missing)} {where} (a table of an earlier release?); pass "
+                f"create_table=True to add them, or run: {'; '.join(statements)}"
+            )
+        self.log.info("Adding columns to %s: %s (existing rows hold NULL there until they are upserted again; "
+                      "their document column has the values)", self.table, ", ".join(missing))
+        try:
+            self._run_ddl(conn, statements)
+        except Exception:
+            if self._missing_columns(conn):  # else a concurrent run added them first
+                raise
+
+    @staticmethod
+    def _run_ddl(conn: Any, statements: list[str]) -> None:
+        with transaction(conn) as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
     def _missing_columns(self, conn: Any) -> list[str] | None:
         """Columns the table lacks, or None when there is no such table (portable: a probe query)."""
@@ -289,15 +334,8 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         self.log.info("Loading %s into %s", what, self.table)
         for batch in batched(records(), self.batch_size):
             rows = [row_values(record, self.resource, spec.id_field, synced_at) for record in batch]
-            cursor = conn.cursor()
-            try:
+            with transaction(conn) as cursor:
                 cursor.executemany(statement, rows)
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                cursor.close()
             written += len(rows)
         progress.finish(f", {written} rows upserted into {self.table}")
         settle_listing(check.problems, self.on_incomplete, what)

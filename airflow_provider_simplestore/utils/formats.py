@@ -1,4 +1,5 @@
-"""Record <-> file formats for exports and imports: JSON Lines and CSV.
+"""Record <-> file formats for exports and imports: JSON Lines and CSV (and, for exports, Parquet:
+utils/parquet.py, whose encoder has the same shape).
 
 Writing: an encoder turns one API record into the bytes of one line (CSV columns are a fixed,
 documented list per resource, so the header is known before the first page arrives and is the
@@ -21,9 +22,13 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-FORMATS = ("jsonl", "csv")
+if TYPE_CHECKING:
+    from airflow_provider_simplestore.utils.parquet import ParquetEncoder
+
+FORMATS = ("jsonl", "csv")  # read and written, a record per line
+EXPORT_FORMATS = (*FORMATS, "parquet")  # written by the export; Parquet's encoder is utils/parquet.py
 MAX_LINE_BYTES = 1 << 20  # the longest input line read (bytes, its line end not counted): max_line_bytes
 LONG_LINE_KEPT_BYTES = 4096  # of a longer line, what is kept for the rejects report
 READ_CHUNK_BYTES = 1 << 16
@@ -188,6 +193,9 @@ class JsonlEncoder:
                 pass
         return _dumps_lines(records)
 
+    def footer(self) -> bytes:
+        return b""
+
 
 class CsvEncoder:
     """RFC 4180 quoting, ``\\n`` line ends, a fixed header; fields outside it are counted as dropped."""
@@ -237,25 +245,34 @@ class CsvEncoder:
     def encode_all(self, records: list[Any]) -> bytes:
         return b"".join([self.encode(record) for record in records])
 
+    def footer(self) -> bytes:
+        return b""
+
 
 def encoder_for(
     fmt: str, resource: str, columns: Iterable[str] | None = None, *, neutralise_formulas: bool = True
-) -> JsonlEncoder | CsvEncoder:
+) -> JsonlEncoder | CsvEncoder | ParquetEncoder:
     if fmt == "jsonl":
         return JsonlEncoder()
     if fmt == "csv":
         return CsvEncoder(columns if columns is not None else CSV_COLUMNS[resource],
                           neutralise_formulas=neutralise_formulas)
-    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        from airflow_provider_simplestore.utils.parquet import ParquetEncoder  # imports pyarrow: only now
+
+        return ParquetEncoder(resource)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
 
 
 def format_from_name(name: str) -> str | None:
-    """The format a file name implies (``.jsonl``/``.ndjson``/``.json`` or ``.csv``), else None."""
+    """The format a file name implies (``.jsonl``/``.ndjson``/``.json``, ``.csv`` or ``.parquet``), else None."""
     lowered = name.lower()
     if lowered.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     if lowered.endswith(".csv"):
         return "csv"
+    if lowered.endswith(".parquet"):
+        return "parquet"
     return None
 
 

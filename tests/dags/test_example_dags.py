@@ -61,7 +61,7 @@ print(json.dumps({
     "attempts": attempts,
     "seconds": time.monotonic() - started,
     "loaded": sorted(m for m in set(sys.modules) - baseline
-                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn", "openlineage")
+                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn", "openlineage", "pyarrow")
                      or m.startswith(("airflow_provider_simplestore.sandbox", "airflow_provider_simplestore.hooks",
                                       "airflow.providers.openlineage", "airflow.providers.common.compat.openlineage"))),
 }))
@@ -89,6 +89,7 @@ def test_dags_parse_without_errors_and_without_network(airflow_db: Path, tmp_pat
     # Parsing loads neither the sandbox nor the HTTP stacks: hooks are imported when tasks run.
     assert [m for m in report["loaded"] if "sandbox" in m or m.split(".")[0] in ("fastapi", "uvicorn")] == []
     assert not [m for m in report["loaded"] if m.startswith("airflow_provider_simplestore.hooks")]
+    assert not [m for m in report["loaded"] if m.split(".")[0] == "pyarrow"]  # Parquet's: loaded when one runs
     # Nor OpenLineage: the operators import it only when its listener asks them for lineage. (Airflow
     # 3.0 reads every provider's info when a DAG names an asset: that discovery module is Airflow's.)
     discovery = ("airflow.providers.openlineage", "airflow.providers.openlineage.get_provider_info")

@@ -178,6 +178,8 @@ def test_unreadable_input_is_a_clear_error_before_any_write(store: Any, tmp_path
         importer(latin1).execute(context())
     with pytest.raises(SimpleStoreConfigError, match="cannot tell the format"):
         importer(tmp_path / "data.txt").execute(context())
+    with pytest.raises(SimpleStoreConfigError, match="the import reads JSON Lines or CSV, not parquet"):
+        importer(tmp_path / "products.parquet").execute(context())
     with pytest.raises(SimpleStoreConfigError, match="cannot import 'orders'; expected one of: products, customers"):
         importer(tmp_path / "o.csv", resource="orders")
     assert writes(store) == {}

@@ -74,7 +74,8 @@ def test_format_from_name() -> None:
     assert format_from_name("a.JSONL") == "jsonl"
     assert format_from_name("a.ndjson") == "jsonl"
     assert format_from_name("a.csv") == "csv"
-    assert format_from_name("a.parquet") is None
+    assert format_from_name("a.Parquet") == "parquet"
+    assert format_from_name("a.xlsx") is None
 
 
 def test_reading_csv_reports_bad_rows_with_their_line_numbers() -> None:

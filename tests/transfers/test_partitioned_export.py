@@ -188,7 +188,7 @@ def _with(summary: dict[str, Any], **fields: Any) -> dict[str, Any]:
         ("bytes", -3, "bytes must be a non-negative integer"),
         ("bytes", [1], "bytes must be a non-negative integer"),
         ("sha256", "abc", "sha256 must be 64 lowercase hex digits"),
-        ("format", "parquet", "unknown format 'parquet'"),
+        ("format", "xlsx", "unknown format 'xlsx'"),
     ],
 )
 @pytest.mark.parametrize("verify", [True, False])
@@ -231,6 +231,18 @@ def test_csv_parts_are_counted_by_record_not_by_line(simplestore_conn: Any, tmp_
     assert result["records"] == sum(s["records"] for s in summaries) + 2
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [p["format"] for p in manifest["parts"]] == ["csv", "csv", "csv"]
+
+
+def test_parquet_parts_are_counted_from_their_footer(simplestore_conn: Any, tmp_path: Path) -> None:
+    day = busiest_day(listing(simplestore_conn, "/v1/orders"))
+    summaries = export_parts(tmp_path / "parts", *day, 3, suffix="parquet")
+    assert all(s["format"] == "parquet" for s in summaries) and sum(s["records"] for s in summaries) > 2
+    result = write_manifest(str(tmp_path / "manifest.json"), summaries, window_start=day[0], window_end=day[1])
+    assert result["records"] == sum(s["records"] for s in summaries)
+    part = next(s for s in summaries if s["records"])
+    tampered = [_with(s, records=s["records"] + 1) if s is part else s for s in summaries]
+    with pytest.raises(ManifestError, match=f"holds {part['records']} records; its export summary says"):
+        write_manifest(str(tmp_path / "other.json"), tampered, window_start=day[0], window_end=day[1])
 
 
 def test_the_manifest_may_not_replace_a_part(day_parts: Any, tmp_path: Path) -> None:
