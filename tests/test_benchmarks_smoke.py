@@ -26,18 +26,18 @@ def test_every_benchmark_module_is_run() -> None:
     assert modules == set(BENCHMARKS)
 
 
+def run_quietly(module: str, *arguments: str, timeout: float) -> str:
+    """`python -m module arguments` from the repository; its standard output, once it exited 0."""
+    proc = subprocess.run([sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_runs_and_prints_its_table(name: str) -> None:
     module = importlib.import_module(f"benchmarks.{name}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--only", name],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
+    out = run_quietly("benchmarks.run", "--quick", "--only", name, timeout=300)
     assert "CRASHED" not in out
     report, _, summary = out.partition("== Summary ==")
     assert f"== {module.TITLE} ==" in report
@@ -66,15 +66,7 @@ def test_peers_run_without_dlt_and_check_every_output(tmp_path: Path) -> None:
     from benchmarks.peers.run import CANDIDATES, QUICK_CONDITIONS
 
     missing = tmp_path / "no-venv" / "bin" / "python"
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.peers.run", "--quick", "--dlt-python", str(missing)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
+    out = run_quietly("benchmarks.peers.run", "--quick", "--dlt-python", str(missing), timeout=600)
     assert f"dlt candidates were not run: {missing} is missing" in out
     sections = out.split("\n\n")
     for condition in QUICK_CONDITIONS:
