@@ -59,8 +59,11 @@ def plain_loop(sb: Any, token: str, page_size: int, target: Path) -> Path:
             response = session.get(f"{sb.url}{PATH}", params={"pageSize": page_size, "pageIndex": index}, timeout=30)
             response.raise_for_status()
             body = response.json()
-            out.write("".join(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-                              for record in body["result"]).encode())
+            out.write(
+                "".join(
+                    json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in body["result"]
+                ).encode()
+            )
             index += 1
             if index >= body["totalPages"]:
                 return target
@@ -70,8 +73,12 @@ def export(page_size: int, target: Path) -> Path:
     from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export_speed", resource="orders", incremental=False, destination=str(target),
-        page_size=page_size, max_workers=1,
+        task_id="export_speed",
+        resource="orders",
+        incremental=False,
+        destination=str(target),
+        page_size=page_size,
+        max_workers=1,
     )
     execute(operator)  # a non-incremental export reads nothing from the context
     return target
@@ -132,8 +139,15 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     table = Table(["client", "median", "min/max", "records/s", "ratio to plain", "client CPU", "CPU ratio"])
     for name, values in times.items():
         mid, mid_cpu = median(values), median(cpu[name][WARMUP:])
-        table.add(name, ms(mid), spread(values), num(orders / mid), ratio(plain / mid), ms(mid_cpu),
-                  ratio(plain_cpu / mid_cpu))
+        table.add(
+            name,
+            ms(mid),
+            spread(values),
+            num(orders / mid),
+            ratio(plain / mid),
+            ms(mid_cpu),
+            ratio(plain_cpu / mid_cpu),
+        )
     report = Report(
         NAME,
         TITLE,
@@ -141,10 +155,14 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         f"child process; JSON Lines to a local file; repeats {repeats}, interleaved",
     )
     report.tables.append(("", table))
-    report.targets.append(at_least("export at 1 worker / plain loop (speed)", plain / median(times[OPERATOR]),
-                                   TARGET_RATIO))
-    report.notes.append("client CPU: this process's CPU time per run (the sandbox's is not counted), a steadier "
-                        "measure of the client's own work than wall time on a loaded machine; CPU ratio = plain / this")
-    report.notes.append(f"both files: {orders:,} records, {orders:,} distinct ids, the same sha256; "
-                        f"token grants while timed: {grants}")
+    report.targets.append(
+        at_least("export at 1 worker / plain loop (speed)", plain / median(times[OPERATOR]), TARGET_RATIO)
+    )
+    report.notes.append(
+        "client CPU: this process's CPU time per run (the sandbox's is not counted), a steadier "
+        "measure of the client's own work than wall time on a loaded machine; CPU ratio = plain / this"
+    )
+    report.notes.append(
+        f"both files: {orders:,} records, {orders:,} distinct ids, the same sha256; token grants while timed: {grants}"
+    )
     return report

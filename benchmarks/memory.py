@@ -94,7 +94,11 @@ def export_in_child(destination: str, page_size: int, storage_conn_id: str | Non
     from airflow_provider_simplestore.utils.storage import storage_path
 
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size,
+        task_id="export",
+        resource="orders",
+        incremental=False,
+        destination=destination,
+        page_size=page_size,
         storage_conn_id=storage_conn_id,
     )
     storage_path(destination, conn_id=storage_conn_id, role="destination")  # loads the filesystem (cached)
@@ -137,8 +141,7 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     sizes = (1_000, 10_000) if quick else (20_000, 200_000)
     repeats = repeats or (1 if quick else 2)
     page_size = 100
-    table = Table(["export", "peak while importing", "RSS before", "peak during export", "growth", "file",
-                   "records/s"])
+    table = Table(["export", "peak while importing", "RSS before", "peak during export", "growth", "file", "records/s"])
     peaks: dict[tuple[str, int], float] = {}
     growth: dict[tuple[str, int], float] = {}
     library: dict[int, float] = {}
@@ -155,8 +158,11 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         if without_s3 is None:
             s3 = stack.enter_context(running_s3_server())
             s3.client().create_bucket(Bucket=S3_BUCKET)
-            stores["S3"] = ({f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": s3.connection_json()},
-                            f"s3://{S3_BUCKET}/orders.jsonl", S3_CONN_ID)
+            stores["S3"] = (
+                {f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": s3.connection_json()},
+                f"s3://{S3_BUCKET}/orders.jsonl",
+                S3_CONN_ID,
+            )
         for orders in sizes:
             runs: dict[str, list[dict[str, Any]]] = {store: [] for store in stores}
             with sandbox(seed=14, orders=orders, products=200, customers=500) as sb:
@@ -194,25 +200,50 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     report.tables.append(("", table))
     for store in stores:
         label = "" if store == "file" else f" to {store}"
-        report.targets.append(at_most(f"peak RSS during export{label}, {num(large)} / {num(small)} orders",
-                                      peaks[store, large] / peaks[store, small], TARGET_RATIO, "x"))
+        report.targets.append(
+            at_most(
+                f"peak RSS during export{label}, {num(large)} / {num(small)} orders",
+                peaks[store, large] / peaks[store, small],
+                TARGET_RATIO,
+                "x",
+            )
+        )
         report.notes.append(
             f"the export{label} itself grew RSS by {mib(growth[store, small])} for {num(small)} and "
             f"{mib(growth[store, large])} for {num(large)} orders"
         )
     if without_s3 is None:
-        report.targets.append(Target(f"peak RSS during export, S3 / file, {num(large)} orders", "(measure)",
-                                     f"{peaks['S3', large] / peaks['file', large]:.2f}x", None))
+        report.targets.append(
+            Target(
+                f"peak RSS during export, S3 / file, {num(large)} orders",
+                "(measure)",
+                f"{peaks['S3', large] / peaks['file', large]:.2f}x",
+                None,
+            )
+        )
     else:
         report.notes.append(f"no S3 export: {without_s3}")
     if without_parquet:
         report.notes.append("no Parquet export: pyarrow is not installed (the parquet extra)")
     else:
-        report.targets.append(at_most(f"peak RSS, Parquet / JSON Lines file export, {num(large)} orders",
-                                      peaks["Parquet file", large] / peaks["file", large], TARGET_RATIO, "x"))
-        report.targets.append(Target(
-            f"peak RSS, Parquet less pyarrow's libraries / JSON Lines, {num(large)} orders", "(measure)",
-            f"{(peaks['Parquet file', large] - library[large]) / peaks['file', large]:.2f}x", None))
-        report.notes.append(f"of the Parquet export's peak, {mib(library[large])} is pyarrow's libraries (resident "
-                            f"from its import, whatever the size)")
+        report.targets.append(
+            at_most(
+                f"peak RSS, Parquet / JSON Lines file export, {num(large)} orders",
+                peaks["Parquet file", large] / peaks["file", large],
+                TARGET_RATIO,
+                "x",
+            )
+        )
+        report.targets.append(
+            Target(
+                f"peak RSS, Parquet less pyarrow's libraries / JSON Lines, {num(large)} orders",
+                "(measure)",
+                f"{(peaks['Parquet file', large] - library[large]) / peaks['file', large]:.2f}x",
+                None,
+            )
+        )
+        report.notes.append(
+            f"of the Parquet export's peak, {mib(library[large])} is pyarrow's libraries (resident "
+            f"from its import, whatever the size)"
+        )
     return report

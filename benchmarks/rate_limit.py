@@ -124,9 +124,16 @@ def _row(table: Table, name: str, runs: list[dict[str, Any]], burst: int) -> dic
     # Without the burst the bucket starts with: what a long listing sustains.
     steady = median([max(0, r["pages"] - burst) / r["seconds"] for r in runs])
     share = median([r["rate_limited"] / r["requests"] for r in runs])
-    table.add(name, num(median([r["pages"] for r in runs])), num(rps), ratio(rps / LIMIT),
-              ratio(steady / LIMIT) if burst else "-", num(median([r["rate_limited"] for r in runs])),
-              f"{share * 100:.1f}%", num(median([r["seconds"] for r in runs]), 2))
+    table.add(
+        name,
+        num(median([r["pages"] for r in runs])),
+        num(rps),
+        ratio(rps / LIMIT),
+        ratio(steady / LIMIT) if burst else "-",
+        num(median([r["rate_limited"] for r in runs])),
+        f"{share * 100:.1f}%",
+        num(median([r["seconds"] for r in runs]), 2),
+    )
     return {"rps": rps, "share": share, "steady": steady}
 
 
@@ -184,8 +191,11 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         at_least("auto under the limit, steady x limit", auto["steady"] / LIMIT, TARGET_LIMITED),
         at_most("auto under the limit, 429 share", auto["share"] * 100, TARGET_429 * 100, "%"),
         Target("max_workers=16 under the limit, 429 share", "-", f"{rows['16']['share'] * 100:.1f}%", None),
-        at_least(f"auto without limit vs best fixed ({best})", free_rows["auto"]["rps"] / free_rows[str(best)]["rps"],
-                 TARGET_UNLIMITED),
+        at_least(
+            f"auto without limit vs best fixed ({best})",
+            free_rows["auto"]["rps"] / free_rows[str(best)]["rps"],
+            TARGET_UNLIMITED,
+        ),
         Target("two tasks together, x limit", "-", ratio(together / LIMIT), None),
         at_least("two tasks: slower task, x limit", slower / LIMIT, TARGET_FAIR),
         at_most("two tasks, 429 share", pair_share * 100, TARGET_429 * 100, "%"),

@@ -78,8 +78,14 @@ def install_arguments(target: Target) -> list[str]:
     """What `pip install` gets: the package with the user extras, the test group, that Airflow."""
     constraints = constraints_file(target.airflow)
     groups = [arg for group in GROUPS for arg in ("--group", f"{REPO_ROOT / 'pyproject.toml'}:{group}")]
-    return ["-e", f"{REPO_ROOT}[{EXTRAS}]", *groups, f"apache-airflow=={target.airflow}", *target.extras,
-            *(["-c", str(constraints)] if constraints.exists() else [])]
+    return [
+        "-e",
+        f"{REPO_ROOT}[{EXTRAS}]",
+        *groups,
+        f"apache-airflow=={target.airflow}",
+        *target.extras,
+        *(["-c", str(constraints)] if constraints.exists() else []),
+    ]
 
 
 def fingerprint(target: Target, interpreter: str) -> str:
@@ -107,8 +113,9 @@ def ensure_venv(target: Target) -> Path:
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--upgrade", "pip>=25.1"], check=True)  # 25.1 brought --group
     subprocess.run([*pip, *install_arguments(target)], check=True, cwd=REPO_ROOT)
-    installed = subprocess.run([str(python), "-c", "import airflow; print(airflow.__version__)"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+    installed = subprocess.run(
+        [str(python), "-c", "import airflow; print(airflow.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     if installed != target.airflow:
         raise SystemExit(f"{venv.name}: pip installed Airflow {installed}, not {target.airflow}")
     stamp.write_text(expected)
@@ -121,8 +128,10 @@ def targets_named(versions: list[str]) -> list[Target]:
     known = {t.airflow: t for t in MATRIX}
     unknown = [v for v in versions if v not in known]
     if unknown:
-        raise SystemExit(f"not a version of the matrix: {', '.join(unknown)} (known: {', '.join(known)}; "
-                         f"{DEFAULT_AIRFLOW} is the project's own .venv)")
+        raise SystemExit(
+            f"not a version of the matrix: {', '.join(unknown)} (known: {', '.join(known)}; "
+            f"{DEFAULT_AIRFLOW} is the project's own .venv)"
+        )
     return [known[v] for v in versions] or list(MATRIX)
 
 

@@ -32,8 +32,15 @@ def connect(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
 
     The sandbox's `connection_json`, optionally with other fields, injected as users do it."""
 
-    def make(sb: Any, conn_id: str = "simplestore_test", *, host: str | None = None, login: str | None = None,
-             password: str | None = None, **extras: Any) -> str:
+    def make(
+        sb: Any,
+        conn_id: str = "simplestore_test",
+        *,
+        host: str | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        **extras: Any,
+    ) -> str:
         data = json.loads(sb.connection_json(**extras))
         for field, value in (("host", host), ("login", login), ("password", password)):
             if value is not None:

@@ -63,7 +63,16 @@ def serving(records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> I
         return page_reply(records, len(records), page_size=max(len(records), 1))
 
     with LocalServer(respond) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", json.dumps({
-            "conn_type": "simplestore", "host": server.url, "login": "scripted", "password": "unused",
-            "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0}}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SIMPLESTORE_DEFAULT",
+            json.dumps(
+                {
+                    "conn_type": "simplestore",
+                    "host": server.url,
+                    "login": "scripted",
+                    "password": "unused",
+                    "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0},
+                }
+            ),
+        )
         yield server

@@ -28,8 +28,9 @@ def test_every_benchmark_module_is_run() -> None:
 
 def run_quietly(module: str, *arguments: str, timeout: float) -> str:
     """`python -m module arguments` from the repository; its standard output, once it exited 0."""
-    proc = subprocess.run([sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 
@@ -54,7 +55,10 @@ def test_benchmark_runs_and_prints_its_table(name: str) -> None:
 def test_unknown_benchmark_is_refused() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--only", "no_such_benchmark"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "no_such_benchmark" in proc.stderr and "invalid choice" in proc.stderr
@@ -71,8 +75,9 @@ def test_peers_run_without_dlt_and_check_every_output(tmp_path: Path) -> None:
     sections = out.split("\n\n")
     for condition in QUICK_CONDITIONS:
         table = next(section for section in sections if section.startswith(f"{condition.name}:"))
-        rows = {c.name: next((line for line in table.splitlines() if line.startswith(c.name)), None)
-                for c in CANDIDATES}
+        rows = {
+            c.name: next((line for line in table.splitlines() if line.startswith(c.name)), None) for c in CANDIDATES
+        }
         for candidate in CANDIDATES:
             if candidate.dlt:
                 assert rows[candidate.name] is None, table

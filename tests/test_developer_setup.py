@@ -23,8 +23,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def make_dry_run(*args: str) -> list[str]:
     """The commands `make` would run (`-n`), one per line."""
-    proc = subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 
@@ -69,8 +70,12 @@ def test_a_version_venv_is_rebuilt_when_what_its_install_reads_changes(
     monkeypatch.setattr(airflow_venvs, "CONSTRAINTS", constraints)
 
     arguments = airflow_venvs.install_arguments(target)
-    assert arguments[:4] == ["-e", f"{tmp_path}[sandbox,openlineage,parquet]",
-                             "--group", f"{tmp_path}/pyproject.toml:test"]
+    assert arguments[:4] == [
+        "-e",
+        f"{tmp_path}[sandbox,openlineage,parquet]",
+        "--group",
+        f"{tmp_path}/pyproject.toml:test",
+    ]
     assert arguments[-2:] == ["-c", str(constraints / f"airflow-{target.airflow}.txt")]
 
     before = airflow_venvs.fingerprint(target, "python3")

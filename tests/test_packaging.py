@@ -20,9 +20,21 @@ from airflow_provider_simplestore import __version__
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USER_EXTRAS = {"sandbox", "openlineage", "parquet"}
 # Developer-only requirements (the dependency groups) that must not reach a user's install.
-DEVELOPER_ONLY = ("pytest", "moto", "ruff", "mypy", "playwright", "jsonschema", "psycopg", "pre-commit",
-                  "apache-airflow-providers-amazon", "apache-airflow-providers-celery", "celery",
-                  "apache-airflow-providers-http", "apache-airflow-providers-postgres")
+DEVELOPER_ONLY = (
+    "pytest",
+    "moto",
+    "ruff",
+    "mypy",
+    "playwright",
+    "jsonschema",
+    "psycopg",
+    "pre-commit",
+    "apache-airflow-providers-amazon",
+    "apache-airflow-providers-celery",
+    "celery",
+    "apache-airflow-providers-http",
+    "apache-airflow-providers-postgres",
+)
 
 DISCOVERY = """
 from airflow.providers_manager import ProvidersManager

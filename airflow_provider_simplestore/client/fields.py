@@ -73,15 +73,30 @@ def _list(name: str, *specs: str | Field) -> Field:
 
 
 # Shapes embedded in several resources (docs section 3 and 6.x).
-_FILE_REF = ("fileId string", "contentType string", "accessPermission string", "accessUrl string",
-             "attributes map", "edgeUrl string")
+_FILE_REF = (
+    "fileId string",
+    "contentType string",
+    "accessPermission string",
+    "accessUrl string",
+    "attributes map",
+    "edgeUrl string",
+)
 _ENTITY_REF = ("key string", "value string", "slug string")
 _PRICING = ("currencyCode string", "sellPrice number", "retailPrice number", "attributes map")
 _REWARDS = ("isEnabled boolean", "points integer", "minPayAmount number", "minPointsAmount number")
 _CATEGORY_BRIEF = ("categoryId string", "name string", "slug string", "names map")
-_CART_ITEM = ("productId string", "slug string", "title string", "description string", "quantity integer",
-              "paymentMethod string", "totalCurrency number", "totalPoints number", _list("files", *_FILE_REF),
-              "attributes map")
+_CART_ITEM = (
+    "productId string",
+    "slug string",
+    "title string",
+    "description string",
+    "quantity integer",
+    "paymentMethod string",
+    "totalCurrency number",
+    "totalPoints number",
+    _list("files", *_FILE_REF),
+    "attributes map",
+)
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "products": _fields(
@@ -162,8 +177,7 @@ def leaves(fields: tuple[Field, ...], prefix: str = "") -> list[tuple[str, Field
 
 _MISSING: Any = object()  # what of a value fits nothing: none
 # The JSON types that fit a scalar kind as they are (exact types: a bool is no integer here).
-_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
-                                      "boolean": (bool,)}
+_EXACT: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
 
 
 def typed_values(record: Mapping[str, Any], resource: str) -> tuple[dict[str, Any], dict[str, Any] | None]:

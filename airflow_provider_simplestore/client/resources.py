@@ -51,8 +51,10 @@ class Endpoint:
                 continue
             if not _PLACEHOLDER.fullmatch(name) or spec or conversion:
                 field = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-                raise ValueError(f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
-                                 "are filled in (no attribute, index, conversion or format spec)")
+                raise ValueError(
+                    f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
+                    "are filled in (no attribute, index, conversion or format spec)"
+                )
             if name not in ids:
                 raise TypeError(f"{self.method} {self.path} needs the id {name!r}".lstrip())
             parts.append(_segment(ids[name]))
@@ -171,8 +173,9 @@ class Resource:
             checked = _checked_value(self.kind(name), value)
             if checked is None:
                 shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-                raise _filter_error(where, f"the filter {name!r} of {self.name} must be "
-                                           f"{FILTER_KINDS[self.kind(name)]}, got {shown}")
+                raise _filter_error(
+                    where, f"the filter {name!r} of {self.name} must be {FILTER_KINDS[self.kind(name)]}, got {shown}"
+                )
             params[self.filters[name]] = checked
         return params
 

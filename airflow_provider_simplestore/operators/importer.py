@@ -186,10 +186,22 @@ class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
             )
         written = counts.created + counts.updated
         self.lineage = self.lineage_plan(path).with_output_counts(written)
-        publish_output(context, self.lineage, run_extra(
-            context, resource=self.resource, source=str(path), rows=counts.rows, created=counts.created,
-            updated=counts.updated, unchanged=counts.unchanged, rejected=counts.rejected,
-        ), alias=self.asset_alias, asset=self.static_asset)
+        publish_output(
+            context,
+            self.lineage,
+            run_extra(
+                context,
+                resource=self.resource,
+                source=str(path),
+                rows=counts.rows,
+                created=counts.created,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                rejected=counts.rejected,
+            ),
+            alias=self.asset_alias,
+            asset=self.static_asset,
+        )
         return {
             "created": counts.created,
             "updated": counts.updated,
@@ -207,8 +219,9 @@ class SimpleStoreImportOperator(OpenLineageMethods, BaseOperator):
             outputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), fields)],
         )
 
-    def _write_rows(self, path: ObjectStoragePath, spool: IO[bytes], rejects: IO[bytes], counts: Counts,
-                    progress: Progress) -> None:
+    def _write_rows(
+        self, path: ObjectStoragePath, spool: IO[bytes], rejects: IO[bytes], counts: Counts, progress: Progress
+    ) -> None:
         """Write each spooled row; a row the API refuses is rejected, later rows still go."""
         upserter = Upserter(self.hook, self.target, self.log)
         in_batch = unknown_in_a_row = 0

@@ -103,11 +103,25 @@ EN_LAST = ["Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", 
 JA_FIRST = ["Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Sakura", "Riku", "Mei"]
 JA_LAST = ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato"]
 # (suburb, state, postcode) per country
-AU_PLACES = [("Surry Hills", "NSW", "2010"), ("Newtown", "NSW", "2042"), ("Fitzroy", "VIC", "3065"),
-             ("Brunswick", "VIC", "3056"), ("New Farm", "QLD", "4005"), ("Fremantle", "WA", "6160"),
-             ("Glenelg", "SA", "5045"), ("Battery Point", "TAS", "7004"), ("Braddon", "ACT", "2612")]
-JP_PLACES = [("Shibuya", "Tokyo", "150-0002"), ("Setagaya", "Tokyo", "154-0001"), ("Naka-ku", "Kanagawa", "231-0001"),
-             ("Kita-ku", "Osaka", "530-0001"), ("Sakyo-ku", "Kyoto", "606-8501"), ("Chuo-ku", "Fukuoka", "810-0001")]
+AU_PLACES = [
+    ("Surry Hills", "NSW", "2010"),
+    ("Newtown", "NSW", "2042"),
+    ("Fitzroy", "VIC", "3065"),
+    ("Brunswick", "VIC", "3056"),
+    ("New Farm", "QLD", "4005"),
+    ("Fremantle", "WA", "6160"),
+    ("Glenelg", "SA", "5045"),
+    ("Battery Point", "TAS", "7004"),
+    ("Braddon", "ACT", "2612"),
+]
+JP_PLACES = [
+    ("Shibuya", "Tokyo", "150-0002"),
+    ("Setagaya", "Tokyo", "154-0001"),
+    ("Naka-ku", "Kanagawa", "231-0001"),
+    ("Kita-ku", "Osaka", "530-0001"),
+    ("Sakyo-ku", "Kyoto", "606-8501"),
+    ("Chuo-ku", "Fukuoka", "810-0001"),
+]
 STREETS = ["George St", "King St", "Church St", "High St", "Station Rd", "Park Ave", "Hill St", "Bay Rd"]
 
 

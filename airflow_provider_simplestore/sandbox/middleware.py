@@ -212,8 +212,13 @@ async def _send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _inject(rule: FaultRule, receive: Receive, send: Send, path: str, serve: Callable[[], Awaitable[None]],
-                  ) -> None:
+async def _inject(
+    rule: FaultRule,
+    receive: Receive,
+    send: Send,
+    path: str,
+    serve: Callable[[], Awaitable[None]],
+) -> None:
     """What the rule's kind (`FAULT_KINDS`) does in place of the plain answer, in either phase;
     `serve` sends the request's own answer after the rule's delay (`slow`)."""
     kind = FAULT_KINDS[rule.kind]

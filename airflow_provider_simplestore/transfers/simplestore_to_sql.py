@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
-
 class TableMissingError(AirflowFailException):
     """The target table does not exist or lacks columns, and ``create_table`` is off (or the columns it
     lacks cannot be added: the key, ``document``, ``synced_at``)."""
@@ -217,8 +216,12 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
                     f"`airflow connections add`, or AIRFLOW_CONN_{self.sql_conn_id.upper()})"
                 ) from None
             hook = embedded_sqlite_hook()
-            self.log.info("Connection %r is not defined: using the embedded SQLite database %s "
-                          "(define the connection to write elsewhere)", self.sql_conn_id, hook.path)
+            self.log.info(
+                "Connection %r is not defined: using the embedded SQLite database %s "
+                "(define the connection to write elsewhere)",
+                self.sql_conn_id,
+                hook.path,
+            )
         if not isinstance(hook, DbApiHook):
             raise SimpleStoreConfigError(
                 f"sql_conn_id {self.sql_conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
@@ -228,9 +231,15 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     @closes_hook
     def execute(self, context: Context) -> int:
         check_table(self.table)
-        params, what, _ = list_params(context, resource=self.resource, incremental=self.incremental,
-                                      filters=self.filters, created_from=self.created_from,
-                                      created_to=self.created_to, where=task_label(self))
+        params, what, _ = list_params(
+            context,
+            resource=self.resource,
+            incremental=self.incremental,
+            filters=self.filters,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            where=task_label(self),
+        )
         db = self.get_db_hook()
         conn = db.get_conn()
         try:
@@ -239,9 +248,13 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         finally:
             conn.close()
         self.lineage = self.lineage_plan(db).with_output_counts(written)
-        publish_output(context, self.lineage,
-                         run_extra(context, resource=self.resource, table=self.table, rows=written),
-                         alias=self.asset_alias, asset=self.static_asset)
+        publish_output(
+            context,
+            self.lineage,
+            run_extra(context, resource=self.resource, table=self.table, rows=written),
+            alias=self.asset_alias,
+            asset=self.static_asset,
+        )
         return written
 
     def lineage_plan(self, db: Any = None) -> Lineage:
@@ -250,11 +263,20 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
 
         db = db or self.get_db_hook()
         conn = db.get_connection(getattr(db, db.conn_name_attr))
-        table = table_dataset(conn.conn_type or "", self.table, host=getattr(db, "path", None) or conn.host,
-                              port=conn.port, database=getattr(db, "database", None) or conn.schema)
+        table = table_dataset(
+            conn.conn_type or "",
+            self.table,
+            host=getattr(db, "path", None) or conn.host,
+            port=conn.port,
+            database=getattr(db, "database", None) or conn.schema,
+        )
         return Lineage(
-            inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource),
-                         tuple((name, "string") for name in CSV_COLUMNS[self.resource]))],
+            inputs=[
+                Node(
+                    simplestore_dataset(self.hook.settings.base_url, self.resource),
+                    tuple((name, "string") for name in CSV_COLUMNS[self.resource]),
+                )
+            ],
             outputs=[Node(table, tuple((c.name, c.sql_type) for c in table_columns(self.resource)))],
         )
 
@@ -267,8 +289,9 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         expected = f"Expected: {create_table_sql(self.table, self.resource)}"
         where = f"in {self.sql_conn_id!r}"
         if missing is None and not self.create_table:
-            raise TableMissingError(f"table {self.table} does not exist {where}; pass create_table=True to create it. "
-                                    f"{expected}")
+            raise TableMissingError(
+                f"table {self.table} does not exist {where}; pass create_table=True to create it. {expected}"
+            )
         if missing is None:
             self.log.info("Creating table %s", self.table)
             self._run_ddl(conn, [create_table_sql(self.table, self.resource)])
@@ -286,8 +309,12 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
                 f"table {self.table} lacks columns {', '.join(missing)} {where} (a table of an earlier release?); pass "
                 f"create_table=True to add them, or run: {'; '.join(statements)}"
             )
-        self.log.info("Adding columns to %s: %s (existing rows hold NULL there until they are upserted again; "
-                      "their document column has the values)", self.table, ", ".join(missing))
+        self.log.info(
+            "Adding columns to %s: %s (existing rows hold NULL there until they are upserted again; "
+            "their document column has the values)",
+            self.table,
+            ", ".join(missing),
+        )
         try:
             self._run_ddl(conn, statements)
         except Exception:
@@ -326,8 +353,9 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         check = ListingCheck(spec.list_path)
 
         def records() -> Iterator[dict[str, Any]]:
-            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
-                                                 check=check):
+            for page in self.hook.paginate_pages(
+                spec.list_path, params=params, max_workers=self.max_workers, check=check
+            ):
                 progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
                 yield from page.items
 

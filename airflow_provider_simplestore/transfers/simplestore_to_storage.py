@@ -118,7 +118,8 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         self,
         *,
         resource: str,
-        destination: str, file_format: str | None = None,  # where to write, and as what
+        destination: str,
+        file_format: str | None = None,  # where to write, and as what
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
@@ -168,9 +169,15 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
         check_destination(path)
         fmt = checked_export_format(self.file_format or format_from_name(path.name), path.name) or "jsonl"
-        params, what, window = list_params(context, resource=self.resource, incremental=self.incremental,
-                                           filters=self.filters, created_from=self.created_from,
-                                           created_to=self.created_to, where=task_label(self))
+        params, what, window = list_params(
+            context,
+            resource=self.resource,
+            incremental=self.incremental,
+            filters=self.filters,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            where=task_label(self),
+        )
         if window is not None and window.empty:
             self.log.warning("The window %s is empty: the export will have no records", window)
         encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
@@ -185,8 +192,7 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         duplicates = 0
         with atomic_write(path) as out:
             out.write(encoder.header())
-            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
-                                             check=check)
+            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers, check=check)
             for page in pages:
                 fresh = []
                 for record in page.items:
@@ -208,14 +214,28 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
             self.log.info("Fields not in the CSV columns (kept only in JSON Lines): %s", ", ".join(sorted(dropped)))
         left_over = getattr(encoder, "left_over", None)
         if left_over:
-            self.log.info("Fields not in the Parquet schema, or of another type than documented (kept as JSON in "
-                          "its _extra_fields column): %s", ", ".join(sorted(left_over)))
+            self.log.info(
+                "Fields not in the Parquet schema, or of another type than documented (kept as JSON in "
+                "its _extra_fields column): %s",
+                ", ".join(sorted(left_over)),
+            )
         self.lineage = self.lineage_plan(path, fmt).with_output_counts(progress.records, out.bytes)
-        publish_output(context, self.lineage, run_extra(
-            context, resource=self.resource, format=fmt, records=progress.records, bytes=out.bytes,
-            sha256=out.sha256, created_from=iso(window.start) if window else None,
-            created_to=iso(window.end) if window else None,
-        ), alias=self.asset_alias, asset=self.static_asset)
+        publish_output(
+            context,
+            self.lineage,
+            run_extra(
+                context,
+                resource=self.resource,
+                format=fmt,
+                records=progress.records,
+                bytes=out.bytes,
+                sha256=out.sha256,
+                created_from=iso(window.start) if window else None,
+                created_to=iso(window.end) if window else None,
+            ),
+            alias=self.asset_alias,
+            asset=self.static_asset,
+        )
         return {
             "destination": str(path),
             "resource": self.resource,

@@ -120,8 +120,11 @@ def cell(value: Any, *, neutralise_formulas: bool = True) -> str:
 _SCALARS = frozenset({str, int, bool, type(None)})
 # Written by both ways at first use: a msgspec that prints any of them differently is not used.
 _CANARIES = [
-    {"id": "a\"\\/\x00\x1f\x7f\u00e9\u2028\U0001f600", "n": [0, -1, 2**70, True, False, None],
-     "x": [0.0, -0.0, 1e-4, 0.1, 2.5, -433.2, 0.30000000000000004, 123456.789, 9999999999999998.0]},
+    {
+        "id": 'a"\\/\x00\x1f\x7f\u00e9\u2028\U0001f600',
+        "n": [0, -1, 2**70, True, False, None],
+        "x": [0.0, -0.0, 1e-4, 0.1, 2.5, -433.2, 0.30000000000000004, 123456.789, 9999999999999998.0],
+    },
     {},
 ]
 
@@ -239,8 +242,9 @@ class CsvEncoder:
                 self._seen.add(name)
                 if not self._covered(name):
                     self.dropped.add(name)
-        return self._line(cell(lookup(record, column), neutralise_formulas=self.neutralise_formulas)
-                          for column in self.columns)
+        return self._line(
+            cell(lookup(record, column), neutralise_formulas=self.neutralise_formulas) for column in self.columns
+        )
 
     def encode_all(self, records: list[Any]) -> bytes:
         return b"".join([self.encode(record) for record in records])
@@ -255,8 +259,9 @@ def encoder_for(
     if fmt == "jsonl":
         return JsonlEncoder()
     if fmt == "csv":
-        return CsvEncoder(columns if columns is not None else CSV_COLUMNS[resource],
-                          neutralise_formulas=neutralise_formulas)
+        return CsvEncoder(
+            columns if columns is not None else CSV_COLUMNS[resource], neutralise_formulas=neutralise_formulas
+        )
     if fmt == "parquet":
         from airflow_provider_simplestore.utils.parquet import ParquetEncoder  # imports pyarrow: only now
 
@@ -372,8 +377,7 @@ def _text_lines(binary: IO[bytes], limit: int) -> Iterator[tuple[int, str | Long
 
 
 def _long_line_error(line: LongLine, limit: int) -> RowError:
-    return RowError(f"line of {line.size:,} bytes, over the limit of {limit:,} (max_line_bytes); not read",
-                    line.head)
+    return RowError(f"line of {line.size:,} bytes, over the limit of {limit:,} (max_line_bytes); not read", line.head)
 
 
 def _too_deep(value: Any) -> bool:
@@ -465,8 +469,10 @@ def read_csv(
     except StopIteration:
         return
     except _LineTooLong as exc:
-        raise InputFormatError(f"line 1: the CSV header is {exc.line.size:,} bytes long, over the limit of "
-                               f"{max_line_bytes:,} (max_line_bytes)") from None
+        raise InputFormatError(
+            f"line 1: the CSV header is {exc.line.size:,} bytes long, over the limit of "
+            f"{max_line_bytes:,} (max_line_bytes)"
+        ) from None
     except csv.Error as exc:
         raise InputFormatError(f"line 1: unreadable CSV header: {exc}") from None
     header = [name.strip() for name in header]
@@ -504,7 +510,9 @@ def _csv_raw(cells: list[str]) -> str:
 
 
 def read_rows(
-    binary: IO[bytes], fmt: str, on_header: Callable[[list[str]], None] | None = None,
+    binary: IO[bytes],
+    fmt: str,
+    on_header: Callable[[list[str]], None] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     if fmt == "jsonl":

@@ -32,8 +32,9 @@ def publish_report(rejects: IO[bytes], report: ObjectStoragePath, rejected: int,
     return str(report)
 
 
-def write_rejected(out: IO[bytes], line: int, reason: str, *, raw: str | None = None, row: Any = None,
-                   status: int | None = None) -> None:
+def write_rejected(
+    out: IO[bytes], line: int, reason: str, *, raw: str | None = None, row: Any = None, status: int | None = None
+) -> None:
     entry: dict[str, Any] = {"line": line}
     if status is not None:
         entry["status"] = status

@@ -202,8 +202,9 @@ def changes(target: Target, current: Mapping[str, Any], wanted: Mapping[str, Any
 # --- reading --------------------------------------------------------------------------------------
 
 
-def parsed_rows(path: ObjectStoragePath, fmt: str, target: Target,
-                max_line_bytes: int) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def parsed_rows(
+    path: ObjectStoragePath, fmt: str, target: Target, max_line_bytes: int
+) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """Parsed, typed rows (or RowError) with their line numbers; unreadable input raises."""
 
     def check_header(header: list[str]) -> None:

@@ -94,8 +94,10 @@ def _check_tiling(entries: list[dict[str, Any]], window: Window) -> None:
     for entry in entries:
         if entry["created_from"] != edge:
             problem = "a gap" if entry["created_from"] > edge else "an overlap"
-            raise ManifestError(f"{problem} before the part {entry['path']}: it starts at {entry['created_from']}, "
-                                f"the previous part ends at {edge}")
+            raise ManifestError(
+                f"{problem} before the part {entry['path']}: it starts at {entry['created_from']}, "
+                f"the previous part ends at {edge}"
+            )
         edge = entry["created_to"]
     if edge != iso(window.end):
         raise ManifestError(f"the parts end at {edge}, the window {window} at {iso(window.end)}")
@@ -141,12 +143,15 @@ def _check_file(entry: dict[str, Any], storage_conn_id: str | None) -> None:
     except FileNotFoundError:
         raise ManifestError(f"the part {entry['path']} is missing") from None
     if (size, digest.hexdigest()) != (entry["bytes"], entry["sha256"]):
-        raise ManifestError(f"the part {entry['path']} changed after its export: {size} bytes, sha256 "
-                            f"{digest.hexdigest()} (export: {entry['bytes']} bytes, {entry['sha256']})")
+        raise ManifestError(
+            f"the part {entry['path']} changed after its export: {size} bytes, sha256 "
+            f"{digest.hexdigest()} (export: {entry['bytes']} bytes, {entry['sha256']})"
+        )
     records = _parquet_rows(entry["path"], storage_conn_id) if entry["format"] == "parquet" else counter.records
     if records != entry["records"]:
-        raise ManifestError(f"the part {entry['path']} holds {records} records; its export summary "
-                            f"says {entry['records']}")
+        raise ManifestError(
+            f"the part {entry['path']} holds {records} records; its export summary says {entry['records']}"
+        )
 
 
 def _parquet_rows(location: str, storage_conn_id: str | None) -> int:
@@ -169,8 +174,9 @@ def _check_places(path: Any, entries: list[dict[str, Any]], storage_conn_id: str
             raise ManifestError(f"the parts {places[key]} and {entry['path']} are one file")
         places[key] = entry["path"]
     if location_key(path) in places:
-        raise ManifestError(f"the manifest {str(path)!r} would replace the part {places[location_key(path)]}; "
-                            "give it a name of its own")
+        raise ManifestError(
+            f"the manifest {str(path)!r} would replace the part {places[location_key(path)]}; give it a name of its own"
+        )
 
 
 def write_manifest(

@@ -153,8 +153,10 @@ class ParquetEncoder:
         if self._rows:
             import pyarrow as pa
 
-            columns = [pa.array([row.get(field.name) for row in self._rows], type=field.type, memory_pool=self._pool)
-                       for field in self.schema]
+            columns = [
+                pa.array([row.get(field.name) for row in self._rows], type=field.type, memory_pool=self._pool)
+                for field in self.schema
+            ]
             self._batches.append(pa.RecordBatch.from_arrays(columns, schema=self.schema))
             self._batched += len(self._rows)
             self._rows = []

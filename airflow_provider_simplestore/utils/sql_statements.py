@@ -29,8 +29,15 @@ class Column:
 # A field's kind -> its column's type: the portable subset (SQLite and PostgreSQL alike). Timestamps
 # stay ISO-8601 UTC text as sent (it sorts correctly; SQLite has no timestamp type); lists and maps
 # are JSON text; nested objects are flattened into a column per field.
-SQL_TYPES = {"string": "TEXT", "timestamp": "TEXT", "integer": "BIGINT", "number": "NUMERIC",
-             "boolean": "BOOLEAN", "list": "TEXT", "map": "TEXT"}
+SQL_TYPES = {
+    "string": "TEXT",
+    "timestamp": "TEXT",
+    "integer": "BIGINT",
+    "number": "NUMERIC",
+    "boolean": "BOOLEAN",
+    "list": "TEXT",
+    "map": "TEXT",
+}
 # Columns every table has besides the typed ones. Those that cannot be added to an existing table
 # (the key, and the two NOT NULL columns) are REQUIRED: a table without them was not made here.
 BASE_COLUMNS = ("id", "version", "document", "synced_at")
@@ -38,21 +45,29 @@ REQUIRED_COLUMNS = ("id", "document", "synced_at")
 # The names of the first release's product columns, kept so that its tables and queries still work;
 # every other column is named after its dotted field path in snake case (basePrice.retailPrice ->
 # base_price_retail_price).
-KEPT_NAMES = {"inventory.sku": "sku", "basePrice.currencyCode": "currency_code", "basePrice.sellPrice": "sell_price",
-              "inventory.availableQuantity": "available_quantity"}
+KEPT_NAMES = {
+    "inventory.sku": "sku",
+    "basePrice.currencyCode": "currency_code",
+    "basePrice.sellPrice": "sell_price",
+    "inventory.availableQuantity": "available_quantity",
+}
 
 
 def column_name(path: str) -> str:
     """``basePrice.sellPrice`` -> ``base_price_sell_price`` (or its first-release name)."""
-    return KEPT_NAMES.get(path) or "_".join(re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", part).lower()
-                                            for part in path.split("."))
+    return KEPT_NAMES.get(path) or "_".join(
+        re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", part).lower() for part in path.split(".")
+    )
 
 
 def _typed_columns(resource: str) -> tuple[Column, ...]:
     """A column for every documented field but the id and version (base columns), in the docs' order."""
     id_field = RESOURCES[resource].id_field
-    columns = tuple(Column(column_name(path), SQL_TYPES[field.kind], path, field.kind)
-                    for path, field in leaves(FIELDS[resource]) if path not in (id_field, "version"))
+    columns = tuple(
+        Column(column_name(path), SQL_TYPES[field.kind], path, field.kind)
+        for path, field in leaves(FIELDS[resource])
+        if path not in (id_field, "version")
+    )
     names = [c.name for c in columns] + list(BASE_COLUMNS)
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:  # a new field whose snake-case name another column has: give it a name in KEPT_NAMES

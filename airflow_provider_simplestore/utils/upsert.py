@@ -59,11 +59,15 @@ def row_failure(exc: SimpleStoreError) -> RowRejected | None:
     if isinstance(exc, (SimpleStoreConfigError, SimpleStoreAuthError)):
         return None
     if isinstance(exc, (SimpleStoreServerError, SimpleStoreTransportError, SimpleStoreRateLimitError)):
-        return RowRejected(f"outcome unknown after retries ({exc}); the next run reconciles it by natural key",
-                           status=exc.status, unknown=True)
+        return RowRejected(
+            f"outcome unknown after retries ({exc}); the next run reconciles it by natural key",
+            status=exc.status,
+            unknown=True,
+        )
     if exc.status is not None and 400 <= exc.status < 500:
-        return RowRejected(f"refused by SimpleStore (HTTP {exc.status}): {exc.detail or exc.title or exc}",
-                           status=exc.status)
+        return RowRejected(
+            f"refused by SimpleStore (HTTP {exc.status}): {exc.detail or exc.title or exc}", status=exc.status
+        )
     return None
 
 
@@ -172,8 +176,9 @@ class Upserter:
                 self._create(unflatten(wanted))
                 return "created"
             except SimpleStoreValidationError as exc:
-                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}",
-                                  status=exc.status) from None
+                raise RowRejected(
+                    f"refused by SimpleStore: {exc.detail or exc.title or exc}", status=exc.status
+                ) from None
             except SimpleStoreConflictError:
                 pass  # the key was taken meanwhile: look again below
             except (SimpleStoreServerError, SimpleStoreTransportError) as exc:
@@ -204,8 +209,9 @@ class Upserter:
                 self._update(object_id, body)
                 return "updated"
             except SimpleStoreValidationError as exc:
-                raise RowRejected(f"refused by SimpleStore: {exc.detail or exc.title or exc}",
-                                  status=exc.status) from None
+                raise RowRejected(
+                    f"refused by SimpleStore: {exc.detail or exc.title or exc}", status=exc.status
+                ) from None
             except SimpleStoreNotFoundError:
                 raise RowRejected(f"{self.resource} {object_id} was deleted during the import", status=404) from None
             except (SimpleStoreConflictError, SimpleStoreServerError, SimpleStoreTransportError) as exc:
@@ -220,4 +226,3 @@ class Upserter:
                 raise RowRejected(f"{self.resource} {object_id} changed its natural key during the import")
             current = refreshed
         raise AssertionError("unreachable")  # pragma: no cover
-

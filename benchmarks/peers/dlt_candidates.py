@@ -29,21 +29,25 @@ ID_COLUMN = "order_id"  # dlt's name for orderId
 
 def orders_source(url: str, token_url: str, page_size: int, write_disposition: str) -> Any:
     client_id, client_secret = credentials()
-    return rest_api_source({
-        "client": {
-            "base_url": url,
-            "auth": OAuth2ClientCredentials(
-                access_token_url=token_url, client_id=client_id, client_secret=client_secret
-            ),
-            "paginator": PageNumberPaginator(base_page=0, page_param="pageIndex", total_path="totalPages"),
-        },
-        "resources": [{
-            "name": "orders",
-            "primary_key": "orderId",
-            "write_disposition": write_disposition,
-            "endpoint": {"path": "v1/orders", "params": {"pageSize": page_size}, "data_selector": "result"},
-        }],
-    })
+    return rest_api_source(
+        {
+            "client": {
+                "base_url": url,
+                "auth": OAuth2ClientCredentials(
+                    access_token_url=token_url, client_id=client_id, client_secret=client_secret
+                ),
+                "paginator": PageNumberPaginator(base_page=0, page_param="pageIndex", total_path="totalPages"),
+            },
+            "resources": [
+                {
+                    "name": "orders",
+                    "primary_key": "orderId",
+                    "write_disposition": write_disposition,
+                    "endpoint": {"path": "v1/orders", "params": {"pageSize": page_size}, "data_selector": "result"},
+                }
+            ],
+        }
+    )
 
 
 def files_task(url: str, token_url: str, page_size: int, folder: Path, pipelines: Path) -> None:

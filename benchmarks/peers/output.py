@@ -53,7 +53,7 @@ def jsonl_counts(paths: Iterable[Path], id_field: str) -> dict[str, Any]:
     """Lines and distinct ids of JSON Lines files (gzipped ones too), and the sha256 of their lines."""
     records, ids, digest = 0, set(), hashlib.sha256()
     for path in sorted(paths):
-        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as lines:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as lines:
             for line in lines:
                 digest.update(line)
                 records += 1

@@ -96,8 +96,11 @@ CANDIDATES = (
 CONDITIONS = (
     Condition("0 ms latency, no limit", 0),
     Condition("20 ms latency, no limit", 20),
-    *(Condition(f"{LIMIT:g} requests/s, burst {burst}, {latency} ms latency", latency, LIMIT, burst)
-      for latency in (0, 20) for burst in (20, 200)),
+    *(
+        Condition(f"{LIMIT:g} requests/s, burst {burst}, {latency} ms latency", latency, LIMIT, burst)
+        for latency in (0, 20)
+        for burst in (20, 200)
+    ),
 )
 QUICK_CONDITIONS = (CONDITIONS[0], CONDITIONS[2])
 
@@ -111,8 +114,11 @@ def code_lines(spec: str) -> int:
     if ast.get_docstring(node) is not None:
         skipped = set(range(node.body[0].lineno, (node.body[0].end_lineno or 0) + 1))
     lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
-    return sum(1 for number, line in enumerate(lines, node.lineno)
-               if number not in skipped and line.strip() and not line.strip().startswith("#"))
+    return sum(
+        1
+        for number, line in enumerate(lines, node.lineno)
+        if number not in skipped and line.strip() and not line.strip().startswith("#")
+    )
 
 
 @dataclass
@@ -140,8 +146,7 @@ def counters(sb: Any) -> tuple[int, int, int]:
     return sum(stats["requests"].values()), stats["rate_limited"], stats["token_grants"]
 
 
-def one_run(sb: Any, candidate: Candidate, condition: Condition, page_size: int, root: Path,
-            dlt_python: Path) -> Run:
+def one_run(sb: Any, candidate: Candidate, condition: Condition, page_size: int, root: Path, dlt_python: Path) -> Run:
     out = Path(tempfile.mkdtemp(prefix="run-", dir=root))
     env = {
         **connection_env(sb),
@@ -155,8 +160,7 @@ def one_run(sb: Any, candidate: Candidate, condition: Condition, page_size: int,
         "RUNTIME__LOG_LEVEL": "WARNING",
         "DLT_DATA_DIR": str(out / "dlt"),
     }
-    args = {"url": sb.url, "token_url": sb.token_url, "page_size": page_size, "out": str(out),
-            **candidate.options}
+    args = {"url": sb.url, "token_url": sb.token_url, "page_size": page_size, "out": str(out), **candidate.options}
     sb.set_rate_limit(condition.rate_limit, condition.burst)  # buckets start full
     requests, limited, grants = counters(sb)
     started = time.perf_counter()
@@ -183,8 +187,19 @@ def check(runs: list[Run], orders: int, plain_sha: str | None) -> str:
 
 
 def condition_table(condition: Condition, results: dict[str, list[Run]], orders: int) -> tuple[Table, dict]:
-    headers = ["candidate", "records/s", "x plain", "min/max", "peak RSS", "429s", "grants", "requests",
-               "x limit", "process s", "check (records, distinct ids)"]
+    headers = [
+        "candidate",
+        "records/s",
+        "x plain",
+        "min/max",
+        "peak RSS",
+        "429s",
+        "grants",
+        "requests",
+        "x limit",
+        "process s",
+        "check (records, distinct ids)",
+    ]
     table = Table(headers)
     good = {name: [r for r in runs if not r.error] for name, runs in results.items()}
     plain_runs = good.get(PLAIN) or []
@@ -203,11 +218,26 @@ def condition_table(condition: Condition, results: dict[str, list[Run]], orders:
         rss = median([r.peak_rss_kib for r in ok]) / 1024
         limited = median([r.rate_limited for r in ok])
         requests = median([r.requests for r in ok])
-        summary[name] = {"rate": rate, "rss": rss, "x_limit": x_limit or 0.0, "share": limited / requests,
-                         "correct": float(verdict.startswith("ok"))}
-        table.add(name, num(rate), ratio(rate / plain_rate) if plain_rate else "-", spread(seconds),
-                  f"{rss:,.0f} MiB", num(limited), num(median([r.token_grants for r in ok])), num(requests),
-                  ratio(x_limit) if x_limit is not None else "-", num(median([r.process for r in ok]), 1), verdict)
+        summary[name] = {
+            "rate": rate,
+            "rss": rss,
+            "x_limit": x_limit or 0.0,
+            "share": limited / requests,
+            "correct": float(verdict.startswith("ok")),
+        }
+        table.add(
+            name,
+            num(rate),
+            ratio(rate / plain_rate) if plain_rate else "-",
+            spread(seconds),
+            f"{rss:,.0f} MiB",
+            num(limited),
+            num(median([r.token_grants for r in ok])),
+            num(requests),
+            ratio(x_limit) if x_limit is not None else "-",
+            num(median([r.process for r in ok]), 1),
+            verdict,
+        )
     return table, summary
 
 
@@ -233,13 +263,17 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> list[Target]:
             found.append(at_least(f"export auto, {condition.name}: x limit", auto["x_limit"], 0.95))
             found.append(at_most(f"export auto, {condition.name}: 429 share", auto["share"] * 100, 1.0, "%"))
     for condition in CONDITIONS[:2]:
-        sql, duck = get(condition.name, "provider SQL load to SQLite, auto"), get(condition.name,
-                                                                                   "dlt rest_api to duckdb, merge")
+        sql, duck = (
+            get(condition.name, "provider SQL load to SQLite, auto"),
+            get(condition.name, "dlt rest_api to duckdb, merge"),
+        )
         if sql and duck:
-            found.append(at_least(f"SQL load / dlt to duckdb, speed, {condition.name}", sql["rate"] / duck["rate"],
-                                  1.0))
-            found.append(at_most(f"SQL load / dlt to duckdb, peak RSS, {condition.name}", sql["rss"] / duck["rss"],
-                                 1.0, "x"))
+            found.append(
+                at_least(f"SQL load / dlt to duckdb, speed, {condition.name}", sql["rate"] / duck["rate"], 1.0)
+            )
+            found.append(
+                at_most(f"SQL load / dlt to duckdb, peak RSS, {condition.name}", sql["rss"] / duck["rss"], 1.0, "x")
+            )
     return found
 
 
@@ -247,8 +281,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.peers.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat, two conditions")
     parser.add_argument("--repeats", type=int, default=None, help="runs of each candidate per condition (default 3)")
-    parser.add_argument("--dlt-python", type=Path, default=DEFAULT_DLT_PYTHON,
-                        help="python of the venv with dlt (default .venv-peers/bin/python); missing: dlt not run")
+    parser.add_argument(
+        "--dlt-python",
+        type=Path,
+        default=DEFAULT_DLT_PYTHON,
+        help="python of the venv with dlt (default .venv-peers/bin/python); missing: dlt not run",
+    )
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
@@ -270,8 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     installed = versions(PROJECT_PACKAGES)
     print("project venv: " + ", ".join(f"{k} {v}" for k, v in installed.items()), flush=True)
     if with_dlt:
-        peers = run_child("benchmarks.peers.output:versions", {"names": list(DLT_PACKAGES)},
-                          python=str(args.dlt_python))
+        peers = run_child(
+            "benchmarks.peers.output:versions", {"names": list(DLT_PACKAGES)}, python=str(args.dlt_python)
+        )
         peers.pop("peak_rss_kib", None)
         print(f"dlt venv ({args.dlt_python}): " + ", ".join(f"{k} {v}" for k, v in peers.items()), flush=True)
     print(flush=True)
@@ -285,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with ExitStack() as stack:
             for latency in latencies:
                 sandboxes[latency] = stack.enter_context(
-                    sandbox(seed=25, orders=orders, products=200, customers=500, latency_ms=latency))
+                    sandbox(seed=25, orders=orders, products=200, customers=500, latency_ms=latency)
+                )
             if not args.quick:  # one untimed round: page cache and bytecode warm for every candidate
                 for candidate in candidates:
                     one_run(sandboxes[0], candidate, conditions[0], page_size, root, args.dlt_python)
@@ -293,12 +333,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for condition in conditions:
                     print(f"round {round_ + 1}/{repeats}: {condition.name}", file=sys.stderr, flush=True)
                     for candidate in candidates:
-                        run = one_run(sandboxes[condition.latency_ms], candidate, condition, page_size, root,
-                                      args.dlt_python)
+                        run = one_run(
+                            sandboxes[condition.latency_ms], candidate, condition, page_size, root, args.dlt_python
+                        )
                         results[condition.name][candidate.name].append(run)
 
     report = Report(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         f"{orders:,} orders, pages of {page_size} ({-(-orders // page_size)} pages); medians of {repeats} runs per "
         f"candidate and condition, interleaved, each run in a fresh interpreter; sandboxes in their own processes",
     )
@@ -308,13 +350,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.tables.append((f"{condition.name}:", table))
     lines = Table(["candidate", "venv", "lines of user code", "counted"])
     for candidate in candidates:
-        lines.add(candidate.name, ".venv-peers" if candidate.dlt else ".venv",
-                  sum(code_lines(spec) for spec in candidate.code), ", ".join(candidate.code))
+        lines.add(
+            candidate.name,
+            ".venv-peers" if candidate.dlt else ".venv",
+            sum(code_lines(spec) for spec in candidate.code),
+            ", ".join(candidate.code),
+        )
     report.tables.append(("user code per task (imports not counted):", lines))
     report.targets += targets(summaries)
     if not with_dlt:
-        report.notes.append(f"dlt candidates were not run: {args.dlt_python} is missing "
-                            "(`make bench-peers` builds .venv-peers from benchmarks/peers/requirements.txt)")
+        report.notes.append(
+            f"dlt candidates were not run: {args.dlt_python} is missing "
+            "(`make bench-peers` builds .venv-peers from benchmarks/peers/requirements.txt)"
+        )
     report.notes += [
         "x plain: records/s over the plain loop's in the same condition; min/max: the fastest and slowest run "
         "around the median",

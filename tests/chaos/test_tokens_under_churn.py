@@ -70,8 +70,12 @@ def test_export_across_expiries_and_a_revoke_has_no_failed_call(churning_sandbox
     pages = 3_000 // 10
     destination = tmp_path / "orders.jsonl"
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export_orders", resource="orders", incremental=False, destination=str(destination),
-        page_size=10, max_workers=2,
+        task_id="export_orders",
+        resource="orders",
+        incremental=False,
+        destination=str(destination),
+        page_size=10,
+        max_workers=2,
     )
 
     # max_retries=0 (above): any failed call fails the export, so success means zero failed calls.

@@ -51,9 +51,7 @@ def test_each_status_gets_its_class(status: int, cls: type[SimpleStoreError]) ->
 
 
 def test_a_problem_body_fills_title_detail_and_the_message() -> None:
-    error = error_from_response(
-        "GET", "/v1/products/p1", 404, {"X-Request-Id": "req-42"}, json.dumps(PROBLEM).encode()
-    )
+    error = error_from_response("GET", "/v1/products/p1", 404, {"X-Request-Id": "req-42"}, json.dumps(PROBLEM).encode())
     assert (error.title, error.detail, error.request_id) == ("Not Found", PROBLEM["detail"], "req-42")
     assert str(error) == "GET /v1/products/p1: HTTP 404: Not Found - product 'p1' was not found (request id req-42)"
     assert error.body_excerpt is not None and "was not found" in error.body_excerpt

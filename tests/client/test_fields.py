@@ -71,11 +71,20 @@ def test_every_field_of_the_table_is_returned_by_the_sandbox(
 ) -> None:
     returned = {path for record in records[resource] for path in record_paths(record, FIELDS[resource])}
     if resource == "folders":  # the search leaves attributes out, as documented; one folder has them
-        token = requests.post(sandbox.token_url, data={"grant_type": "client_credentials",
-                              "client_id": sandbox.client_id, "client_secret": sandbox.client_secret},
-                              timeout=10).json()["access_token"]
-        folder = requests.get(f"{sandbox.url}/v1/folder/{records['folders'][0]['folderId']}", timeout=10,
-                              headers={"Authorization": f"Bearer {token}"}).json()
+        token = requests.post(
+            sandbox.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": sandbox.client_id,
+                "client_secret": sandbox.client_secret,
+            },
+            timeout=10,
+        ).json()["access_token"]
+        folder = requests.get(
+            f"{sandbox.url}/v1/folder/{records['folders'][0]['folderId']}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
         assert typed_values(folder, "folders")[1] is None
         returned |= set(record_paths(folder, FIELDS["folders"]))
     missing = sorted(set(table_paths(FIELDS[resource])) - returned)
@@ -83,11 +92,18 @@ def test_every_field_of_the_table_is_returned_by_the_sandbox(
 
 
 ORDER = {
-    "orderId": "ord_1", "version": "3", "status": "Paid", "createdOnUtc": "2026-03-04T05:06:07.890Z",
-    "items": [{"productId": "p1", "quantity": 2, "sellPrice": 1.5, "total": 3},
-              {"productId": "p2", "quantity": "two", "giftWrap": True}],
+    "orderId": "ord_1",
+    "version": "3",
+    "status": "Paid",
+    "createdOnUtc": "2026-03-04T05:06:07.890Z",
+    "items": [
+        {"productId": "p1", "quantity": 2, "sellPrice": 1.5, "total": 3},
+        {"productId": "p2", "quantity": "two", "giftWrap": True},
+    ],
     "payments": [{"paymentId": "pay1", "paidOnUtc": "yesterday", "attributes": {"card": "visa"}}],
-    "total": True, "attributes": {}, "loyaltyTier": "gold",
+    "total": True,
+    "attributes": {},
+    "loyaltyTier": "gold",
 }
 
 
@@ -109,7 +125,8 @@ def test_typed_values_split_a_record_into_what_fits_and_what_is_left_over() -> N
         "loyaltyTier": "gold",
     }
     assert typed_values({"orderId": "o", "items": "none", "createdOnUtc": "2026-03-04T05:06:07"}, "orders")[1] == {
-        "items": "none"}  # a timestamp without a zone is UTC, as the field's name says
+        "items": "none"
+    }  # a timestamp without a zone is UTC, as the field's name says
 
 
 def test_the_csv_columns_are_documented_fields() -> None:

@@ -291,9 +291,17 @@ def test_a_429_for_one_client_id_does_not_pause_another(sandbox: Any, connect: C
         return page_reply([{"orderId": 1}], 1)
 
     with LocalServer(respond) as server:
+
         def conn(conn_id: str, login: str) -> str:
-            return connect(sandbox, conn_id, host=server.url, login=login, auth_url=server.url + "/connect/token",
-                           max_retries=0, max_retry_wait=600)
+            return connect(
+                sandbox,
+                conn_id,
+                host=server.url,
+                login=login,
+                auth_url=server.url + "/connect/token",
+                max_retries=0,
+                max_retry_wait=600,
+            )
 
         a = SimpleStoreHook(conn("shop_a", "client-a"))
         b = SimpleStoreHook(conn("shop_b", "client-b"))

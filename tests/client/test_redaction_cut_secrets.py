@@ -95,8 +95,13 @@ def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], str]]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        conn = {"conn_type": "simplestore", "host": url, "login": "client", "password": SECRET,
-                "extra": {"auth_url": url + "/connect/token", "max_retries": 0}}
+        conn = {
+            "conn_type": "simplestore",
+            "host": url,
+            "login": "client",
+            "password": SECRET,
+            "extra": {"auth_url": url + "/connect/token", "max_retries": 0},
+        }
         monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_HOSTILE", json.dumps(conn))
         return "simplestore_hostile"
 

@@ -46,8 +46,13 @@ def regular_calls() -> Iterator[tuple[Resource, str]]:
 
 
 # The platform's convention for a resource's regular calls: the method, and whether on the item path.
-CONVENTION = {"list": ("GET", False), "get": ("GET", True), "create": ("POST", False), "update": ("PUT", True),
-              "delete": ("DELETE", True)}
+CONVENTION = {
+    "list": ("GET", False),
+    "get": ("GET", True),
+    "create": ("POST", False),
+    "update": ("PUT", True),
+    "delete": ("DELETE", True),
+}
 
 
 def test_regular_endpoints_come_from_the_resource_rows() -> None:
@@ -90,8 +95,12 @@ def test_every_regular_call_has_a_typed_method(hook_class: type) -> None:
             assert keywords - PAGING == set(spec.filters), f"{name}() keywords differ from RESOURCES[{spec.name!r}]"
             assert keywords >= PAGING, f"{name}() lacks {sorted(PAGING - keywords)}"
         else:
-            expected = {"get": [spec.id_param], "delete": [spec.id_param], "create": ["body"],
-                        "update": [spec.id_param, "body"]}[call]
+            expected = {
+                "get": [spec.id_param],
+                "delete": [spec.id_param],
+                "create": ["body"],
+                "update": [spec.id_param, "body"],
+            }[call]
             assert list(parameters)[1:] == expected, f"{name}() should take {expected}"
             assert parameters[list(parameters)[1]].annotation in ("str", "Body"), f"{name}() lacks type hints"
 
@@ -110,7 +119,11 @@ def test_the_written_out_methods_are_exactly_the_endpoints() -> None:
 ITEM_ID = "item-7"
 BODY = {"name": "sent as given"}
 ARGUMENTS: dict[str, list[Any]] = {
-    "list": [], "get": [ITEM_ID], "delete": [ITEM_ID], "create": [BODY], "update": [ITEM_ID, BODY],
+    "list": [],
+    "get": [ITEM_ID],
+    "delete": [ITEM_ID],
+    "create": [BODY],
+    "update": [ITEM_ID, BODY],
 }
 
 
@@ -122,16 +135,28 @@ def recording_conn(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Local
         return token_reply("tok-recorded") if seen.path.startswith("/connect/token") else page_reply([], 0)
 
     with LocalServer(respond) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_RECORDED", json.dumps({
-            "conn_type": "simplestore", "host": server.url, "login": "recorder", "password": "unused",
-            "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0}}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SIMPLESTORE_RECORDED",
+            json.dumps(
+                {
+                    "conn_type": "simplestore",
+                    "host": server.url,
+                    "login": "recorder",
+                    "password": "unused",
+                    "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0},
+                }
+            ),
+        )
         yield "simplestore_recorded", server
 
 
 def api_requests(server: LocalServer, since: int) -> list[tuple[str, str, Any]]:
     """(method, path without the query, JSON body) of each API request after the first `since`."""
-    return [(s.method, s.path.partition("?")[0], json.loads(s.body) if s.body else None)
-            for s in server.seen[since:] if not s.path.startswith("/connect/token")]
+    return [
+        (s.method, s.path.partition("?")[0], json.loads(s.body) if s.body else None)
+        for s in server.seen[since:]
+        if not s.path.startswith("/connect/token")
+    ]
 
 
 async def answer(result: Any) -> Any:
@@ -144,9 +169,7 @@ async def answer(result: Any) -> Any:
 
 
 @pytest.mark.parametrize("hook_class", [SimpleStoreHook, SimpleStoreAsyncHook])
-def test_every_regular_method_sends_its_rows_request(
-    recording_conn: tuple[str, LocalServer], hook_class: type
-) -> None:
+def test_every_regular_method_sends_its_rows_request(recording_conn: tuple[str, LocalServer], hook_class: type) -> None:
     """Each list and item method sends its own row's ENDPOINTS request, id and body included (real HTTP)."""
     conn_id, server = recording_conn
     sent: dict[str, list[tuple[str, str, Any]]] = {}
@@ -191,9 +214,19 @@ def test_every_listable_resource_syncs_and_only_timed_ones_incrementally(monkeyp
     for spec in RESOURCES.values():
         assert is_incremental(spec.name, None) is (spec.created_field is not None), spec.name
     # A second resource with a creation time syncs incrementally too, on its own filters.
-    monkeypatch.setitem(RESOURCES, "things", Resource(
-        "things", "thing", "/v1/things", "/v1/things/{id}", "thingId", created_field="madeOnUtc",
-        filters={"created_from": "madeFromUtc", "created_to": "madeToUtc"}))
+    monkeypatch.setitem(
+        RESOURCES,
+        "things",
+        Resource(
+            "things",
+            "thing",
+            "/v1/things",
+            "/v1/things/{id}",
+            "thingId",
+            created_field="madeOnUtc",
+            filters={"created_from": "madeFromUtc", "created_to": "madeToUtc"},
+        ),
+    )
     assert is_incremental("things", None) is True
     assert set(created_params("things", _window())) == {"madeFromUtc", "madeToUtc"}
     with pytest.raises(SimpleStoreConfigError, match="only orders, things do"):

@@ -70,7 +70,9 @@ def test_async_retrying_never_sleeps_past_the_deadline() -> None:
 
 
 def test_hooks_stop_before_a_wait_that_would_pass_the_deadline(
-    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., Any],
+    fresh_sandbox: Callable[..., Any],
+    connect: Callable[..., str],
+    client: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Both hooks against a sandbox that answers 503 Retry-After: 4 to every orders read."""

@@ -23,8 +23,14 @@ class Status(enum.Enum):
 
 
 def envelope(items: list, size: int = 2, index: int = 0, total: int = 5, pages: int | None = 3) -> dict:
-    data = {"result": items, "pageSize": size, "pageIndex": index, "totalRecordsFound": total,
-            "resultCount": len(items), "queryDurationMilliseconds": 1}
+    data = {
+        "result": items,
+        "pageSize": size,
+        "pageIndex": index,
+        "totalRecordsFound": total,
+        "resultCount": len(items),
+        "queryDurationMilliseconds": 1,
+    }
     if pages is not None:
         data["totalPages"] = pages
     return data
@@ -33,7 +39,9 @@ def envelope(items: list, size: int = 2, index: int = 0, total: int = 5, pages: 
 def test_headers() -> None:
     assert wire.USER_AGENT.split("/") == ["airflow-provider-simplestore", __version__]
     assert wire.headers("tok", body=True) == {
-        "User-Agent": wire.USER_AGENT, "Accept": "application/json", "Content-Type": "application/json",
+        "User-Agent": wire.USER_AGENT,
+        "Accept": "application/json",
+        "Content-Type": "application/json",
         "Authorization": "Bearer tok",
     }
     assert "Content-Type" not in wire.headers("tok") and "Authorization" not in wire.token_headers()
@@ -41,12 +49,27 @@ def test_headers() -> None:
 
 def test_encode_params() -> None:
     aware = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
-    params = {"orderId": ["a", "b"], "isActive": True, "x": False, "none": None, "from": aware,
-              "naive": datetime(2026, 3, 1, 1, 2, 3, 456000), "day": date(2026, 3, 1), "status": Status.PAID, "n": 5}
+    params = {
+        "orderId": ["a", "b"],
+        "isActive": True,
+        "x": False,
+        "none": None,
+        "from": aware,
+        "naive": datetime(2026, 3, 1, 1, 2, 3, 456000),
+        "day": date(2026, 3, 1),
+        "status": Status.PAID,
+        "n": 5,
+    }
     assert wire.encode_params(params) == (
-        ("orderId", "a"), ("orderId", "b"), ("isActive", "true"), ("x", "false"),
-        ("from", "2026-03-01T10:30:00Z"), ("naive", "2026-03-01T01:02:03.456Z"), ("day", "2026-03-01"),
-        ("status", "Paid"), ("n", "5"),
+        ("orderId", "a"),
+        ("orderId", "b"),
+        ("isActive", "true"),
+        ("x", "false"),
+        ("from", "2026-03-01T10:30:00Z"),
+        ("naive", "2026-03-01T01:02:03.456Z"),
+        ("day", "2026-03-01"),
+        ("status", "Paid"),
+        ("n", "5"),
     )
     assert wire.encode_params([("a", 1), ("a", 2)]) == (("a", "1"), ("a", "2"))
     assert wire.encode_params(None) == ()
@@ -54,15 +77,26 @@ def test_encode_params() -> None:
 
 def test_page_params_replace_any_paging_the_caller_passed() -> None:
     assert wire.page_params({"PageSize": 7, "pageindex": 3, "status": "Paid"}, 2, 50) == (
-        ("status", "Paid"), ("pageSize", "50"), ("pageIndex", "2"),
+        ("status", "Paid"),
+        ("pageSize", "50"),
+        ("pageIndex", "2"),
     )
 
 
 def test_encode_body() -> None:
-    body = {"when": datetime(2026, 1, 2, tzinfo=timezone.utc), "price": Decimal("9.95"), "qty": Decimal("2"),
-            "tags": ("a",), "name": "Teekanne ü"}
+    body = {
+        "when": datetime(2026, 1, 2, tzinfo=timezone.utc),
+        "price": Decimal("9.95"),
+        "qty": Decimal("2"),
+        "tags": ("a",),
+        "name": "Teekanne ü",
+    }
     assert json.loads(wire.encode_body(body) or b"") == {
-        "when": "2026-01-02T00:00:00Z", "price": 9.95, "qty": 2, "tags": ["a"], "name": "Teekanne ü",
+        "when": "2026-01-02T00:00:00Z",
+        "price": 9.95,
+        "qty": 2,
+        "tags": ["a"],
+        "name": "Teekanne ü",
     }
     assert wire.encode_body(None) is None
     with pytest.raises(TypeError, match="cannot send a object"):
@@ -72,7 +106,12 @@ def test_encode_body() -> None:
 def test_prepare() -> None:
     call = wire.prepare("http://h:1/", "get", "/v1/orders?x=1", {"a": [1, 2]})
     assert (call.method, call.url, call.path, call.query, call.body) == (
-        "GET", "http://h:1/v1/orders?x=1", "/v1/orders", (("a", "1"), ("a", "2")), None)
+        "GET",
+        "http://h:1/v1/orders?x=1",
+        "/v1/orders",
+        (("a", "1"), ("a", "2")),
+        None,
+    )
     with pytest.raises(ValueError, match="start with '/'"):
         wire.prepare("http://h:1", "GET", "v1/orders")
 
@@ -134,8 +173,16 @@ def test_page_plan() -> None:
 
 
 def test_resources_contract() -> None:
-    assert set(RESOURCES) == {"products", "categories", "collections", "specials", "customers", "orders",
-                              "baskets", "folders"}
+    assert set(RESOURCES) == {
+        "products",
+        "categories",
+        "collections",
+        "specials",
+        "customers",
+        "orders",
+        "baskets",
+        "folders",
+    }
     assert RESOURCES["orders"].created_field == "createdOnUtc"
     assert RESOURCES["products"].natural_keys == {"slug": "slug", "inventory.sku": "sku"}
     assert RESOURCES["customers"].natural_keys == {"emailAddress": "email"}

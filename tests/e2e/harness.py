@@ -102,9 +102,7 @@ def _clean_environ() -> dict[str, str]:
 class AirflowHome:
     """A fresh AIRFLOW_HOME (SQLite) under test-output/e2e/<name>/, with the env every process shares."""
 
-    def __init__(
-        self, name: str, *, dags_folder: Path, api_port: int, redactor: Redactor, env: dict[str, str]
-    ) -> None:
+    def __init__(self, name: str, *, dags_folder: Path, api_port: int, redactor: Redactor, env: dict[str, str]) -> None:
         self.root = OUTPUT_DIR / name
         shutil.rmtree(self.root, ignore_errors=True)
         self.path = self.root / "airflow_home"
@@ -171,9 +169,7 @@ class AirflowHome:
 class AirflowProcess:
     """One `airflow ...` command in its own process group, stdout and stderr in `log_path`."""
 
-    def __init__(
-        self, name: str, args: list[str], env: dict[str, str], log_path: Path, redact: Redactor
-    ) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path, redact: Redactor) -> None:
         self.name, self.args, self.env, self.log_path, self.redact = name, args, env, log_path, redact
         self.popen: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -394,8 +390,9 @@ class Deployment:
         for process in self.processes:
             if process.popen is None:  # add()ed ones are running already
                 process.start()
-        components = [p.name.replace("-", "_") for p in self.processes if p.name in self.COMMANDS
-                      and p.name not in UI_SERVERS]
+        components = [
+            p.name.replace("-", "_") for p in self.processes if p.name in self.COMMANDS and p.name not in UI_SERVERS
+        ]
         wait_for(
             lambda: self.api.healthy(*components),
             timeout=timeout,

@@ -88,9 +88,19 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
         url = f"http://127.0.0.1:{srv.server_address[1]}"
-        conn = {"conn_type": "simplestore", "host": url, "login": "client", "password": "labels-secret",
-                "extra": {"auth_url": url + "/connect/token", "max_retries": 0, "timeout": TIMEOUT,
-                          "connect_timeout": TIMEOUT, **extras}}
+        conn = {
+            "conn_type": "simplestore",
+            "host": url,
+            "login": "client",
+            "password": "labels-secret",
+            "extra": {
+                "auth_url": url + "/connect/token",
+                "max_retries": 0,
+                "timeout": TIMEOUT,
+                "connect_timeout": TIMEOUT,
+                **extras,
+            },
+        }
         monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_LABELS", json.dumps(conn))
         return "simplestore_labels"
 

@@ -31,7 +31,10 @@ def redirector(request: pytest.FixtureRequest, elsewhere: LocalServer) -> Iterat
 
 
 def test_a_redirected_api_call_is_an_error_and_not_followed(
-    sandbox: Any, connect: Callable[..., str], client: Callable[..., Any], redirector: LocalServer,
+    sandbox: Any,
+    connect: Callable[..., str],
+    client: Callable[..., Any],
+    redirector: LocalServer,
     elsewhere: LocalServer,
 ) -> None:
     c = client(connect(sandbox, host=redirector.url))  # the token comes from the sandbox
@@ -43,7 +46,10 @@ def test_a_redirected_api_call_is_an_error_and_not_followed(
 
 
 def test_a_redirected_token_request_is_an_error_and_not_followed(
-    sandbox: Any, connect: Callable[..., str], client: Callable[..., Any], redirector: LocalServer,
+    sandbox: Any,
+    connect: Callable[..., str],
+    client: Callable[..., Any],
+    redirector: LocalServer,
     elsewhere: LocalServer,
 ) -> None:
     c = client(connect(sandbox, auth_url=redirector.url + "/connect/token", max_retries=0))

@@ -6,8 +6,15 @@ from typing import Any
 
 import requests
 
-SMALL: dict[str, Any] = {"products": 30, "customers": 8, "orders": 20,
-                         "categories": 4, "collections": 3, "specials": 2, "folders": 4}
+SMALL: dict[str, Any] = {
+    "products": 30,
+    "customers": 8,
+    "orders": 20,
+    "categories": 4,
+    "collections": 3,
+    "specials": 2,
+    "folders": 4,
+}
 
 
 def token_for(sb: Any) -> str:

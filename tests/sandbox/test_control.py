@@ -31,8 +31,17 @@ def test_stats_shape_and_route_templates(small_sandbox):
     client.get("/v1/orders/ord_missing")
     client.post("/v1/products", json={"title": "Counted"})
     stats = sb.stats()
-    assert set(stats) == {"token_grants", "token_requests", "requests", "faults", "objects", "creations",
-                          "rate_limited", "unauthorized", "in_flight_peak"}
+    assert set(stats) == {
+        "token_grants",
+        "token_requests",
+        "requests",
+        "faults",
+        "objects",
+        "creations",
+        "rate_limited",
+        "unauthorized",
+        "in_flight_peak",
+    }
     assert stats["requests"] == {"GET /v1/orders": 1, "GET /v1/orders/{orderId}": 2, "POST /v1/products": 1}
     assert stats["faults"] == {"500": 0, "502": 0, "503": 0, "504": 0, "429": 0, "reset": 0, "slow": 0}
     assert stats["objects"]["products"] == 31 and stats["objects"]["orders"] == 20

@@ -28,9 +28,16 @@ def stdlib_lines(records: list[Any]) -> bytes:
 # Keys out of sorted order, text that needs escaping, nesting and empties: what msgspec writes.
 ORDERS = [
     {"orderId": "o-1", "total": 433.2, "items": [{"sellPrice": 137.75, "quantity": 3}], "attributes": {}},
-    {"orderId": "o-2", "purchaserName": "Zo\u00eb \"Q\" O'Brien\\", "status": "Paid", "big": 2**70, "zero": -0.0,
-     "note": "line\nbreak\ttab\x00\x1f\x7f\u2028 \U0001f600", "payments": [],
-     "nested": [[[{"a": [None, True, False, 0.1, 1e-4, 9999999999999998.0]}]]]},
+    {
+        "orderId": "o-2",
+        "purchaserName": 'Zo\u00eb "Q" O\'Brien\\',
+        "status": "Paid",
+        "big": 2**70,
+        "zero": -0.0,
+        "note": "line\nbreak\ttab\x00\x1f\x7f\u2028 \U0001f600",
+        "payments": [],
+        "nested": [[[{"a": [None, True, False, 0.1, 1e-4, 9999999999999998.0]}]]],
+    },
     {"status": "Cancelled", "orderId": "o-3", "total": 0.0},
 ]
 # Every float spelling where msgspec and json.dumps differ (exponents both ways, subnormal, huge).
@@ -50,20 +57,42 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[Any]]]:
         if seen.method == "POST":
             return token_reply("floats-token")
         index = int(parse_qs(urlsplit(seen.path).query)["pageIndex"][0])
-        return Reply(200, {"result": pages[index], "pageSize": 3, "pageIndex": index,
-                           "totalRecordsFound": sum(map(len, pages)), "totalPages": len(pages)})
+        return Reply(
+            200,
+            {
+                "result": pages[index],
+                "pageSize": 3,
+                "pageIndex": index,
+                "totalRecordsFound": sum(map(len, pages)),
+                "totalPages": len(pages),
+            },
+        )
 
     with LocalServer(respond) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_FLOATS", json.dumps({
-            "conn_type": "simplestore", "host": server.url, "login": "floats-client", "password": "floats-secret",
-            "extra": {"auth_url": server.url + "/connect/token"},
-        }))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SIMPLESTORE_FLOATS",
+            json.dumps(
+                {
+                    "conn_type": "simplestore",
+                    "host": server.url,
+                    "login": "floats-client",
+                    "password": "floats-secret",
+                    "extra": {"auth_url": server.url + "/connect/token"},
+                }
+            ),
+        )
         yield pages
 
 
 def export(target: Path) -> SimpleStoreToObjectStorageOperator:
-    return SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", incremental=False, page_size=3,
-                                              destination=str(target), simplestore_conn_id="simplestore_floats")
+    return SimpleStoreToObjectStorageOperator(
+        task_id="export",
+        resource="orders",
+        incremental=False,
+        page_size=3,
+        destination=str(target),
+        simplestore_conn_id="simplestore_floats",
+    )
 
 
 def test_the_exported_file_is_json_dumps_of_each_record_byte_for_byte(shop: list[list[Any]], tmp_path: Path) -> None:

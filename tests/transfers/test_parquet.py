@@ -25,8 +25,9 @@ def export(**kwargs: Any) -> SimpleStoreToObjectStorageOperator:
     return SimpleStoreToObjectStorageOperator(task_id="export", **kwargs)
 
 
-def test_orders_read_back_with_the_declared_schema_every_record_once(simplestore_conn: Any, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_orders_read_back_with_the_declared_schema_every_record_once(
+    simplestore_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("airflow_provider_simplestore.utils.parquet.ROW_GROUP_ROWS", 128)  # several row groups
     target = tmp_path / "orders.parquet"
     operator = export(resource="orders", incremental=False, destination=str(target), page_size=50, max_workers=2)
@@ -35,8 +36,13 @@ def test_orders_read_back_with_the_declared_schema_every_record_once(simplestore
     orders = listing(simplestore_conn, "/v1/orders")
     data = target.read_bytes()
     assert summary == {
-        "destination": f"file://{target}", "resource": "orders", "format": "parquet", "records": len(orders),
-        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "duplicates_dropped": 0,
+        "destination": f"file://{target}",
+        "resource": "orders",
+        "format": "parquet",
+        "records": len(orders),
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "duplicates_dropped": 0,
     }
     file = pq.ParquetFile(target)
     assert file.schema_arrow == arrow_schema("orders")
@@ -49,8 +55,9 @@ def test_orders_read_back_with_the_declared_schema_every_record_once(simplestore
     assert tuple(operator.lineage.outputs[0].fields) == parquet_columns("orders")
 
 
-def test_the_suffix_chooses_parquet_and_an_empty_window_is_a_file_with_the_schema(simplestore_conn: Any,
-                                                                                 tmp_path: Path) -> None:
+def test_the_suffix_chooses_parquet_and_an_empty_window_is_a_file_with_the_schema(
+    simplestore_conn: Any, tmp_path: Path
+) -> None:
     import datetime as dt
 
     empty = context(dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2001, 1, 2, tzinfo=dt.timezone.utc))
@@ -60,11 +67,19 @@ def test_the_suffix_chooses_parquet_and_an_empty_window_is_a_file_with_the_schem
     assert (file.metadata.num_rows, file.schema_arrow) == (0, arrow_schema("orders"))
 
 
-def test_a_field_the_platform_adds_later_is_kept_in_extra_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str],
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
-    later = {"productId": "p-later", "slug": "mug", "loyaltyTier": "gold", "isActive": "yes",
-             "basePrice": {"sellPrice": 5, "taxRate": 0.1}}
+def test_a_field_the_platform_adds_later_is_kept_in_extra_fields(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    later = {
+        "productId": "p-later",
+        "slug": "mug",
+        "loyaltyTier": "gold",
+        "isActive": "yes",
+        "basePrice": {"sellPrice": 5, "taxRate": 0.1},
+    }
     with serving([later], monkeypatch):
         export(resource="products", destination=str(tmp_path / "p.parquet")).execute(context())
     [row] = pq.read_table(tmp_path / "p.parquet").to_pylist()

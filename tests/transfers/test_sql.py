@@ -48,7 +48,11 @@ def test_orders_window_upserts_without_duplicates(simplestore_conn: Any, db: Pat
     for order_id, version, status, customer_id, created, total, document, synced_at in stored:
         order = expected[order_id]
         assert (version, status, customer_id, created, total) == (
-            order["version"], order["status"], order["customerId"], order["createdOnUtc"], order["total"]
+            order["version"],
+            order["status"],
+            order["customerId"],
+            order["createdOnUtc"],
+            order["total"],
         )
         assert json.loads(document) == order
         assert synced_at > dict(first_sync)[order_id]
@@ -61,7 +65,10 @@ def test_products_full_load_in_batches_with_typed_columns(simplestore_conn: Any,
     stored = {r[0]: r[1:] for r in rows(db, "SELECT id, slug, sku, is_active, sell_price FROM products")}
     for product in products:
         assert stored[product["productId"]] == (
-            product["slug"], product["inventory"]["sku"], int(product["isActive"]), product["basePrice"]["sellPrice"]
+            product["slug"],
+            product["inventory"]["sku"],
+            int(product["isActive"]),
+            product["basePrice"]["sellPrice"],
         )
 
 
@@ -76,8 +83,10 @@ def test_a_missing_table_with_creation_off_writes_nothing(simplestore_conn: Any,
 def test_a_table_lacking_the_key_or_document_is_refused(simplestore_conn: Any, db: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, document TEXT)")
-    refused = (r"lacks columns version, first_name, .*, synced_at in 'sync_db'; synced_at cannot be added to an "
-               r"existing table .*not created by this operator")
+    refused = (
+        r"lacks columns version, first_name, .*, synced_at in 'sync_db'; synced_at cannot be added to an "
+        r"existing table .*not created by this operator"
+    )
     with pytest.raises(TableMissingError, match=refused):
         load(resource="customers", table="customers").execute(context())
     assert rows(db, "SELECT count(*) FROM customers") == [(0,)]
@@ -87,8 +96,18 @@ def test_a_table_lacking_the_key_or_document_is_refused(simplestore_conn: Any, d
 FIRST_RELEASE_ORDERS = """CREATE TABLE orders (id TEXT PRIMARY KEY, version TEXT, status TEXT, customer_id TEXT,
     created_on_utc TEXT, currency_code TEXT, subtotal NUMERIC, shipping_fee NUMERIC, total NUMERIC,
     document TEXT NOT NULL, synced_at TEXT NOT NULL)"""
-NEW_ORDER_COLUMNS = ["purchaser_name", "purchaser_contact_number_local", "purchaser_email", "receiver_name",
-                     "receiver_contact_number_local", "receiver_email", "items", "payments", "total_paid", "attributes"]
+NEW_ORDER_COLUMNS = [
+    "purchaser_name",
+    "purchaser_contact_number_local",
+    "purchaser_email",
+    "receiver_name",
+    "receiver_contact_number_local",
+    "receiver_email",
+    "items",
+    "payments",
+    "total_paid",
+    "attributes",
+]
 
 
 def test_a_first_release_table_gets_the_new_columns_and_keeps_its_rows(
@@ -109,15 +128,18 @@ def test_a_first_release_table_gets_the_new_columns_and_keeps_its_rows(
     for order_id, order in orders.items():
         email, items, payments, total_paid = stored[order_id]
         assert (email, json.loads(items), json.loads(payments), total_paid) == (
-            order["purchaserEmail"], order["items"], order["payments"], order["totalPaid"])
+            order["purchaserEmail"],
+            order["items"],
+            order["payments"],
+            order["totalPaid"],
+        )
     # The next run finds every column: nothing more to add.
     caplog.clear()
     load(resource="orders", table="orders", incremental=False).execute(context())
     assert "Adding columns" not in caplog.text + capsys.readouterr().out
 
 
-def test_a_first_release_table_with_creation_off_is_refused_naming_the_columns(simplestore_conn: Any,
-                                                                              db: Path) -> None:
+def test_a_first_release_table_with_creation_off_is_refused_naming_the_columns(simplestore_conn: Any, db: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute(FIRST_RELEASE_ORDERS)
     before = total_requests(simplestore_conn)
@@ -159,8 +181,12 @@ def test_every_documented_field_lands_in_its_column(resource: str, simplestore_c
 
 
 def test_a_field_the_platform_adds_later_is_kept_in_the_document(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    later = {"productId": "p-later", "slug": "mug", "loyaltyTier": "gold",
-             "basePrice": {"sellPrice": 5, "taxRate": 0.1}}
+    later = {
+        "productId": "p-later",
+        "slug": "mug",
+        "loyaltyTier": "gold",
+        "basePrice": {"sellPrice": 5, "taxRate": 0.1},
+    }
     with serving([later], monkeypatch):
         assert load(resource="products", table="products").execute(context()) == 1
     [(slug, price, document)] = rows(db, "SELECT slug, sell_price, document FROM products")
@@ -176,4 +202,3 @@ def test_unsafe_table_names_and_non_sql_connections_are_refused(simplestore_conn
     )
     with pytest.raises(SimpleStoreConfigError, match="gives a SimpleStoreHook, not a common-sql DbApiHook"):
         operator.execute(context())
-

@@ -44,8 +44,9 @@ def one_order_per_poll(sb: Any, n: int) -> threading.Thread:
 def test_trigger_waits_for_min_count_when_orders_arrive_one_at_a_time(shop: Any) -> None:
     since = iso(dt.datetime.now(UTC))
     creator = one_order_per_poll(shop, 3)
-    trigger = SimpleStoreOrdersTrigger(simplestore_conn_id="simplestore_default", since=since, min_count=3,
-                                       poll_interval=0.05, jitter=0)
+    trigger = SimpleStoreOrdersTrigger(
+        simplestore_conn_id="simplestore_default", since=since, min_count=3, poll_interval=0.05, jitter=0
+    )
     [event] = collect(trigger)
     creator.join(10)
     assert (event["status"], event["count"]) == ("success", 3), event
@@ -89,8 +90,13 @@ def test_the_wait_between_polls_ends_at_the_deadline(shop: Any) -> None:
     # An hour between polls, the deadline a second away: the timeout event comes at the deadline, not
     # after the poll interval (collect gives up after 30 s, far less than the interval).
     now = dt.datetime.now(UTC)
-    trigger = SimpleStoreOrdersTrigger(simplestore_conn_id="simplestore_default", since=iso(now), poll_interval=3600,
-                                       jitter=0, deadline=iso(now + dt.timedelta(seconds=1)))
+    trigger = SimpleStoreOrdersTrigger(
+        simplestore_conn_id="simplestore_default",
+        since=iso(now),
+        poll_interval=3600,
+        jitter=0,
+        deadline=iso(now + dt.timedelta(seconds=1)),
+    )
     [event] = collect(trigger, timeout=30)
     assert event["status"] == "timeout" and event["count"] == 0, event
     assert dt.datetime.fromisoformat(event["checked_at"].replace("Z", "+00:00")) >= now + dt.timedelta(seconds=1)

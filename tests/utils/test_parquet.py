@@ -25,13 +25,18 @@ from airflow_provider_simplestore.utils.parquet import EXTRA_COLUMN, ParquetEnco
 def test_the_schema_types_each_documented_field() -> None:
     schema = arrow_schema("products")
     assert schema.names == [*(f.name for f in FIELDS["products"]), EXTRA_COLUMN]
-    assert schema.field("basePrice").type == pa.struct([
-        ("currencyCode", pa.string()), ("sellPrice", pa.float64()), ("retailPrice", pa.float64()),
-        ("attributes", pa.string()),  # a free-form map: JSON text
-    ])
+    assert schema.field("basePrice").type == pa.struct(
+        [
+            ("currencyCode", pa.string()),
+            ("sellPrice", pa.float64()),
+            ("retailPrice", pa.float64()),
+            ("attributes", pa.string()),  # a free-form map: JSON text
+        ]
+    )
     assert schema.field("baseRewards").type.field("points").type == pa.int64()
-    assert schema.field("categories").type == pa.list_(pa.struct([("key", pa.string()), ("value", pa.string()),
-                                                                 ("slug", pa.string())]))
+    assert schema.field("categories").type == pa.list_(
+        pa.struct([("key", pa.string()), ("value", pa.string()), ("slug", pa.string())])
+    )
     assert schema.field("isActive").type == pa.bool_() and schema.field("titles").type == pa.string()
     orders = arrow_schema("orders")
     assert orders.field("createdOnUtc").type == pa.timestamp("us", tz="UTC")
@@ -40,10 +45,16 @@ def test_the_schema_types_each_documented_field() -> None:
 
 
 def order(number: int, **fields: Any) -> dict[str, Any]:
-    return {"orderId": f"ord_{number:04d}", "version": str(number), "status": "Paid",
-            "createdOnUtc": f"2026-03-04T05:{number // 60 % 60:02d}:{number % 60:02d}.123Z",
-            "items": [{"productId": "p1", "title": "Mug", "quantity": 2, "sellPrice": 4.5, "total": 9.0}],
-            "total": 9.0, "attributes": {"channel": "web"}, **fields}
+    return {
+        "orderId": f"ord_{number:04d}",
+        "version": str(number),
+        "status": "Paid",
+        "createdOnUtc": f"2026-03-04T05:{number // 60 % 60:02d}:{number % 60:02d}.123Z",
+        "items": [{"productId": "p1", "title": "Mug", "quantity": 2, "sellPrice": 4.5, "total": 9.0}],
+        "total": 9.0,
+        "attributes": {"channel": "web"},
+        **fields,
+    }
 
 
 def test_row_groups_leave_as_they_fill_and_the_file_reads_back_typed() -> None:
@@ -84,14 +95,18 @@ def test_an_export_of_nothing_is_a_valid_file_with_the_schema() -> None:
 
 def test_without_pyarrow_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # how Python marks a package as not importable
-    with pytest.raises(SimpleStoreConfigError, match=r"file_format 'parquet' needs pyarrow, which is not installed: "
-                                                     r"pip install 'airflow-provider-simplestore\[parquet\]'"):
+    with pytest.raises(
+        SimpleStoreConfigError,
+        match=r"file_format 'parquet' needs pyarrow, which is not installed: "
+        r"pip install 'airflow-provider-simplestore\[parquet\]'",
+    ):
         parquet.require_pyarrow()
 
 
 @pytest.mark.parametrize(("chosen", "used"), [(None, "system"), ("jemalloc", "jemalloc")])
-def test_an_export_loads_pyarrow_with_the_c_allocator_unless_the_deployment_chose(chosen: str | None,
-                                                                                   used: str) -> None:
+def test_an_export_loads_pyarrow_with_the_c_allocator_unless_the_deployment_chose(
+    chosen: str | None, used: str
+) -> None:
     code = (
         "from airflow_provider_simplestore.utils.parquet import ParquetEncoder\n"
         "ParquetEncoder('orders')\n"
@@ -101,6 +116,5 @@ def test_an_export_loads_pyarrow_with_the_c_allocator_unless_the_deployment_chos
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     if chosen:
         env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == used

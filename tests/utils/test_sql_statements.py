@@ -123,8 +123,15 @@ def test_row_values_are_typed_per_column() -> None:
 
 
 def test_booleans_and_numbers_keep_their_type() -> None:
-    named = product_row({"productId": "p1", "isActive": False, "basePrice": {"sellPrice": 0},
-                         "baseRewards": {"points": 2**63 - 1}, "inventory": {"availableQuantity": 7}})
+    named = product_row(
+        {
+            "productId": "p1",
+            "isActive": False,
+            "basePrice": {"sellPrice": 0},
+            "baseRewards": {"points": 2**63 - 1},
+            "inventory": {"availableQuantity": 7},
+        }
+    )
     assert (named["is_active"], named["sell_price"], named["available_quantity"]) == (False, 0, 7)
     assert named["base_rewards_points"] == 2**63 - 1
     assert named["slug"] is None  # an absent field is NULL
@@ -137,15 +144,26 @@ def test_a_name_or_schema_name_is_a_table(table: str) -> None:
 
 @pytest.mark.parametrize(
     "table",
-    ["a;drop table x", "orders;", "a;b", "a.b.c", '"orders"', "a'b", "`orders`", "a b", "a-b", "1orders", ".a", "a.",
-     ""],
+    [
+        "a;drop table x",
+        "orders;",
+        "a;b",
+        "a.b.c",
+        '"orders"',
+        "a'b",
+        "`orders`",
+        "a b",
+        "a-b",
+        "1orders",
+        ".a",
+        "a.",
+        "",
+    ],
 )
 def test_anything_else_is_refused_naming_it(table: str) -> None:
     with pytest.raises(SimpleStoreConfigError) as caught:
         sql.check_table(table)
-    assert str(caught.value) == (
-        f"table {table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
-    )
+    assert str(caught.value) == (f"table {table!r} is not a plain identifier (name or schema.name; letters, digits, _)")
 
 
 def test_the_probe_reads_the_columns_and_fails_without_a_table() -> None:
@@ -158,7 +176,14 @@ def test_the_probe_reads_the_columns_and_fails_without_a_table() -> None:
     assert cursor.fetchall() == []  # the names only, not the rows
     present = [d[0] for d in cursor.description]
     assert sql.missing_columns("customers", present) == [
-        "version", "first_name", "last_name", "display_name", "email_address", "phones", "addresses", "attributes",
+        "version",
+        "first_name",
+        "last_name",
+        "display_name",
+        "email_address",
+        "phones",
+        "addresses",
+        "attributes",
         "synced_at",
     ]
     assert sql.missing_columns("customers", [c.name.upper() for c in sql.table_columns("customers")]) == []

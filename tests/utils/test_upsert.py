@@ -60,8 +60,17 @@ def product(sb: Any, slug: str) -> dict[str, Any]:
 
 
 def new_row(**fields: Any) -> dict[str, Any]:
-    return parse_row(PRODUCTS, {"slug": "new-lamp", "title": "New lamp", "inventory.sku": "NEW-LAMP-1",
-                                "basePrice.sellPrice": "12.50", "basePrice.currencyCode": "aud", **fields})
+    return parse_row(
+        PRODUCTS,
+        {
+            "slug": "new-lamp",
+            "title": "New lamp",
+            "inventory.sku": "NEW-LAMP-1",
+            "basePrice.sellPrice": "12.50",
+            "basePrice.currencyCode": "aud",
+            **fields,
+        },
+    )
 
 
 def test_a_new_row_is_created_with_its_nested_fields(shop: Any, hook: SimpleStoreHook) -> None:
@@ -75,14 +84,25 @@ def test_a_new_row_is_created_with_its_nested_fields(shop: Any, hook: SimpleStor
 
 def test_an_update_sends_only_the_differing_fields_with_the_version(shop: Any, hook: SimpleStoreHook) -> None:
     before = listing(shop, "/v1/products")[0]
-    row = parse_row(PRODUCTS, {"slug": before["slug"], "title": "Renamed", "inventory.sku": before["inventory"]["sku"],
-                               "description": before["description"], "basePrice.retailPrice": 999.5,
-                               "basePrice.sellPrice": before["basePrice"]["sellPrice"]})
+    row = parse_row(
+        PRODUCTS,
+        {
+            "slug": before["slug"],
+            "title": "Renamed",
+            "inventory.sku": before["inventory"]["sku"],
+            "description": before["description"],
+            "basePrice.retailPrice": 999.5,
+            "basePrice.sellPrice": before["basePrice"]["sellPrice"],
+        },
+    )
     recorded = Recorded(hook)
     assert Upserter(recorded, PRODUCTS).write(1, row) == "updated"
     assert recorded.writes == [
-        ("update", before["productId"], {"title": "Renamed", "basePrice": {"retailPrice": 999.5},
-                                         "version": before["version"]}),
+        (
+            "update",
+            before["productId"],
+            {"title": "Renamed", "basePrice": {"retailPrice": 999.5}, "version": before["version"]},
+        ),
     ]
     after = product(shop, before["slug"])
     assert (after["title"], after["basePrice"]["retailPrice"]) == ("Renamed", 999.5)
@@ -93,9 +113,15 @@ def test_an_update_sends_only_the_differing_fields_with_the_version(shop: Any, h
 def test_a_row_equal_to_its_object_is_unchanged_and_writes_nothing(shop: Any, hook: SimpleStoreHook) -> None:
     before = listing(shop, "/v1/products")[1]
     # The natural key in another case and the price as text: equal all the same.
-    row = parse_row(PRODUCTS, {"slug": before["slug"].upper(), "title": before["title"],
-                               "basePrice.sellPrice": str(before["basePrice"]["sellPrice"]),
-                               "inventory.trackInventory": before["inventory"]["trackInventory"]})
+    row = parse_row(
+        PRODUCTS,
+        {
+            "slug": before["slug"].upper(),
+            "title": before["title"],
+            "basePrice.sellPrice": str(before["basePrice"]["sellPrice"]),
+            "inventory.trackInventory": before["inventory"]["trackInventory"],
+        },
+    )
     recorded = Recorded(hook)
     assert Upserter(recorded, PRODUCTS).write(1, row) == "unchanged"
     assert recorded.writes == []
@@ -127,10 +153,12 @@ def test_a_create_whose_outcome_stays_unknown_is_found_by_its_natural_key_next_t
 ) -> None:
     def go_down() -> None:
         # The sandbox commits the create but its answer is lost, and every read after it fails.
-        shop.set_faults(rules=[
-            {"kind": "503", "probability": 1, "methods": ["POST"], "routes": ["/v1/products"], "phase": "after"},
-            {"kind": "503", "probability": 1, "methods": ["GET"], "routes": ["/v1/products"]},
-        ])
+        shop.set_faults(
+            rules=[
+                {"kind": "503", "probability": 1, "methods": ["POST"], "routes": ["/v1/products"], "phase": "after"},
+                {"kind": "503", "probability": 1, "methods": ["GET"], "routes": ["/v1/products"]},
+            ]
+        )
 
     with pytest.raises(RowRejected) as rejected:
         Upserter(Recorded(hook, before_create=go_down), PRODUCTS).write(1, new_row())
