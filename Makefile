@@ -66,6 +66,7 @@ redis:
 
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks scripts
+	$(BIN)/ruff format --check airflow_provider_simplestore tests dags_examples benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
