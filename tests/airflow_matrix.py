@@ -41,6 +41,7 @@ CORE_TESTS = (
     "tests/triggers",
     "tests/utils",
     "tests/test_exceptions.py",
+    "tests/test_deprecated_paths.py",
     "tests/dags/test_example_dags.py",
     "tests/dags/test_example_dags_lineage.py",
     "tests/dags/test_hook_lineage_dag.py",
