@@ -157,6 +157,27 @@ def get_hook_lineage_collector() -> Any:
     return collector()
 
 
+def hook_lineage_has_readers() -> bool:
+    """Whether a plugin reads hook lineage (the OpenLineage provider does, when it is enabled).
+
+    Airflow decides the same way whether its collector records anything; but building even its no-op
+    collector discovers every provider's asset factories (with the amazon provider, an import of
+    boto3: 0.2-0.4 s of a task), so without a reader the provider does not ask for it."""
+    try:
+        from airflow.sdk import plugins_manager as sdk_plugins  # 3.2+
+    except ImportError:
+        sdk_plugins = None
+    try:
+        if sdk_plugins is not None and hasattr(sdk_plugins, "get_hook_lineage_readers_plugins"):
+            return bool(sdk_plugins.get_hook_lineage_readers_plugins())
+        from airflow import plugins_manager
+
+        plugins_manager.initialize_hook_lineage_readers_plugins()
+        return bool(plugins_manager.hook_lineage_reader_classes)
+    except Exception:  # another layout of the plugins manager: let Airflow's collector decide
+        return True
+
+
 def triggering_asset_events(context: Any) -> list[tuple[str, dict[str, Any]]]:
     """(uri, extra) of each asset event that started this run, once each (3.x: the context's
     ``triggering_asset_events``, which may list one event under its alias and its asset; 2.11:
@@ -261,6 +282,7 @@ __all__ = [
     "dag_test",
     "default_deferrable",
     "get_hook_lineage_collector",
+    "hook_lineage_has_readers",
     "manual_run_interval",
     "mask_secret",
     "register_asset_alias",

@@ -136,7 +136,7 @@ def report_call(hook: Any, base_url: str, method: str, path: str) -> None:
     """Tell Airflow's hook lineage collector which resource a call read (GET) or wrote.
 
     Each (direction, resource) is reported once per hook: a listing of a thousand pages is one
-    input. Without a lineage reader (the OpenLineage provider) the collector is a no-op."""
+    input. Without a lineage reader (the OpenLineage provider) there is nothing to report to."""
     resource = resource_of_path(path)
     if resource is None:
         return
@@ -145,10 +145,12 @@ def report_call(hook: Any, base_url: str, method: str, path: str) -> None:
     if (output, resource) in seen:
         return
     seen.add((output, resource))
-    from airflow_provider_simplestore.compat import get_hook_lineage_collector
+    from airflow_provider_simplestore.compat import get_hook_lineage_collector, hook_lineage_has_readers
 
     uri = simplestore_dataset(base_url, resource).uri
     try:
+        if not hook_lineage_has_readers():
+            return
         collector = get_hook_lineage_collector()
         (collector.add_output_asset if output else collector.add_input_asset)(context=hook, uri=uri)
     except Exception:  # lineage is a report on the call, which has succeeded: it must not fail it

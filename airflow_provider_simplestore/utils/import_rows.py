@@ -17,6 +17,7 @@ from airflow_provider_simplestore.client.resources import RESOURCES, Resource, n
 from airflow_provider_simplestore.compat import AirflowFailException
 from airflow_provider_simplestore.utils.booleans import boolean_word
 from airflow_provider_simplestore.utils.formats import InputFormatError, RowError, dumps, lookup, read_rows
+from airflow_provider_simplestore.utils.storage import open_binary
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
@@ -216,7 +217,7 @@ def parsed_rows(
             )
 
     try:
-        with path.open("rb") as binary:
+        with open_binary(path) as binary:
             for number, row in read_rows(binary, fmt, check_header, max_line_bytes):
                 if isinstance(row, RowError):
                     yield number, row

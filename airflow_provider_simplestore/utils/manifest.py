@@ -22,7 +22,13 @@ from typing import Any
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.formats import EXPORT_FORMATS, FORMATS, format_from_name
 from airflow_provider_simplestore.utils.source import Window
-from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, location_key, storage_path
+from airflow_provider_simplestore.utils.storage import (
+    atomic_write,
+    check_destination,
+    location_key,
+    open_binary,
+    storage_path,
+)
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 
 MANIFEST_VERSION = 1
@@ -135,7 +141,7 @@ def _check_file(entry: dict[str, Any], storage_conn_id: str | None) -> None:
     records its task reported. Streamed in 1 MiB chunks."""
     digest, size, counter = hashlib.sha256(), 0, _RecordCounter(entry["format"])
     try:
-        with storage_path(entry["path"], conn_id=storage_conn_id, role="part").open("rb") as handle:
+        with open_binary(storage_path(entry["path"], conn_id=storage_conn_id, role="part")) as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
@@ -158,7 +164,7 @@ def _parquet_rows(location: str, storage_conn_id: str | None) -> int:
     """The rows a Parquet part's footer counts (its row groups' sum)."""
     import pyarrow.parquet as pq  # a Parquet part was written with pyarrow: it is installed
 
-    with storage_path(location, conn_id=storage_conn_id, role="part").open("rb") as handle:
+    with open_binary(storage_path(location, conn_id=storage_conn_id, role="part")) as handle:
         try:
             return int(pq.ParquetFile(handle).metadata.num_rows)
         except (OSError, ValueError) as exc:  # not Parquet (pyarrow's ArrowInvalid is a ValueError)

@@ -82,7 +82,10 @@ def storage_path(location: str | ObjectStoragePath, *, conn_id: str | None = Non
             path = location
         else:
             path = ObjectStoragePath(text, conn_id=conn_id) if conn_id else ObjectStoragePath(text)
-        path.fs  # noqa: B018 - resolving the filesystem is the check
+        # Resolving the filesystem is the check. Local files need none (they are written with `os`
+        # below), and resolving one loads every provider's filesystem (boto3 among them: 0.3 s).
+        if not _is_local(path):
+            path.fs  # noqa: B018
     except (ValueError, ImportError) as exc:
         scheme = text.split("://", 1)[0] if "://" in text else "file"
         hint = _PROVIDER_FOR_SCHEME.get(scheme)
@@ -273,26 +276,44 @@ def atomic_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
         with _upload(path) as writer:
             yield writer
         return
+    if _is_local(path):
+        with _local_write(path) as writer:
+            yield writer
+        return
     with suppress(FileExistsError, NotImplementedError):
         path.fs.makedirs(path.parent.path, exist_ok=True)
     temporary = temporary_sibling(path)
-    local = _is_local(path)
     try:
         with temporary.open("wb") as raw:
-            writer = HashingWriter(raw)
-            yield writer
-            if local:  # the data must be on disk before the rename makes it visible
-                raw.flush()
-                os.fsync(raw.fileno())
-        # Same store: a rename for local files, a server-side copy + delete for object stores.
-        path.fs.mv(temporary.path, path.path)
-        if local:
-            _fsync_directory(os.path.dirname(path.path))
-    except BaseException as exc:
+            yield HashingWriter(raw)
+        path.fs.mv(temporary.path, path.path)  # the filesystem's own move (a copy + delete on some)
+    except BaseException:
         with suppress(Exception):
             if temporary.exists():
                 temporary.unlink()
-        if local and isinstance(exc, OSError) and exc.errno in _UNFIXABLE_BY_RETRY:
+        raise
+
+
+@contextmanager
+def _local_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
+    """A temporary sibling, flushed to disk, then renamed over the file (atomic on POSIX), with plain
+    `os` calls: fsspec's local filesystem would not fsync before the rename."""
+    target = path.path
+    directory, name = os.path.split(target)
+    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with suppress(FileExistsError):  # a file where a folder should be: the open below says so
+            os.makedirs(directory, exist_ok=True)
+        with open(temporary, "wb") as raw:
+            yield HashingWriter(raw)
+            raw.flush()  # the data must be on disk before the rename makes it visible
+            os.fsync(raw.fileno())
+        os.replace(temporary, target)
+        _fsync_directory(directory)
+    except BaseException as exc:
+        with suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError) and exc.errno in _UNFIXABLE_BY_RETRY:
             raise StorageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         raise
 
@@ -339,7 +360,18 @@ def _fsync_directory(directory: str) -> None:
             os.close(fd)
 
 
+def open_binary(path: ObjectStoragePath) -> IO[bytes]:
+    """`path` opened for reading bytes; a local file with `open` (see `storage_path` on why not fsspec)."""
+    return open(path.path, "rb") if _is_local(path) else path.open("rb")
+
+
 def remove_if_exists(path: ObjectStoragePath) -> bool:
+    if _is_local(path):
+        try:
+            os.unlink(path.path)
+        except FileNotFoundError:
+            return False
+        return True
     if path.exists():
         path.unlink()
         return True
