@@ -1,7 +1,8 @@
 # The README's two commands, `make demo` and `make test`, do all their own set-up:
-# a .venv with the package and its test extra, and a private AIRFLOW_HOME.
+# a .venv with the package, its user extras and the developers' dependency groups (pyproject.toml),
+# and a private AIRFLOW_HOME.
 # Other Airflow versions (the matrix of `make test`, `make demo AIRFLOW_VERSION=2.11.2`) get a venv
-# each, .venv-airflow-<version>/, built and cached by tests/airflow_matrix.py.
+# each, .venv-airflow-<version>/, built and cached by scripts/airflow_venvs.py.
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,14 +16,17 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags_examples
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: install test lint typecheck pytest matrix demo bench browser postgres redis wheel-check clean
+.PHONY: install test lint typecheck precommit pytest matrix demo bench bench-peers browser postgres redis wheel-check clean
 
 MAIN_CONSTRAINTS := tests/constraints/airflow-$(DEFAULT_AIRFLOW).txt
 
+# The install reads setup.cfg (dependencies, extras), pyproject.toml (build system, dependency
+# groups) and the constraints: a change to any of them reinstalls. `--group` needs pip 25.1; the
+# constraints apply to the groups' requirements as to the package's.
 $(STAMP): setup.cfg pyproject.toml $(MAIN_CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,deploy]' -c $(MAIN_CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,openlineage,parquet]' --group dev -c $(MAIN_CONSTRAINTS)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -62,9 +66,14 @@ redis:
 
 lint: $(STAMP)
 	$(BIN)/ruff check airflow_provider_simplestore tests dags_examples benchmarks scripts
+	$(BIN)/ruff format --check airflow_provider_simplestore tests dags_examples benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The hooks of .pre-commit-config.yaml over every tracked file (not part of `make test`).
+precommit: $(STAMP)
+	$(BIN)/pre-commit run --all-files
 
 pytest: $(STAMP) browser postgres redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -79,16 +88,31 @@ demo: $(STAMP)
 ifeq ($(OTHER_AIRFLOW),)
 	$(BIN)/python scripts/demo.py
 else
-	$(BIN)/python -m tests.airflow_matrix --ensure $(OTHER_AIRFLOW)
+	$(BIN)/python scripts/airflow_venvs.py $(OTHER_AIRFLOW)
 	.venv-airflow-$(OTHER_AIRFLOW)/bin/python scripts/demo.py
 endif
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
+# The provider beside dlt, HttpOperator and a plain requests loop. dlt gets a venv of its own
+# (.venv-peers, pinned in benchmarks/peers/requirements.txt) so Airflow's pins stay untouched;
+# `make test` never builds it (its smoke test runs the other candidates only).
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed
+
+$(PEERS_STAMP): benchmarks/peers/requirements.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/peers/requirements.txt
+	touch $(PEERS_STAMP)
+
+bench-peers: $(STAMP) $(PEERS_STAMP)
+	$(BIN)/python -m benchmarks.peers.run --dlt-python $(PEERS_VENV)/bin/python $(BENCH_ARGS)
+
 # Builds the wheel and installs it into a clean venv, then asks Airflow there to discover it.
 wheel-check: $(STAMP)
 	$(BIN)/python -m pytest tests/test_packaging.py -k wheel
 
 clean:
-	rm -rf $(VENV) .venv-airflow-* .airflow_home* build dist *.egg-info test-output
+	rm -rf $(VENV) $(PEERS_VENV) .venv-airflow-* .airflow_home* build dist *.egg-info test-output

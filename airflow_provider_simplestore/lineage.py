@@ -97,8 +97,9 @@ def location_dataset(location: Any) -> LineageDataset:
     return LineageDataset(f"{scheme}://{authority}", parts.path, f"{scheme}://{authority}{parts.path}")
 
 
-def table_dataset(conn_type: str, table: str, *, host: str | None = None, port: int | None = None,
-                  database: str | None = None) -> LineageDataset:
+def table_dataset(
+    conn_type: str, table: str, *, host: str | None = None, port: int | None = None, database: str | None = None
+) -> LineageDataset:
     """A SQL table of a connection (``table`` is ``name`` or ``schema.name``)."""
     schema, _, name = table.rpartition(".")
     if conn_type == "sqlite":
@@ -176,8 +177,9 @@ def static_asset(location: Any) -> Any:
     return Asset(location_dataset(location).uri)
 
 
-def emit_asset_event(context: Mapping[str, Any], uri: str, extra: dict[str, Any], *, alias: str | None,
-                     asset: Any = None) -> None:
+def emit_asset_event(
+    context: Mapping[str, Any], uri: str, extra: dict[str, Any], *, alias: str | None, asset: Any = None
+) -> None:
     """Record what the run wrote: on its static outlet ``asset``, else through ``alias``."""
     from airflow_provider_simplestore.compat import Asset, AssetAlias, register_asset_alias
 
@@ -211,18 +213,25 @@ def operator_lineage(lineage: Lineage | None) -> Any:
     def facets(node: Node) -> dict[str, Any]:
         if not node.fields:
             return {}
-        return {"schema": SchemaDatasetFacet(fields=[SchemaDatasetFacetFields(name=name, type=kind)
-                                                     for name, kind in node.fields])}
+        return {
+            "schema": SchemaDatasetFacet(
+                fields=[SchemaDatasetFacetFields(name=name, type=kind) for name, kind in node.fields]
+            )
+        }
 
-    inputs = [InputDataset(namespace=n.dataset.namespace, name=n.dataset.name, facets=facets(n))
-              for n in lineage.inputs]
+    inputs = [
+        InputDataset(namespace=n.dataset.namespace, name=n.dataset.name, facets=facets(n)) for n in lineage.inputs
+    ]
     outputs = []
     for node in lineage.outputs:
         stats: dict[str, Any] = {}
         if node.rows is not None:
             stats["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=node.rows, size=node.bytes)
-        outputs.append(OutputDataset(namespace=node.dataset.namespace, name=node.dataset.name,
-                                     facets=facets(node), outputFacets=stats))
+        outputs.append(
+            OutputDataset(
+                namespace=node.dataset.namespace, name=node.dataset.name, facets=facets(node), outputFacets=stats
+            )
+        )
     return OperatorLineage(inputs=inputs, outputs=outputs)
 
 

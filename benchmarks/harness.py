@@ -113,7 +113,7 @@ class Table:
 
 @dataclass
 class Target:
-    """One goal of the issue and what this run measured against it (`met` None: informational)."""
+    """One target (RESULTS.md, "Targets"): its goal and what this run measured (`met` None: informational)."""
 
     what: str
     goal: str

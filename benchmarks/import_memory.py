@@ -55,8 +55,12 @@ def _measured(run: Any) -> dict[str, Any]:
     sampler = None if exact else RssSampler()
     result = run()
     peak = peak_rss_kib() if sampler is None else sampler.stop()
-    return {"before_kib": before, "peak_kib": peak, "result": result,
-            "method": "VmHWM reset via clear_refs" if exact else "RSS sampled every 2 ms"}
+    return {
+        "before_kib": before,
+        "peak_kib": peak,
+        "result": result,
+        "method": "VmHWM reset via clear_refs" if exact else "RSS sampled every 2 ms",
+    }
 
 
 def import_in_child(source: str) -> dict[str, Any]:
@@ -89,10 +93,14 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     table = Table(["input", "file", "RSS before", "peak during", "growth", "rows: created / rejected"])
     growth: dict[str, float] = {}
     method = ""
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp, sandbox(seed=18, products=10, customers=1,
-                                                                               orders=0) as sb:
-        inputs = {"without the line": (Path(tmp) / "plain.jsonl", 0),
-                  f"with a {line / 1e6:,.0f} MB line": (Path(tmp) / "huge.jsonl", line)}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-import-") as tmp,
+        sandbox(seed=18, products=10, customers=1, orders=0) as sb,
+    ):
+        inputs = {
+            "without the line": (Path(tmp) / "plain.jsonl", 0),
+            f"with a {line / 1e6:,.0f} MB line": (Path(tmp) / "huge.jsonl", line),
+        }
         for label, (path, size) in inputs.items():
             file_size = write_input(path, size)
             runs = []
@@ -104,23 +112,38 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
                 raise AssertionError(f"{label}: expected {2 * GOOD_ROWS} created and the long line rejected: {result}")
             method = runs[-1]["method"]
             growth[label] = median([r["peak_kib"] - r["before_kib"] for r in runs])
-            table.add(f"import, {label}", f"{file_size / MIB:,.1f} MiB", mib(median([r["before_kib"] for r in runs])),
-                      mib(median([r["peak_kib"] for r in runs])), mib(growth[label]),
-                      f"{result['created']} / {result['rejected']}")
+            table.add(
+                f"import, {label}",
+                f"{file_size / MIB:,.1f} MiB",
+                mib(median([r["before_kib"] for r in runs])),
+                mib(median([r["peak_kib"] for r in runs])),
+                mib(growth[label]),
+                f"{result['created']} / {result['rejected']}",
+            )
         huge_path = inputs[f"with a {line / 1e6:,.0f} MB line"][0]
         whole = run_child(f"{__name__}:read_whole_in_child", {"source": str(huge_path)})
-        table.add("for contrast: each line read whole (readline, decode, json.loads)", "-",
-                  mib(whole["before_kib"]), mib(whole["peak_kib"]), mib(whole["peak_kib"] - whole["before_kib"]), "-")
+        table.add(
+            "for contrast: each line read whole (readline, decode, json.loads)",
+            "-",
+            mib(whole["before_kib"]),
+            mib(whole["peak_kib"]),
+            mib(whole["peak_kib"] - whole["before_kib"]),
+            "-",
+        )
 
     report = Report(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         f"{2 * GOOD_ROWS} product rows around one line of {line:,} bytes (max_line_bytes 1 MiB); each import in "
         f"a fresh interpreter; peak during the import: {method}; sandbox in another process; medians of {repeats}",
     )
     report.tables.append(("", table))
     with_line = growth[f"with a {line / 1e6:,.0f} MB line"]
-    report.targets.append(at_most(f"import growth with a {line / 1e6:,.0f} MB line", with_line / 1024,
-                                  TARGET_GROWTH_MIB, " MiB"))
-    report.notes.append(f"growth without the line: {mib(growth['without the line'])}; the huge line adds "
-                        f"{mib(with_line - growth['without the line'])}")
+    report.targets.append(
+        at_most(f"import growth with a {line / 1e6:,.0f} MB line", with_line / 1024, TARGET_GROWTH_MIB, " MiB")
+    )
+    report.notes.append(
+        f"growth without the line: {mib(growth['without the line'])}; the huge line adds "
+        f"{mib(with_line - growth['without the line'])}"
+    )
     return report

@@ -1,5 +1,6 @@
 """4. Memory: peak RSS of a process that exports 20k and 200k orders with SimpleStoreToObjectStorageOperator,
-to a local file and to S3 (issue 14: a moto server on 127.0.0.1, one multipart upload).
+to a local file and to S3 (a moto server on 127.0.0.1, one multipart upload), and to a
+local Parquet file, against the JSON Lines one in the same run (the goal: within 1.2x).
 
 Each export runs in a fresh interpreter; the sandbox and the S3 server live in other processes.
 The child resets its peak-RSS counter once Airflow and the provider are imported (and, for S3, the
@@ -7,13 +8,16 @@ filesystem resolved, which loads s3fs and aiobotocore) (Linux `clear_refs`; else
 RSS in a thread), so the peak measured is the export's, not an import-time spike. The peak reached
 while importing is shown beside it. A streaming export needs the same memory for 10x the records,
 to either store; the S3 one holds about one upload part (utils/storage.py UPLOAD_PART_SIZE) more.
-Without the deploy extra (moto, s3fs) only the file exports run.
+The Parquet export also holds pyarrow's libraries (imported when its task runs; the child imports them
+before the reset and says how much they took) and at most one row group (utils/parquet.py).
+Without the deploy dependency group (moto, s3fs) only the file exports run; without pyarrow, no Parquet export.
 """
 
 from __future__ import annotations
 
 import tempfile
 from contextlib import ExitStack
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,7 @@ from benchmarks.harness import (
 )
 
 NAME = "memory"
-TITLE = "4. Memory: peak RSS exporting 20k vs 200k orders, to a file and to S3"
+TITLE = "4. Memory: peak RSS exporting 20k vs 200k orders, to a file and to S3, as JSON Lines and Parquet"
 TARGET_RATIO = 1.2
 S3_BUCKET = "bench"
 S3_CONN_ID = "aws_bench"
@@ -90,10 +94,20 @@ def export_in_child(destination: str, page_size: int, storage_conn_id: str | Non
     from airflow_provider_simplestore.utils.storage import storage_path
 
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export", resource="orders", incremental=False, destination=destination, page_size=page_size,
+        task_id="export",
+        resource="orders",
+        incremental=False,
+        destination=destination,
+        page_size=page_size,
         storage_conn_id=storage_conn_id,
     )
     storage_path(destination, conn_id=storage_conn_id, role="destination")  # loads the filesystem (cached)
+    library = current_rss_kib()
+    if destination.endswith(".parquet"):  # pyarrow, as the export loads it, measured apart
+        from airflow_provider_simplestore.utils.parquet import ParquetEncoder
+
+        ParquetEncoder("orders")
+    library = current_rss_kib() - library
     before = current_rss_kib()
     try:
         import_peak = peak_rss_kib()
@@ -110,6 +124,7 @@ def export_in_child(destination: str, page_size: int, storage_conn_id: str | Non
         "bytes": result["bytes"],
         "elapsed": elapsed,
         "rss_before_kib": before,
+        "library_kib": library,
         "import_peak_kib": import_peak,
         "export_peak_kib": peak,
         "method": "VmHWM reset via clear_refs" if exact else "RSS sampled every 2 ms",
@@ -126,19 +141,28 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     sizes = (1_000, 10_000) if quick else (20_000, 200_000)
     repeats = repeats or (1 if quick else 2)
     page_size = 100
-    table = Table(["export", "peak while importing", "RSS before", "peak during export", "growth", "file",
-                   "records/s"])
+    table = Table(["export", "peak while importing", "RSS before", "peak during export", "growth", "file", "records/s"])
     peaks: dict[tuple[str, int], float] = {}
     growth: dict[tuple[str, int], float] = {}
+    library: dict[int, float] = {}
     method = ""
     without_s3 = missing_package()
+    without_parquet = find_spec("pyarrow") is None
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp, ExitStack() as stack:
-        stores = {"file": ({}, str(Path(tmp) / "orders.jsonl"), None)}
+        # name -> (environment, destination, the destination's connection id)
+        stores: dict[str, tuple[dict[str, str], str, str | None]] = {
+            "file": ({}, str(Path(tmp) / "orders.jsonl"), None)
+        }
+        if not without_parquet:
+            stores["Parquet file"] = ({}, str(Path(tmp) / "orders.parquet"), None)
         if without_s3 is None:
             s3 = stack.enter_context(running_s3_server())
             s3.client().create_bucket(Bucket=S3_BUCKET)
-            stores["S3"] = ({f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": s3.connection_json()},
-                            f"s3://{S3_BUCKET}/orders.jsonl", S3_CONN_ID)
+            stores["S3"] = (
+                {f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": s3.connection_json()},
+                f"s3://{S3_BUCKET}/orders.jsonl",
+                S3_CONN_ID,
+            )
         for orders in sizes:
             runs: dict[str, list[dict[str, Any]]] = {store: [] for store in stores}
             with sandbox(seed=14, orders=orders, products=200, customers=500) as sb:
@@ -152,6 +176,7 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
                         if result["records"] != orders:
                             raise AssertionError(f"exported {result['records']} of {orders} orders to {store}")
                         runs[store].append(result)
+            library[orders] = mid([r["library_kib"] for r in runs.get("Parquet file", [])] or [0])
             for store, results in runs.items():
                 method = results[-1]["method"]
                 peaks[store, orders] = mid([r["export_peak_kib"] for r in results])
@@ -169,21 +194,56 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     report = Report(
         NAME,
         TITLE,
-        f"each export in a fresh interpreter; peak during the export: {method}; JSON Lines, {page_size} per "
-        f"page; sandbox and S3 server (moto) in other processes; medians of {repeats}",
+        f"each export in a fresh interpreter; peak during the export: {method}; JSON Lines (and Parquet), "
+        f"{page_size} per page; sandbox and S3 server (moto) in other processes; medians of {repeats}",
     )
     report.tables.append(("", table))
-    for store in ("file", "S3") if without_s3 is None else ("file",):
+    for store in stores:
         label = "" if store == "file" else f" to {store}"
-        report.targets.append(at_most(f"peak RSS during export{label}, {num(large)} / {num(small)} orders",
-                                      peaks[store, large] / peaks[store, small], TARGET_RATIO, "x"))
+        report.targets.append(
+            at_most(
+                f"peak RSS during export{label}, {num(large)} / {num(small)} orders",
+                peaks[store, large] / peaks[store, small],
+                TARGET_RATIO,
+                "x",
+            )
+        )
         report.notes.append(
             f"the export{label} itself grew RSS by {mib(growth[store, small])} for {num(small)} and "
             f"{mib(growth[store, large])} for {num(large)} orders"
         )
     if without_s3 is None:
-        report.targets.append(Target(f"peak RSS during export, S3 / file, {num(large)} orders", "(measure)",
-                                     f"{peaks['S3', large] / peaks['file', large]:.2f}x", None))
+        report.targets.append(
+            Target(
+                f"peak RSS during export, S3 / file, {num(large)} orders",
+                "(measure)",
+                f"{peaks['S3', large] / peaks['file', large]:.2f}x",
+                None,
+            )
+        )
     else:
         report.notes.append(f"no S3 export: {without_s3}")
+    if without_parquet:
+        report.notes.append("no Parquet export: pyarrow is not installed (the parquet extra)")
+    else:
+        report.targets.append(
+            at_most(
+                f"peak RSS, Parquet / JSON Lines file export, {num(large)} orders",
+                peaks["Parquet file", large] / peaks["file", large],
+                TARGET_RATIO,
+                "x",
+            )
+        )
+        report.targets.append(
+            Target(
+                f"peak RSS, Parquet less pyarrow's libraries / JSON Lines, {num(large)} orders",
+                "(measure)",
+                f"{(peaks['Parquet file', large] - library[large]) / peaks['file', large]:.2f}x",
+                None,
+            )
+        )
+        report.notes.append(
+            f"of the Parquet export's peak, {mib(library[large])} is pyarrow's libraries (resident "
+            f"from its import, whatever the size)"
+        )
     return report

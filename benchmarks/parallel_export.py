@@ -7,6 +7,7 @@ process, writing JSON Lines to a temporary directory; every run must give the sa
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     ):
         directory = Path(tmp)
         times, results = interleaved(
-            {f"{n} worker{'s' if n > 1 else ''}": (lambda n=n: export(directory, n, page_size)) for n in WORKERS},
+            {f"{n} worker{'s' if n > 1 else ''}": functools.partial(export, directory, n, page_size) for n in WORKERS},
             repeats,
             warmup=1,
         )

@@ -141,7 +141,7 @@ def other_versions(
     report: Report, modules: list[str], env: dict[str, str], repeats: int, *, build: bool
 ) -> list[Target]:
     """The same warm measurement on each other Airflow of the test matrix, one target per version."""
-    from tests.airflow_matrix import MATRIX, ensure_venv, venv_dir
+    from scripts.airflow_venvs import MATRIX, ensure_venv, venv_dir
 
     table = Table(["Airflow", "python", "median import time, warm", "min / max", "fastapi / uvicorn / sandbox"])
     targets = []
@@ -158,12 +158,19 @@ def other_versions(
         with tempfile.TemporaryDirectory(prefix=f"parse-time-airflow-{target.airflow}-") as home:
             version_env = {**env, "AIRFLOW_HOME": home}
             run_child(measure, {"modules": [*modules, "requests"]}, env=version_env, timeout=300, python=str(python))
-            runs = [run_child(measure, {"modules": modules}, env=version_env, timeout=120, python=str(python))
-                    for _ in range(repeats)]
+            runs = [
+                run_child(measure, {"modules": modules}, env=version_env, timeout=120, python=str(python))
+                for _ in range(repeats)
+            ]
         totals = [r["total"] for r in runs]
         forbidden = sorted({m for r in runs for m in r["forbidden"]})
-        table.add(target.airflow, f"{python.parent.parent.name}", ms(median(totals)), spread(totals),
-                  ", ".join(forbidden) or "none")
+        table.add(
+            target.airflow,
+            f"{python.parent.parent.name}",
+            ms(median(totals)),
+            spread(totals),
+            ", ".join(forbidden) or "none",
+        )
         targets.append(at_most(f"the same on Airflow {target.airflow}", median(totals) * 1000, TARGET_MS, " ms"))
         if forbidden:
             targets.append(Target(f"sandbox not imported on {target.airflow}", "none", ", ".join(forbidden), False))

@@ -66,8 +66,13 @@ def export(sb: Any, conn_id: str, burst: int | None, directory: Path, page_size:
     from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export_auto", simplestore_conn_id=conn_id, resource="orders", incremental=False,
-        destination=str(directory / f"{conn_id}-{burst}.jsonl"), page_size=page_size, max_workers="auto",
+        task_id="export_auto",
+        simplestore_conn_id=conn_id,
+        resource="orders",
+        incremental=False,
+        destination=str(directory / f"{conn_id}-{burst}.jsonl"),
+        page_size=page_size,
+        max_workers="auto",
     )
     _fresh(sb, None if burst is None else LIMIT, burst)
     started = time.perf_counter()
@@ -75,9 +80,15 @@ def export(sb: Any, conn_id: str, burst: int | None, directory: Path, page_size:
     seconds = time.perf_counter() - started
     stats = sb.stats()
     requests = sum(stats["requests"].values())
-    return {"seconds": seconds, "records": summary["records"], "duplicates": summary["duplicates_dropped"],
-            "requests": requests, "rate_limited": stats["rate_limited"],
-            "answered": requests - stats["rate_limited"], "grants": stats["token_grants"]}
+    return {
+        "seconds": seconds,
+        "records": summary["records"],
+        "duplicates": summary["duplicates_dropped"],
+        "requests": requests,
+        "rate_limited": stats["rate_limited"],
+        "answered": requests - stats["rate_limited"],
+        "grants": stats["token_grants"],
+    }
 
 
 def exports(orders: int, page_size: int, repeats: int) -> dict[tuple[int, int], list[dict[str, Any]]]:
@@ -103,23 +114,47 @@ def exports(orders: int, page_size: int, repeats: int) -> dict[tuple[int, int], 
 
 
 def _export_table(runs: dict[tuple[int, int], list[dict[str, Any]]]) -> tuple[Table, list[Target]]:
-    table = Table(["burst", "latency", "answered", "seconds", "requests/s", "x limit", "min", "x attainable",
-                   "429s", "429 share", "token grants", "records"])
+    table = Table(
+        [
+            "burst",
+            "latency",
+            "answered",
+            "seconds",
+            "requests/s",
+            "x limit",
+            "min",
+            "x attainable",
+            "429s",
+            "429 share",
+            "token grants",
+            "records",
+        ]
+    )
     targets: list[Target] = []
     for (burst, latency), results in runs.items():
         rates = [r["answered"] / r["seconds"] / LIMIT for r in results]
         # What the bucket could have given over that time: the burst plus LIMIT a second.
         attainable = median([r["answered"] / (burst + LIMIT * r["seconds"]) for r in results])
         share = median([r["rate_limited"] / r["requests"] for r in results])
-        table.add(f"{burst}", f"{latency} ms", num(median([r["answered"] for r in results])),
-                  num(median([r["seconds"] for r in results]), 2),
-                  num(median([r["answered"] / r["seconds"] for r in results])), ratio(median(rates)),
-                  ratio(min(rates)), ratio(attainable), num(median([r["rate_limited"] for r in results])),
-                  f"{share * 100:.2f}%", num(max(r["grants"] for r in results)),
-                  num(median([r["records"] for r in results])))
+        table.add(
+            f"{burst}",
+            f"{latency} ms",
+            num(median([r["answered"] for r in results])),
+            num(median([r["seconds"] for r in results]), 2),
+            num(median([r["answered"] / r["seconds"] for r in results])),
+            ratio(median(rates)),
+            ratio(min(rates)),
+            ratio(attainable),
+            num(median([r["rate_limited"] for r in results])),
+            f"{share * 100:.2f}%",
+            num(max(r["grants"] for r in results)),
+            num(median([r["records"] for r in results])),
+        )
         where = f"auto export, burst {burst}, {latency} ms"
-        targets += [at_least(f"{where}: x limit", median(rates), TARGET_LIMITED),
-                    at_most(f"{where}: 429 share", share * 100, TARGET_EXPORT_429 * 100, "%")]
+        targets += [
+            at_least(f"{where}: x limit", median(rates), TARGET_LIMITED),
+            at_most(f"{where}: 429 share", share * 100, TARGET_EXPORT_429 * 100, "%"),
+        ]
     return table, targets
 
 
@@ -194,9 +229,15 @@ def _workers(name: str) -> Any:
 def _row(table: Table, name: str, runs: list[dict[str, Any]]) -> dict[str, float]:
     rps = median([r["rps"] for r in runs])
     share = median([r["rate_limited"] / r["requests"] for r in runs])
-    table.add(name, num(median([r["pages"] for r in runs])), num(rps), ratio(rps / LIMIT),
-              num(median([r["rate_limited"] for r in runs])), f"{share * 100:.1f}%",
-              num(median([r["seconds"] for r in runs]), 2))
+    table.add(
+        name,
+        num(median([r["pages"] for r in runs])),
+        num(rps),
+        ratio(rps / LIMIT),
+        num(median([r["rate_limited"] for r in runs])),
+        f"{share * 100:.1f}%",
+        num(median([r["seconds"] for r in runs]), 2),
+    )
     return {"rps": rps, "share": share}
 
 
@@ -209,13 +250,13 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         NAME,
         TITLE,
         f"{orders:,} orders, {page_size} per page ({pages} requests a listing), limit {LIMIT:g} requests/s where "
-        f"limited; the export: max_workers=\"auto\", bursts {' and '.join(map(str, BURSTS))}, latency "
+        f'limited; the export: max_workers="auto", bursts {" and ".join(map(str, BURSTS))}, latency '
         f"{' and '.join(map(str, LATENCIES))} ms, {export_repeats} runs each, interleaved; the listings: "
         f"SimpleStoreHook.paginate_pages at {LATENCY_MS} ms, burst {LIMIT:g}, repeats {repeats}; each run starts "
         f"with no token, nothing learned and a full bucket",
     )
     export_table, export_targets = _export_table(exports(orders, page_size, export_repeats))
-    caption = f"the export with max_workers=\"auto\" under --rate-limit {LIMIT:g} (medians):"
+    caption = f'the export with max_workers="auto" under --rate-limit {LIMIT:g} (medians):'
     report.tables.append((caption, export_table))
     report.targets += export_targets
 
@@ -260,8 +301,11 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     report.targets += [
         at_most("auto listing under the limit, 429 share", rows["auto"]["share"] * 100, TARGET_429 * 100, "%"),
         Target("max_workers=16 listing under the limit, 429 share", "-", f"{rows['16']['share'] * 100:.1f}%", None),
-        at_least(f"auto without limit vs best fixed ({best})", free_rows["auto"]["rps"] / free_rows[str(best)]["rps"],
-                 TARGET_UNLIMITED),
+        at_least(
+            f"auto without limit vs best fixed ({best})",
+            free_rows["auto"]["rps"] / free_rows[str(best)]["rps"],
+            TARGET_UNLIMITED,
+        ),
         Target("two tasks together, x limit", "-", ratio(together / LIMIT), None),
         at_least("two tasks: slower task, x limit", slower / LIMIT, TARGET_FAIR),
         at_most("two tasks, 429 share", pair_share * 100, TARGET_429 * 100, "%"),

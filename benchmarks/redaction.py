@@ -120,8 +120,13 @@ def hook_errors(url: str, calls: int) -> dict[str, float]:
     from airflow_provider_simplestore.exceptions import SimpleStoreError
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
 
-    conn = {"conn_type": "simplestore", "host": url, "login": "bench", "password": SECRET,
-            "extra": {"auth_url": url + "/connect/token", "max_retries": 0}}
+    conn = {
+        "conn_type": "simplestore",
+        "host": url,
+        "login": "bench",
+        "password": SECRET,
+        "extra": {"auth_url": url + "/connect/token", "max_retries": 0},
+    }
     with environ({"AIRFLOW_CONN_SIMPLESTORE_HOSTILE": json.dumps(conn)}):
         sync_times = []
         with SimpleStoreHook("simplestore_hostile") as hook:
@@ -173,7 +178,8 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     repeats = repeats or (1 if quick else 5)
     largest = sizes[-1]
     report = Report(
-        NAME, TITLE,
+        NAME,
+        TITLE,
         f"bodies of {', '.join(f'{s // KIB} KiB' for s in sizes)}; redaction window "
         f"{redaction.REDACT_WINDOW_CHARS // KIB} KiB; medians of {repeats}; hooks: {3 if quick else 10} errors each "
         "from a local server answering a hostile problem",
@@ -196,10 +202,11 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     whole = Table(["text", *(f"{s // KIB} KiB" for s in sizes), f"{largest // KIB} KiB / 64 KiB"])
     ratios = []
     for name, unit in (("a.a.a...", "a."), ("a-a-a...", "a-"), ("a://b:a://b:...", "a://b:")):
-        seconds = [time_call(functools.partial(redaction.redact, unit * (s // len(unit)), [SECRET]), repeats)
-                   for s in sizes]
-        ratios.append(seconds[-1] / seconds[0])
-        whole.add(name, *map(ms, seconds), f"{ratios[-1]:.1f}x")
+        times = [
+            time_call(functools.partial(redaction.redact, unit * (s // len(unit)), [SECRET]), repeats) for s in sizes
+        ]
+        ratios.append(times[-1] / times[0])
+        whole.add(name, *map(ms, times), f"{ratios[-1]:.1f}x")
     report.tables.append(("redact() on the whole text, no window (linear: the ratio is the size ratio):", whole))
 
     former = Table(["former pattern on a.a.a...", *(f"{s // KIB} KiB" for s in former_sizes)])
@@ -213,17 +220,23 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
     hook_table = Table(["hook", "per error", "longest event-loop stall"])
     hook_table.add("SimpleStoreHook", ms(hooks["sync"]), "-")
     hook_table.add("SimpleStoreAsyncHook", ms(hooks["async"]), ms(hooks["stall"]))
-    report.tables.append((f"hooks, a {largest // KIB} KiB problem (title a.a.a... to the window's end, a blank) "
-                          "per answer:", hook_table))
+    report.tables.append(
+        (f"hooks, a {largest // KIB} KiB problem (title a.a.a... to the window's end, a blank) per answer:", hook_table)
+    )
 
     report.targets += [
         at_most(f"error_from_response, worst {largest // KIB} KiB hostile body", worst * 1000, TARGET_ERROR_MS, " ms"),
-        at_most(f"redact() linear: {largest // KIB} KiB / 64 KiB time, worst text", max(ratios),
-                TARGET_LINEAR if not quick else 16.0, "x"),
-        at_most("async hook: longest event-loop stall, hostile error", hooks["stall"] * 1000, TARGET_STALL_MS,
-                " ms"),
+        at_most(
+            f"redact() linear: {largest // KIB} KiB / 64 KiB time, worst text",
+            max(ratios),
+            TARGET_LINEAR if not quick else 16.0,
+            "x",
+        ),
+        at_most("async hook: longest event-loop stall, hostile error", hooks["stall"] * 1000, TARGET_STALL_MS, " ms"),
         Target(f"{largest // KIB} KiB hostile error through the sync hook", "(measure)", ms(hooks["sync"]), None),
     ]
-    report.notes.append(f"error bodies are parsed whole (json); only {num(redaction.REDACT_WINDOW_CHARS)} characters "
-                        "of any title, detail or body are redacted")
+    report.notes.append(
+        f"error bodies are parsed whole (json); only {num(redaction.REDACT_WINDOW_CHARS)} characters "
+        "of any title, detail or body are redacted"
+    )
     return report

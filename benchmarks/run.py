@@ -16,8 +16,18 @@ from collections.abc import Sequence
 
 from benchmarks.harness import Report, Table, load_average, machine_line
 
-BENCHMARKS = ("pagination", "parallel_export", "token_economy", "memory", "parse_time", "sandbox_throughput",
-              "rate_limit", "redaction", "import_memory")
+BENCHMARKS = (
+    "pagination",
+    "parallel_export",
+    "export_speed",
+    "token_economy",
+    "memory",
+    "parse_time",
+    "sandbox_throughput",
+    "rate_limit",
+    "redaction",
+    "import_memory",
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -67,7 +67,11 @@ def run(quick: bool = False, repeats: int | None = None) -> Report:
         mid = median(times[name])
         rates[name] = (requests_made / mid, records[name] / mid)
         table.add(
-            name, ms(mid), spread(times[name]), num(requests_made / mid), num(records[name] / mid),
+            name,
+            ms(mid),
+            spread(times[name]),
+            num(requests_made / mid),
+            num(records[name] / mid),
             ms(mid / requests_made),
         )
     report = Report(

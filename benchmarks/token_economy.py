@@ -44,8 +44,10 @@ class Scenario:
 
     def describe(self) -> str:
         if self.threads and self.tasks:
-            return (f"{self.threads} threads x {self.sync_calls:,} + {self.tasks} async tasks x "
-                    f"{self.async_calls:,} calls, at once")
+            return (
+                f"{self.threads} threads x {self.sync_calls:,} + {self.tasks} async tasks x "
+                f"{self.async_calls:,} calls, at once"
+            )
         if self.tasks:
             return f"{self.tasks} async tasks x {self.async_calls:,} calls, one shared async hook"
         if self.threads > 1:

@@ -36,8 +36,10 @@ def check_export(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
             digest.update(chunk)
             lines += chunk.count(b"\n")
     if digest.hexdigest() != extra.get("sha256") or lines != extra.get("records"):
-        raise ValueError(f"{uri} is not what the export wrote: {lines} lines (export: {extra.get('records')}), "
-                         f"sha256 {digest.hexdigest()} (export: {extra.get('sha256')})")
+        raise ValueError(
+            f"{uri} is not what the export wrote: {lines} lines (export: {extra.get('records')}), "
+            f"sha256 {digest.hexdigest()} (export: {extra.get('sha256')})"
+        )
     return {"uri": uri, "records": lines}
 
 
@@ -61,8 +63,10 @@ with DAG(
         if not events and ("asset" in run_type or "dataset" in run_type):
             # Never a green run that checked nothing: Airflow 3.0 starts a DAG scheduled on an alias
             # but hands it only events of assets the alias named when the DAG was parsed.
-            raise ValueError("started by an asset event, but this run received none: nothing to check "
-                             "(Airflow 3.0 does not pass events through an asset alias; use 3.1 or later)")
+            raise ValueError(
+                "started by an asset event, but this run received none: nothing to check "
+                "(Airflow 3.0 does not pass events through an asset alias; use 3.1 or later)"
+            )
         return [check_export(uri, extra) for uri, extra in events]
 
     check_exports()

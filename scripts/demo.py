@@ -122,8 +122,10 @@ def main() -> int:
     logging.getLogger("airflow").setLevel(logging.WARNING)
 
     with run_sandbox(**SANDBOX) as sandbox:
-        say(f"  sandbox {sandbox.url} (seed {SANDBOX['seed']}: {SANDBOX['products']} products, "
-            f"{SANDBOX['orders']} orders over 90 days)")
+        say(
+            f"  sandbox {sandbox.url} (seed {SANDBOX['seed']}: {SANDBOX['products']} products, "
+            f"{SANDBOX['orders']} orders over 90 days)"
+        )
         # URIs, as the sandbox prints them: Airflow 3.1-3.2 warn on JSON in AIRFLOW_CONN_* in every task.
         os.environ["AIRFLOW_CONN_SIMPLESTORE_DEFAULT"] = sandbox.connection_uri()
         os.environ["AIRFLOW_CONN_SQLITE_DEFAULT"] = f"sqlite://{quote(str(database), safe='')}"
@@ -156,8 +158,10 @@ def main() -> int:
                 "SELECT id, status, created_on_utc, currency_code, total FROM simplestore_orders "
                 "ORDER BY created_on_utc LIMIT 5"
             ).fetchall()
-        say(f"    table simplestore_orders in {database}: {after[0]} rows "
-            f"(re-run: {before[0]} -> {after[0]} rows, refreshed at {after[1]})")
+        say(
+            f"    table simplestore_orders in {database}: {after[0]} rows "
+            f"(re-run: {before[0]} -> {after[0]} rows, refreshed at {after[1]})"
+        )
         for hour, count, total in per_hour:
             say(f"      {hour}:00Z  {count} orders, total {total}")
         for row in sample:

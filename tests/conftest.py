@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.s3_server import s3, s3_server  # noqa: F401 - one moto server per session (issue 14)
+from tests.s3_server import s3, s3_server  # noqa: F401 - one moto server per session
 from tests.support import REPO_ROOT, airflow_cli
 
 # Set before anything imports Airflow: Airflow reads its configuration at import time.
@@ -65,9 +65,10 @@ def fresh_sandbox() -> Iterator[Callable[..., Any]]:
             from airflow_provider_simplestore.client.oauth import TOKEN_CACHE
             from airflow_provider_simplestore.client.pacing import clear_pacers
 
-            clear_pacers()  # a new sandbox may reuse an old port: nothing learned from another one
-            if TOKEN_CACHE.share is not None:
-                TOKEN_CACHE.share.clear()  # nor a token another process took from an old one
+            # A new sandbox may reuse an old port: nothing learned from another one, and no token it
+            # issued (a stale token costs a 401 and a replay, one more request than the test planned).
+            clear_pacers()
+            TOKEN_CACHE.clear()
             return stack.enter_context(run_sandbox(**options))
 
         yield start

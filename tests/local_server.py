@@ -73,8 +73,9 @@ class LocalServer:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="local-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="local-server", daemon=True
+        )
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -104,5 +105,15 @@ def token_reply(token: str, expires_in: int = 3600) -> Reply:
 def page_reply(items: list[Any], total: int, page_size: int = 1) -> Reply:
     """The paged envelope of a list endpoint (page 0)."""
     pages = -(-total // page_size) if page_size else 0
-    return Reply(200, {"result": items, "pageSize": page_size, "pageIndex": 0, "totalRecordsFound": total,
-                       "resultCount": len(items), "totalPages": pages, "queryDurationMilliseconds": 1})
+    return Reply(
+        200,
+        {
+            "result": items,
+            "pageSize": page_size,
+            "pageIndex": 0,
+            "totalRecordsFound": total,
+            "resultCount": len(items),
+            "totalPages": pages,
+            "queryDurationMilliseconds": 1,
+        },
+    )

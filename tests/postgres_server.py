@@ -103,8 +103,16 @@ class Cluster:
 
     def init(self) -> None:
         self.run(
-            str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", PG_USER, "--auth=trust",
-            "--encoding=UTF8", "--locale=C", "--no-sync", timeout=120,
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            PG_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            timeout=120,
         )
 
     def start(self) -> PostgresServer:
@@ -113,9 +121,23 @@ class Cluster:
             server = PostgresServer("127.0.0.1", free_port(), PG_USER, "postgres")
             # Throwaway data: durability off keeps the tests fast.
             command = [
-                str(self.bin_dir / "postgres"), "-D", str(self.data), "-p", str(server.port),
-                "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=20",
+                str(self.bin_dir / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(server.port),
+                "-k",
+                str(self.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=20",
             ]
             with self.log.open("ab") as log:
                 self.process = subprocess.Popen(
@@ -150,8 +172,16 @@ class Cluster:
             if self.process is not None and self.process.poll() is None:
                 try:
                     self.run(
-                        str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w",
-                        "-t", str(STOP_TIMEOUT), timeout=STOP_TIMEOUT + 10,
+                        str(self.bin_dir / "pg_ctl"),
+                        "stop",
+                        "-D",
+                        str(self.data),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "-t",
+                        str(STOP_TIMEOUT),
+                        timeout=STOP_TIMEOUT + 10,
                     )
                 except (RuntimeError, subprocess.TimeoutExpired):
                     self.quit_postmaster()
@@ -180,7 +210,7 @@ def running_postgres(database: str = PG_DATABASE) -> Iterator[PostgresServer]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        unavailable("psycopg is not installed; run `make install` (the test extra)")
+        unavailable("psycopg is not installed; run `make install` (the test dependency group)")
     run_as = None
     if os.geteuid() == 0:
         try:

@@ -45,13 +45,24 @@ class S3Server:
         """A plain boto3 client, independent of the filesystem under test (its own connections)."""
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        )
 
     def connection_json(self) -> str:
         """The `aws` connection users put in AIRFLOW_CONN_<ID>, with the endpoint in its extra."""
-        return json.dumps({"conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
-                           "extra": {"endpoint_url": self.endpoint, "region_name": "us-east-1"}})
+        return json.dumps(
+            {
+                "conn_type": "aws",
+                "login": ACCESS_KEY,
+                "password": SECRET_KEY,
+                "extra": {"endpoint_url": self.endpoint, "region_name": "us-east-1"},
+            }
+        )
 
     def reset(self) -> None:
         """moto's own control route: every bucket, object and unfinished upload is forgotten."""
@@ -67,8 +78,12 @@ def _start(log: Path) -> tuple[subprocess.Popen[bytes], S3Server]:
     for _attempt in range(3):
         port = free_port()
         with log.open("ab") as out:
-            process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+            )
         server = S3Server(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + START_TIMEOUT
         while process.poll() is None and time.monotonic() < deadline:
@@ -91,12 +106,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def missing_package() -> str | None:
     """What the S3 tests (and the S3 benchmark) lack, if anything."""
-    for module, what in (("moto.server", "moto[server]"), ("s3fs", "s3fs"),
-                         ("airflow.providers.amazon.aws.fs.s3", "apache-airflow-providers-amazon")):
+    for module, what in (
+        ("moto.server", "moto[server]"),
+        ("s3fs", "s3fs"),
+        ("airflow.providers.amazon.aws.fs.s3", "apache-airflow-providers-amazon"),
+    ):
         try:
             __import__(module)
         except ImportError:
-            return f"{what} is not installed; run `make install` (the deploy extra)"
+            return f"{what} is not installed; run `make install` (the deploy dependency group)"
     return None
 
 

@@ -55,11 +55,7 @@ def test_an_older_airflow_gets_one_clear_error(module: str) -> None:
 
     The old Airflow is simulated by its version string: that is all the check reads, and
     installing Airflow 2.10 only to watch an import fail is not worth a venv."""
-    code = (
-        "import airflow\n"
-        "airflow.__version__ = '2.10.5'\n"
-        f"import {module}\n"
-    )
+    code = f"import airflow\nairflow.__version__ = '2.10.5'\nimport {module}\n"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
@@ -67,10 +63,16 @@ def test_an_older_airflow_gets_one_clear_error(module: str) -> None:
     assert "apache-airflow>=2.11.0" in last and "Airflow 2.10.5" in last
 
 
-@pytest.mark.parametrize(("version", "release"), [
-    ("2.11.0", (2, 11, 0)), ("3.3.2", (3, 3, 2)), ("3.1.0rc1", (3, 1, 0)), ("2.11.0.dev0", (2, 11, 0)),
-    ("3", (3, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("version", "release"),
+    [
+        ("2.11.0", (2, 11, 0)),
+        ("3.3.2", (3, 3, 2)),
+        ("3.1.0rc1", (3, 1, 0)),
+        ("2.11.0.dev0", (2, 11, 0)),
+        ("3", (3, 0, 0)),
+    ],
+)
 def test_release_parsing(version: str, release: tuple[int, int, int]) -> None:
     assert compat._release(version) == release
 
@@ -86,10 +88,13 @@ def test_amask_secret_masks_on_this_airflow() -> None:
 def test_async_connection_read_does_not_block_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
 
-    monkeypatch.setenv("AIRFLOW_CONN_SS_ASYNC_READ", '{"conn_type": "simplestore", "host": "http://127.0.0.1:9", '
-                       '"login": "id", "password": "pw", "extra": {"page_size": 7}}')
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SS_ASYNC_READ",
+        '{"conn_type": "simplestore", "host": "http://127.0.0.1:9", '
+        '"login": "id", "password": "pw", "extra": {"page_size": 7}}',
+    )
 
-    async def read() -> tuple[str, dict]:
+    async def read() -> tuple[str | None, dict[str, object]]:
         hook = SimpleStoreAsyncHook("ss_async_read")
         conn, extras = await compat.aget_connection_and_extras(hook, "ss_async_read")
         return conn.login, extras
@@ -98,8 +103,18 @@ def test_async_connection_read_does_not_block_the_loop(monkeypatch: pytest.Monke
 
 
 # Airflow modules that moved between 2.11 and 3.3: runtime code reaches them only through compat.
-MOVED = ("airflow.sdk", "airflow.models", "airflow.hooks", "airflow.sensors", "airflow.operators",
-         "airflow.exceptions", "airflow.utils", "airflow.io", "airflow.datasets", "airflow.timetables")
+MOVED = (
+    "airflow.sdk",
+    "airflow.models",
+    "airflow.hooks",
+    "airflow.sensors",
+    "airflow.operators",
+    "airflow.exceptions",
+    "airflow.utils",
+    "airflow.io",
+    "airflow.datasets",
+    "airflow.timetables",
+)
 
 
 def test_runtime_modules_take_moved_airflow_names_from_compat() -> None:
@@ -110,8 +125,16 @@ def test_runtime_modules_take_moved_airflow_names_from_compat() -> None:
         if relative.parts[0] == "sandbox" or relative.name == "compat.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
-                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            offenders += [f"{relative}:{node.lineno} {name}" for name in names
-                          if any(name == m or name.startswith(m + ".") for m in MOVED)]
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [
+                f"{relative}:{getattr(node, 'lineno', '?')} {name}"
+                for name in names
+                if any(name == m or name.startswith(m + ".") for m in MOVED)
+            ]
     assert offenders == []

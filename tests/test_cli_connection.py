@@ -49,12 +49,27 @@ def test_a_connection_saved_in_the_database_is_not_read_outside_a_task_and_the_e
     from tests.support import private_airflow_env
 
     env = private_airflow_env(airflow_db, tmp_path / "home")
-    add = ["airflow", "connections", "add", "simplestore_saved", "--conn-type", "simplestore", "--conn-host",
-           sandbox.url, "--conn-login", sandbox.client_id, "--conn-password", sandbox.client_secret,
-           "--conn-extra", json.dumps({"auth_url": sandbox.token_url})]
+    add = [
+        "airflow",
+        "connections",
+        "add",
+        "simplestore_saved",
+        "--conn-type",
+        "simplestore",
+        "--conn-host",
+        sandbox.url,
+        "--conn-login",
+        sandbox.client_id,
+        "--conn-password",
+        sandbox.client_secret,
+        "--conn-extra",
+        json.dumps({"auth_url": sandbox.token_url}),
+    ]
     assert subprocess.run(add, env=env, capture_output=True, text=True, timeout=120).returncode == 0
-    script = ("from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook\n"
-              "print(next(iter(SimpleStoreHook('simplestore_saved').list_products()))['productId'])\n")
+    script = (
+        "from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook\n"
+        "print(next(iter(SimpleStoreHook('simplestore_saved').list_products()))['productId'])\n"
+    )
     proc = subprocess.run(["python", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     from airflow_provider_simplestore.compat import AIRFLOW_RELEASE
 
@@ -63,5 +78,7 @@ def test_a_connection_saved_in_the_database_is_not_read_outside_a_task_and_the_e
         return
     assert proc.returncode != 0
     assert "SimpleStore connection 'simplestore_saved' is not defined." in proc.stderr
-    assert ("Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections saved in its "
-            "database: set the environment variable there.") in proc.stderr, proc.stderr[-2000:]
+    assert (
+        "Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections saved in its "
+        "database: set the environment variable there."
+    ) in proc.stderr, proc.stderr[-2000:]

@@ -51,7 +51,8 @@ def test_the_async_hook_and_masking_read_through_run_blocking(monkeypatch: Any) 
     async def main() -> None:
         from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook
 
-        await compat.aget_connection_and_extras(SimpleStoreAsyncHook, "simplestore_run_blocking")
+        hook = SimpleStoreAsyncHook("simplestore_run_blocking")
+        await compat.aget_connection_and_extras(hook, "simplestore_run_blocking")
         await compat.amask_secret("not-a-real-secret")
 
     asyncio.run(main())

@@ -21,13 +21,16 @@ MOVED_MODULES = {
 }
 # A name users imported from each old path, and the module it now lives in.
 SAMPLES = {
-    "airflow_provider_simplestore.errors": [("SimpleStoreError", "airflow_provider_simplestore.exceptions"),
-                                            ("redact", "airflow_provider_simplestore.client.redaction"),
-                                            ("error_from_response", "airflow_provider_simplestore.client.failures")],
+    "airflow_provider_simplestore.errors": [
+        ("SimpleStoreError", "airflow_provider_simplestore.exceptions"),
+        ("redact", "airflow_provider_simplestore.client.redaction"),
+        ("error_from_response", "airflow_provider_simplestore.client.failures"),
+    ],
     "airflow_provider_simplestore.resources": [("RESOURCES", "airflow_provider_simplestore.client.resources")],
     "airflow_provider_simplestore.settings": [("SimpleStoreSettings", "airflow_provider_simplestore.client.settings")],
     "airflow_provider_simplestore.connection_fields": [
-        ("DEFAULT_CONN_ID", "airflow_provider_simplestore.client.connection_fields")],
+        ("DEFAULT_CONN_ID", "airflow_provider_simplestore.client.connection_fields")
+    ],
     "airflow_provider_simplestore.protocol": [("ListingCheck", "airflow_provider_simplestore.client.wire")],
 }
 

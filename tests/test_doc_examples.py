@@ -75,8 +75,16 @@ def code_blocks(page: Path) -> list[Block]:
         fence, language = opening.groups()
         end = next(j for j in range(index + 1, len(lines)) if lines[j].strip() == fence)
         marker = _MARKER.match(lines[index - 1].strip()) if index else None
-        blocks.append(Block(page, index + 1, language, "\n".join(lines[index + 1:end]),
-                            marker.group(1) if marker else None, (marker.group(2) or "") if marker else ""))
+        blocks.append(
+            Block(
+                page,
+                index + 1,
+                language,
+                "\n".join(lines[index + 1 : end]),
+                marker.group(1) if marker else None,
+                (marker.group(2) or "") if marker else "",
+            )
+        )
         index = end + 1
     return blocks
 
@@ -113,11 +121,16 @@ def test_the_pages_have_examples_that_run() -> None:
 
 def test_code_blocks_reads_markers_and_fences(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
-    page.write_text("text\n<!-- doc-test: skip: a fragment -->\n```python\nx = 1\n```\n\n```bash\necho hi\n```\n"
-                    "```json\n{}\n```\n", encoding="utf-8")
+    page.write_text(
+        "text\n<!-- doc-test: skip: a fragment -->\n```python\nx = 1\n```\n\n```bash\necho hi\n```\n```json\n{}\n```\n",
+        encoding="utf-8",
+    )
     blocks = code_blocks(page)
     assert [(b.line, b.language, b.kind, b.note, b.code) for b in blocks] == [
-        (3, "python", "skip", "a fragment", "x = 1"), (7, "bash", None, "", "echo hi"), (10, "json", None, "", "{}")]
+        (3, "python", "skip", "a fragment", "x = 1"),
+        (7, "bash", None, "", "echo hi"),
+        (10, "json", None, "", "{}"),
+    ]
 
 
 # --- running them -------------------------------------------------------------------------------
@@ -126,8 +139,9 @@ def test_code_blocks_reads_markers_and_fences(tmp_path: Path) -> None:
 class PageRun:
     """One page's examples, in order, against one sandbox, in one Airflow home and one shell state."""
 
-    def __init__(self, page: Path, tmp_path: Path, airflow_db: Path, stack: ExitStack,
-                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, page: Path, tmp_path: Path, airflow_db: Path, stack: ExitStack, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         from airflow_provider_simplestore.sandbox import run_sandbox
 
         self.page, self.stack, self.monkeypatch = page, stack, monkeypatch
@@ -167,8 +181,14 @@ class PageRun:
 
     def bash(self, code: str, *, keep_state: bool = True, env: dict[str, str] | None = None) -> str:
         script = (f"source {self.state}\n{code}\nexport -p > {self.state}\n") if keep_state else code
-        proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=self.work,
-                              env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            cwd=self.work,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         output = proc.stdout + proc.stderr
         assert proc.returncode == 0, f"exit {proc.returncode}:\n{code}\n--- output ---\n{output[-4000:]}"
         return output
@@ -196,16 +216,26 @@ class PageRun:
         assert named, f"the example defines no connection:\n{code}"
         conn_id = named.group(1).lower()
         test = "" if "connections test" in code else f"\nairflow connections test {conn_id}"
-        output = self.bash(f"unset AIRFLOW_CONN_{conn_id.upper()}\n{code}{test}", keep_state=False,
-                           env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"})
+        output = self.bash(
+            f"unset AIRFLOW_CONN_{conn_id.upper()}\n{code}{test}",
+            keep_state=False,
+            env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
+        )
         assert "Connection success!" in output, f"{code}\n--- output ---\n{output[-3000:]}"
 
     def background(self, block: Block, code: str) -> None:
         """Start the command; wait for the output its comment lines show, and compare."""
         command = code.splitlines()[0].replace("--port 8765", "--port 0")
         shown = [line[1:].strip() for line in block.code.splitlines()[1:] if line.startswith("#")]
-        proc = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=self.work, env=self.env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=self.work,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.stack.callback(_stop, proc)
         printed: list[str] = []
         assert proc.stdout is not None
@@ -249,8 +279,9 @@ def stack() -> Iterator[ExitStack]:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("page", PAGES_THAT_RUN, ids=page_id)
-def test_the_examples_of_a_page_run(page: Path, tmp_path: Path, airflow_db: Path, stack: ExitStack,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_examples_of_a_page_run(
+    page: Path, tmp_path: Path, airflow_db: Path, stack: ExitStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = PageRun(page, tmp_path, airflow_db, stack, monkeypatch)
     for block in runnable_blocks(page):
         if block.kind in RUN_KINDS:

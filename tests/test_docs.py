@@ -51,8 +51,11 @@ def names_module(text: str, module: str) -> bool:
         candidates.append(module.removesuffix("__init__.py"))  # the folder: `hooks/`
     for candidate in candidates:
         # At the start of a path: not inside a longer one, except after the package's own name.
-        pattern = (r"(?:(?<![\w./-])|(?<=airflow_provider_simplestore/))" + re.escape(candidate)
-                   + (r"(?![\w-])" if candidate.endswith("/") else r"(?![\w/-])"))
+        pattern = (
+            r"(?:(?<![\w./-])|(?<=airflow_provider_simplestore/))"
+            + re.escape(candidate)
+            + (r"(?![\w-])" if candidate.endswith("/") else r"(?![\w/-])")
+        )
         if re.search(pattern, text):
             return True
     return False
@@ -148,8 +151,12 @@ def test_the_connection_page_has_every_field_with_its_label_and_default():
 CLASS_PAGES = [  # page, module, class, the section with its parameter table
     ("operators/simplestore.md", "operators.simplestore", "SimpleStoreOperator", "Parameters"),
     ("operators/import.md", "operators.importer", "SimpleStoreImportOperator", "Parameters"),
-    ("transfers/simplestore_to_storage.md", "transfers.simplestore_to_storage", "SimpleStoreToObjectStorageOperator",
-     "Parameters"),
+    (
+        "transfers/simplestore_to_storage.md",
+        "transfers.simplestore_to_storage",
+        "SimpleStoreToObjectStorageOperator",
+        "Parameters",
+    ),
     ("transfers/simplestore_to_sql.md", "transfers.simplestore_to_sql", "SimpleStoreToSqlOperator", "Parameters"),
     ("sensors.md", "sensors.orders", "SimpleStoreOrdersSensor", "Parameters"),
     ("triggers.md", "triggers.orders", "SimpleStoreOrdersTrigger", "Parameters"),
@@ -161,8 +168,11 @@ CLASS_PAGES = [  # page, module, class, the section with its parameter table
 @pytest.mark.parametrize(("page", "module", "name", "section"), CLASS_PAGES, ids=[c[2] for c in CLASS_PAGES])
 def test_a_class_page_lists_its_parameters_and_templated_fields(page, module, name, section):
     cls = getattr(importlib.import_module(f"airflow_provider_simplestore.{module}"), name)
-    own = [p.name for p in inspect.signature(cls.__init__).parameters.values()
-           if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    own = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
     rows = table_rows(DOCS / page, section)
     assert sorted(rows) == sorted(own), f"docs/{page} ({section}) lists {sorted(rows)}; {name} takes {sorted(own)}"
     text = (DOCS / page).read_text(encoding="utf-8").split(f"\n## {section}\n", 1)[1]
@@ -182,8 +192,7 @@ def test_every_relative_link_resolves(page):
     no_heading = [
         f"{path}#{anchor}"
         for path, anchor in link_targets(page)
-        if anchor and (target := page.parent / path if path else page).suffix == ".md"
-        and anchor not in anchors(target)
+        if anchor and (target := page.parent / path if path else page).suffix == ".md" and anchor not in anchors(target)
     ]
     assert not no_heading, f"{page.relative_to(REPO_ROOT)} links to headings that do not exist: {no_heading}"
 
@@ -219,8 +228,9 @@ def test_the_filters_table_lists_every_filter_of_every_resource():
         for line in section.splitlines()
         if line.startswith("| ") and not line.startswith("| Resource")
     }
-    expected = {(spec.name, name, spec.kind(name), query) for spec in RESOURCES.values()
-                for name, query in spec.filters.items()}
+    expected = {
+        (spec.name, name, spec.kind(name), query) for spec in RESOURCES.values() for name, query in spec.filters.items()
+    }
     assert rows == expected, (
         f"docs/transfers/simplestore_to_storage.md#filters: missing {sorted(expected - rows)}, "
         f"not in RESOURCES {sorted(rows - expected)}"

@@ -93,9 +93,17 @@ def test_discovery_imports_no_hook_or_web_framework():
 
 def _imports(module: Any) -> set[str]:
     tree = ast.parse(Path(module.__file__).read_text())
-    return {name for node in ast.walk(tree) for name in (
-        [alias.name for alias in node.names] if isinstance(node, ast.Import)
-        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])}
+    return {
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    }
 
 
 def test_connection_defaults_live_in_a_module_that_imports_nothing_heavy():
@@ -123,8 +131,11 @@ def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         manager = ProvidersManager()
         behaviour = manager.field_behaviours["simplestore"]
         standard = {
-            "host": {"title": behaviour["relabeling"]["host"], "hidden": False,
-                     "placeholder": behaviour["placeholders"]["host"]},
+            "host": {
+                "title": behaviour["relabeling"]["host"],
+                "hidden": False,
+                "placeholder": behaviour["placeholders"]["host"],
+            },
             "login": {"title": behaviour["relabeling"]["login"]},
             "password": {"title": behaviour["relabeling"]["password"]},
             "port": {"hidden": "port" in behaviour["hidden_fields"]},
@@ -135,9 +146,11 @@ def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         for name, widget in manager.connection_form_widgets.items():
             if name.startswith(prefix):
                 field = widget.field
-                extras[widget.field_name] = {"title": str(field.args[0]),
-                                             "description": str(field.kwargs["description"]),
-                                             "value": field.kwargs.get("default")}
+                extras[widget.field_name] = {
+                    "title": str(field.args[0]),
+                    "description": str(field.kwargs["description"]),
+                    "value": field.kwargs.get("default"),
+                }
         return standard, extras
 
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
@@ -146,6 +159,7 @@ def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     assert meta.hook_name == "SimpleStore"
     std = meta.standard_fields
     assert std is not None, "the UI received no field behaviour for simplestore"
+    assert std.host and std.login and std.password and std.port and std.url_schema, std
     standard = {
         "host": {"title": std.host.title, "hidden": std.host.hidden, "placeholder": std.host.placeholder},
         "login": {"title": std.login.title},
@@ -153,8 +167,10 @@ def _ui_form() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         "port": {"hidden": std.port.hidden},
         "schema": {"hidden": std.url_schema.hidden},
     }
-    extras = {key: {"title": f["schema"]["title"], "description": f["description"], "value": f["value"]}
-              for key, f in (meta.extra_fields or {}).items()}
+    extras = {
+        key: {"title": f["schema"]["title"], "description": f["description"], "value": f["value"]}
+        for key, f in (meta.extra_fields or {}).items()
+    }
     return standard, extras
 
 
@@ -162,8 +178,13 @@ def test_ui_receives_labels_hidden_fields_and_every_extra():
     # In a fresh interpreter, as a server starting up: in a process that already built hooks
     # (get_hook), Airflow 3.1's providers cache hands HookMetaService no field behaviour at all.
     code = "import json; from tests.test_provider_info import _ui_form; print(json.dumps(_ui_form()))"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     standard, extras = json.loads(proc.stdout.strip().splitlines()[-1])
     assert standard["schema"]["hidden"] and standard["port"]["hidden"]
@@ -218,10 +239,17 @@ def test_hook_form_validates_numbers_typed_as_text():
     assert errors(timeout="30", connect_timeout="2.5", page_size="100", max_retry_wait="0") == {}
     assert errors(timeout="") == {}  # empty: the default applies
     assert set(errors(timeout="0.5", connect_timeout="soon", max_retry_wait="-1", page_size="0")) == {
-        "timeout", "connect_timeout", "max_retry_wait", "page_size"}
+        "timeout",
+        "connect_timeout",
+        "max_retry_wait",
+        "page_size",
+    }
     assert errors(max_requests_per_second="0.1") == errors(max_requests_per_second="10000") == {}
-    assert set(errors(max_requests_per_second="0.001")) == set(errors(max_requests_per_second="1e9")) == {
-        "max_requests_per_second"}
+    assert (
+        set(errors(max_requests_per_second="0.001"))
+        == set(errors(max_requests_per_second="1e9"))
+        == {"max_requests_per_second"}
+    )
 
 
 @pytest.mark.timeout(300)

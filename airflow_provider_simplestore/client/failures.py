@@ -162,5 +162,14 @@ def error_from_response(
         summary += ": " + " - ".join(part for part in (title, detail) if part)
     elif excerpt:
         summary += f": {excerpt}"
-    return cls(describe(method, path, summary, request_id=request_id), method=method, path=path, status=status,
-               title=title, detail=detail, request_id=request_id, body_excerpt=excerpt, retry_after=retry_after)
+    return cls(
+        describe(method, path, summary, request_id=request_id),
+        method=method,
+        path=path,
+        status=status,
+        title=title,
+        detail=detail,
+        request_id=request_id,
+        body_excerpt=excerpt,
+        retry_after=retry_after,
+    )

@@ -45,15 +45,21 @@ ASYNC_LOCK_POLL = 0.005  # seconds between an async waiter's tries of the per-ke
 SHARE_LOCK_POLL = 0.01  # seconds between tries of another process's lock on the shared token
 # OAuth error codes (RFC 6749 5.2) that no retry can fix, each with what to do about it.
 _REJECTED = {  # code -> (what happened, what to do)
-    "invalid_client": ("the client id or secret was rejected",
-                       "check the connection's Client ID and Client Secret (login and password)"),
-    "unauthorized_client": ("the client id and secret are right, but this client may not use the "
-                            "client_credentials grant", "allow that grant for the client in the SimpleStore portal"),
+    "invalid_client": (
+        "the client id or secret was rejected",
+        "check the connection's Client ID and Client Secret (login and password)",
+    ),
+    "unauthorized_client": (
+        "the client id and secret are right, but this client may not use the client_credentials grant",
+        "allow that grant for the client in the SimpleStore portal",
+    ),
     "invalid_grant": ("the token server refused the grant", "check the client is active in the SimpleStore portal"),
     "access_denied": ("the token server denied access to this client", "ask its owner in the SimpleStore portal"),
     "invalid_scope": ("the token server refused the scope for this client", "check the client in the portal"),
-    "unsupported_grant_type": ("the token server does not offer the client_credentials grant",
-                               "is the token URL (extra auth_url) right?"),
+    "unsupported_grant_type": (
+        "the token server does not offer the client_credentials grant",
+        "is the token URL (extra auth_url) right?",
+    ),
 }
 
 
@@ -97,8 +103,12 @@ def token_from_response(
         except (ValueError, TypeError, KeyError):
             raise mark_token_error(
                 SimpleStoreResponseError(
-                    describe("POST", path, "the token server's answer has no access_token; check the token URL",
-                             request_id=request_id_from(headers, secrets)),
+                    describe(
+                        "POST",
+                        path,
+                        "the token server's answer has no access_token; check the token URL",
+                        request_id=request_id_from(headers, secrets),
+                    ),
                     method="POST",
                     path=path,
                     status=status,
@@ -106,16 +116,27 @@ def token_from_response(
             ) from None
         if not isinstance(value, str) or not value or expires_in <= 0:
             raise mark_token_error(
-                SimpleStoreResponseError(describe("POST", path, "the token server sent an unusable token"),
-                                         method="POST", path=path, status=status)
+                SimpleStoreResponseError(
+                    describe("POST", path, "the token server sent an unusable token"),
+                    method="POST",
+                    path=path,
+                    status=status,
+                )
             )
         token_type = data.get("token_type")
         if token_type is not None and (not isinstance(token_type, str) or token_type.lower() != "bearer"):
             raise mark_token_error(
                 SimpleStoreResponseError(
-                    describe("POST", path, f"the token server issued a token of type {str(token_type)[:40]!r}; "
-                             "only Bearer tokens are supported"),
-                    method="POST", path=path, status=status)
+                    describe(
+                        "POST",
+                        path,
+                        f"the token server issued a token of type {str(token_type)[:40]!r}; "
+                        "only Bearer tokens are supported",
+                    ),
+                    method="POST",
+                    path=path,
+                    status=status,
+                )
             )
         return Token(value, expires_in)
     error = error_for("POST", path, Answer(status, headers, content), secrets=secrets)
@@ -190,8 +211,9 @@ class TokenCache:
         if isinstance(error, SimpleStoreAuthError) or entry is None or entry.fingerprint != fingerprint:
             return None
         if self.clock() < entry.expires_at:
-            log.warning("SimpleStore token refresh failed (%s); using the current token until it expires",
-                        type(error).__name__)
+            log.warning(
+                "SimpleStore token refresh failed (%s); using the current token until it expires", type(error).__name__
+            )
             return entry.value
         return None
 

@@ -51,8 +51,10 @@ class Endpoint:
                 continue
             if not _PLACEHOLDER.fullmatch(name) or spec or conversion:
                 field = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-                raise ValueError(f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
-                                 "are filled in (no attribute, index, conversion or format spec)")
+                raise ValueError(
+                    f"{self.path!r} has the placeholder {{{field}}}; only plain {{name}} placeholders "
+                    "are filled in (no attribute, index, conversion or format spec)"
+                )
             if name not in ids:
                 raise TypeError(f"{self.method} {self.path} needs the id {name!r}".lstrip())
             parts.append(_segment(ids[name]))
@@ -105,7 +107,7 @@ class Resource:
     # unique fields (dotted for nested, compared as natural_key() forms) -> the filter keyword that finds them
     natural_keys: Mapping[str, str] = field(default_factory=dict)
     created_field: str | None = None  # the creation time; incremental syncs iff set (filters CREATED_FILTERS)
-    importable: bool = False  # the import operator can upsert it (its fields: operators/importer.py)
+    importable: bool = False  # the import operator can upsert it (its fields: utils/import_rows.py)
     calls: tuple[str, ...] = tuple(REGULAR_CALLS)  # the regular calls it has; irregular ones are in ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -171,8 +173,9 @@ class Resource:
             checked = _checked_value(self.kind(name), value)
             if checked is None:
                 shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-                raise _filter_error(where, f"the filter {name!r} of {self.name} must be "
-                                           f"{FILTER_KINDS[self.kind(name)]}, got {shown}")
+                raise _filter_error(
+                    where, f"the filter {name!r} of {self.name} must be {FILTER_KINDS[self.kind(name)]}, got {shown}"
+                )
             params[self.filters[name]] = checked
         return params
 

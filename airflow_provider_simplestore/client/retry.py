@@ -118,8 +118,10 @@ def _asks_too_long(exc: BaseException, settings: RetrySettings) -> bool:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is None or retry_after <= settings.max_wait:
         return False
-    note = (f"; the server asked to retry after {retry_after:g} s, longer than max_retry_wait="
-            f"{settings.max_wait:g} s, so it was not retried")
+    note = (
+        f"; the server asked to retry after {retry_after:g} s, longer than max_retry_wait="
+        f"{settings.max_wait:g} s, so it was not retried"
+    )
     if exc.args and isinstance(exc.args[0], str) and note not in exc.args[0]:
         exc.args = (exc.args[0] + note, *exc.args[1:])
     return True

@@ -202,8 +202,11 @@ class _Reader:
         if parts.query or parts.fragment:
             raise self.error(name, f"must not have a query or fragment, got {value!r}")
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
-            named = " (a name under .localhost may resolve to any host; use localhost or 127.0.0.1)" \
-                if parts.hostname.lower().rstrip(".").endswith(".localhost") else ""
+            named = (
+                " (a name under .localhost may resolve to any host; use localhost or 127.0.0.1)"
+                if parts.hostname.lower().rstrip(".").endswith(".localhost")
+                else ""
+            )
             raise self.error(
                 name,
                 f"uses plain http:// to {parts.hostname!r}{named}: the client secret and access token would "
@@ -243,8 +246,9 @@ class _Reader:
         if not client_secret:
             raise self.error("password", "(client secret) is missing")
         insecure = self.boolean("allow_insecure_http")
-        base_url = self.url("host", (conn.host or "").strip() or DEFAULT_API_URL, allow_insecure_http=insecure,
-                            port=conn.port)
+        base_url = self.url(
+            "host", (conn.host or "").strip() or DEFAULT_API_URL, allow_insecure_http=insecure, port=conn.port
+        )
         auth_url = self.url("auth_url", self.text("auth_url") or "", allow_insecure_http=insecure)
         retry = RetrySettings(
             max_retries=self.integer("max_retries", minimum=0),

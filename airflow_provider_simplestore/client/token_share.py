@@ -175,8 +175,9 @@ class TokenShare:
         problem = _unsafe(directory)
         if problem:
             if not self._refused:
-                log.warning("SimpleStore: not sharing tokens between processes: %s; each process fetches its own",
-                            problem)
+                log.warning(
+                    "SimpleStore: not sharing tokens between processes: %s; each process fetches its own", problem
+                )
                 self._refused = True
             return None
         self._checked = directory

@@ -206,8 +206,12 @@ def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: It
         what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "a body that is not JSON"
         request_id = request_id_from(response_headers, secrets)
         raise SimpleStoreResponseError(
-            describe(method, path, f"HTTP {status} with {what} ({redact_window(content_type, secrets)[0]})",
-                     request_id=request_id),
+            describe(
+                method,
+                path,
+                f"HTTP {status} with {what} ({redact_window(content_type, secrets)[0]})",
+                request_id=request_id,
+            ),
             method=method,
             path=path,
             status=status,
@@ -220,8 +224,9 @@ def error_for(method: str, path: str, answer: ReadResponse, *, secrets: Iterable
     """The typed error of a non-2xx answer, with its Retry-After already parsed."""
     headers = answer.headers
     retry_after = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
-    return error_from_response(method, path, answer.status_code, headers, answer.content, secrets=secrets,
-                               retry_after=retry_after)
+    return error_from_response(
+        method, path, answer.status_code, headers, answer.content, secrets=secrets, retry_after=retry_after
+    )
 
 
 def _envelope_error(path: str, problem: str) -> SimpleStoreResponseError:
@@ -269,8 +274,9 @@ def parse_page(path: str, data: Any, *, requested_index: int, requested_size: in
         raise _envelope_error(path, f"{len(items)} items on a page of {size}")
     if requested_index > 0 and requested_size is not None and size != requested_size and requested_index + 1 < pages:
         raise _envelope_error(
-            path, f"page {requested_index} was asked with pageSize {requested_size} but has pageSize {size}; "
-            "the server changed its page size during the listing, so records would be skipped or repeated"
+            path,
+            f"page {requested_index} was asked with pageSize {requested_size} but has pageSize {size}; "
+            "the server changed its page size during the listing, so records would be skipped or repeated",
         )
     return Page(index=requested_index, items=items, page_size=size, total_records=total, total_pages=pages)
 
@@ -300,11 +306,13 @@ class ListingCheck:
         first = self.first = self.first or page
         self.records += len(page.items)
         if page.total_records != first.total_records:
-            self.problems.append(f"the total went from {first.total_records} to {page.total_records} "
-                                 f"records at page {page.index}")
+            self.problems.append(
+                f"the total went from {first.total_records} to {page.total_records} records at page {page.index}"
+            )
         if page.index + 1 < first.total_pages and len(page.items) < first.page_size:
-            self.problems.append(f"page {page.index} of {first.total_pages} held {len(page.items)} of "
-                                 f"{first.page_size} records")
+            self.problems.append(
+                f"page {page.index} of {first.total_pages} held {len(page.items)} of {first.page_size} records"
+            )
         return page
 
     def finish(self) -> list[str]:

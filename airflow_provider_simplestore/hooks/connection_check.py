@@ -58,8 +58,7 @@ def check_connection(hook: SimpleStoreHook) -> tuple[bool, str]:
     worker.join(BUDGET)
     if outcome:
         return outcome[0]
-    return False, (f"No answer from SimpleStore within {BUDGET:g} s; "
-                   "check the API URL, the token URL and the network.")
+    return False, (f"No answer from SimpleStore within {BUDGET:g} s; check the API URL, the token URL and the network.")
 
 
 def _check(hook: SimpleStoreHook, settings: SimpleStoreSettings) -> tuple[bool, str]:
@@ -71,8 +70,9 @@ def _check(hook: SimpleStoreHook, settings: SimpleStoreSettings) -> tuple[bool, 
         return False, _token_check_message(settings, exc)
     except Exception as exc:
         return False, redact(f"Token request failed: {type(exc).__name__}: {exc}", secrets)
-    hook.token_cache.put(settings.token_key, token, fingerprint=settings.secret_fingerprint,
-                         secret=settings.token_share_secret)
+    hook.token_cache.put(
+        settings.token_key, token, fingerprint=settings.secret_fingerprint, secret=settings.token_share_secret
+    )
     probe = ENDPOINTS[PROBE_ENDPOINT]
     call = wire.prepare(settings.base_url, probe.method, probe.path, wire.page_params(None, 0, 1))
     try:
@@ -83,8 +83,10 @@ def _check(hook: SimpleStoreHook, settings: SimpleStoreSettings) -> tuple[bool, 
         return False, _api_check_message(settings, exc)
     except Exception as exc:
         return False, redact(f"API check failed: {type(exc).__name__}: {exc}", (*secrets, token.value))
-    return True, (f"Connected to SimpleStore at {settings.base_url} as client {settings.client_id!r}: "
-                  f"{page.total_records} products visible.")
+    return True, (
+        f"Connected to SimpleStore at {settings.base_url} as client {settings.client_id!r}: "
+        f"{page.total_records} products visible."
+    )
 
 
 _REACH = {
@@ -108,11 +110,15 @@ def _token_failure(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
     if isinstance(exc, SimpleStoreAuthError) and exc.title not in (None, "invalid_client") and oauth_advice(exc.title):
         return f"Token refused by {where}: {oauth_advice(exc.title)} ({exc.title})."
     if isinstance(exc, SimpleStoreAuthError):
-        return (f"Credentials rejected: {where} says the client id or secret is wrong "
-                f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret.")
+        return (
+            f"Credentials rejected: {where} says the client id or secret is wrong "
+            f"({exc.title or f'HTTP {exc.status}'}). Check the Client ID and Client Secret."
+        )
     if isinstance(exc, SimpleStoreTransportError):
-        return (f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the Token URL (extra "
-                "auth_url) and the network.")
+        return (
+            f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the Token URL (extra "
+            "auth_url) and the network."
+        )
     if isinstance(exc, SimpleStoreNotFoundError):
         return f"Wrong token URL: {where} answered 404. Check the Token URL extra."
     if isinstance(exc, SimpleStoreResponseError):
@@ -127,23 +133,31 @@ def _token_url_hint(settings: SimpleStoreSettings) -> str:
         return ""
     local = urlsplit(settings.base_url).hostname in ("127.0.0.1", "localhost", "::1")
     sandbox = f" (for the sandbox: {settings.base_url}/connect/token)" if local else ""
-    return (f" The Token URL is the production default while the API URL is {settings.base_url}: set the "
-            f"extra auth_url{sandbox}.")
+    return (
+        f" The Token URL is the production default while the API URL is {settings.base_url}: set the "
+        f"extra auth_url{sandbox}."
+    )
 
 
 def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> str:
     where = f"the API URL {settings.base_url}"
     if isinstance(exc, SimpleStoreAuthError):
-        return (f"The API URL {settings.base_url} rejected the token from {settings.auth_url} (HTTP 401): "
-                "do the API URL and the Token URL belong to the same SimpleStore environment?")
+        return (
+            f"The API URL {settings.base_url} rejected the token from {settings.auth_url} (HTTP 401): "
+            "do the API URL and the Token URL belong to the same SimpleStore environment?"
+        )
     if isinstance(exc, SimpleStoreForbiddenError):
         return f"The credentials work, but {where} refused to list products (HTTP 403)."
     if isinstance(exc, SimpleStoreTransportError):
-        return (f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the API base URL (the "
-                "connection's host) and the network.")
+        return (
+            f"Cannot reach {where}: {_REACH.get(exc.reason, exc.reason)}. Check the API base URL (the "
+            "connection's host) and the network."
+        )
     if isinstance(exc, (SimpleStoreNotFoundError, SimpleStoreResponseError)):
-        return (f"Wrong API URL: {settings.base_url} does not look like the SimpleStore API "
-                f"({_summary(exc)}). It should be the base URL, e.g. {DEFAULT_API_URL}.")
+        return (
+            f"Wrong API URL: {settings.base_url} does not look like the SimpleStore API "
+            f"({_summary(exc)}). It should be the base URL, e.g. {DEFAULT_API_URL}."
+        )
     return f"The API check at {where} failed: {_summary(exc)}."
 
 
@@ -151,8 +165,9 @@ def _api_check_message(settings: SimpleStoreSettings, exc: SimpleStoreError) -> 
 _LIST_PATHS = frozenset(r.list_path for r in RESOURCES.values())
 
 
-def explain_failure(settings: SimpleStoreSettings, exc: SimpleStoreError, *, attempts: int,
-                    seconds: float) -> SimpleStoreError:
+def explain_failure(
+    settings: SimpleStoreSettings, exc: SimpleStoreError, *, attempts: int, seconds: float
+) -> SimpleStoreError:
     """A task's failed call, said as the Test button says it: `exc` itself (its type and fields kept,
     so retries and callers see no difference) with a message that starts with the connection, then
     what failed and the field to change, how often it was tried, and the original message last.
@@ -161,9 +176,9 @@ def explain_failure(settings: SimpleStoreSettings, exc: SimpleStoreError, *, att
         return exc
     if exc.token_request:
         advice: str | None = _token_check_message(settings, exc)
-    elif isinstance(exc, (SimpleStoreAuthError, SimpleStoreForbiddenError, SimpleStoreTransportError,
-                          SimpleStoreResponseError)) or (
-            isinstance(exc, SimpleStoreNotFoundError) and exc.path in _LIST_PATHS):
+    elif isinstance(
+        exc, (SimpleStoreAuthError, SimpleStoreForbiddenError, SimpleStoreTransportError, SimpleStoreResponseError)
+    ) or (isinstance(exc, SimpleStoreNotFoundError) and exc.path in _LIST_PATHS):
         advice = _api_check_message(settings, exc)
     else:  # the call itself was refused (404 of an item, 409, 400, 5xx): the message says why
         advice = None
@@ -183,4 +198,4 @@ def _summary(exc: SimpleStoreError) -> str:
     """The error's message without its `METHOD /path: ` prefix."""
     text = str(exc)
     prefix = " ".join(part for part in (exc.method, exc.path) if part) + ": "
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text

@@ -49,8 +49,9 @@ def connection_form_widgets() -> dict[str, Any]:
         field = IntegerField if kind == "integer" else StringField
         if kind != "integer" and default is not None:
             default = str(default)
-        widgets[key] = field(label, validators=validators, widget=BS3TextFieldWidget(),
-                             description=spec["description"], default=default)
+        widgets[key] = field(
+            label, validators=validators, widget=BS3TextFieldWidget(), description=spec["description"], default=default
+        )
     return widgets
 
 

@@ -65,8 +65,7 @@ class EndpointMethods(Generic[CallT, ListT]):
         query = spec.query(filters, where=f"{type(self).__name__}.list_{resource}")
         if any(value == [] for value in query.values()):
             return self.empty()  # an empty id list selects nothing (no filter would select all)
-        return self.paginate(spec.list_path, {**(params or {}), **query}, page_size=page_size,
-                             max_workers=max_workers)
+        return self.paginate(spec.list_path, {**(params or {}), **query}, page_size=page_size, max_workers=max_workers)
 
     def regular_call(self, call: str, resource: str, item_id: str | None = None, body: Body | None = None) -> CallT:
         """`get`, `create`, `update` or `delete` one item of a `resources.RESOURCES` row."""
@@ -155,59 +154,192 @@ class EndpointMethods(Generic[CallT, ListT]):
     # Any other keyword is a misspelt filter: list_resource names it and the valid ones
     # (`SimpleStoreFilterError`); typed NoReturn, so that a type checker flags it as well.
 
-    def list_products(self, *, slug: str | None = None, sku: str | None = None, category_id: str | None = None,
-                      collection_id: str | None = None, is_active: bool | None = None, params: Params = None,
-                      page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("products", slug=slug, sku=sku, category_id=category_id,
-                                  collection_id=collection_id, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers, **misspelt)
+    def list_products(
+        self,
+        *,
+        slug: str | None = None,
+        sku: str | None = None,
+        category_id: str | None = None,
+        collection_id: str | None = None,
+        is_active: bool | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "products",
+            slug=slug,
+            sku=sku,
+            category_id=category_id,
+            collection_id=collection_id,
+            is_active=is_active,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_categories(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
-                        parent_id: str | None = None, params: Params = None, page_size: int | None = None,
-                        max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("categories", slug=slug, name=name, is_active=is_active, parent_id=parent_id,
-                                  params=params, page_size=page_size, max_workers=max_workers, **misspelt)
+    def list_categories(
+        self,
+        *,
+        slug: str | None = None,
+        name: str | None = None,
+        is_active: bool | None = None,
+        parent_id: str | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "categories",
+            slug=slug,
+            name=name,
+            is_active=is_active,
+            parent_id=parent_id,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_collections(self, *, slug: str | None = None, name: str | None = None, is_active: bool | None = None,
-                         params: Params = None, page_size: int | None = None, max_workers: Workers = 1,
-                         **misspelt: NoReturn) -> ListT:
-        return self.list_resource("collections", slug=slug, name=name, is_active=is_active, params=params,
-                                  page_size=page_size, max_workers=max_workers, **misspelt)
+    def list_collections(
+        self,
+        *,
+        slug: str | None = None,
+        name: str | None = None,
+        is_active: bool | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "collections",
+            slug=slug,
+            name=name,
+            is_active=is_active,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_specials(self, *, name: str | None = None, is_active: bool | None = None, params: Params = None,
-                      page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("specials", name=name, is_active=is_active, params=params, page_size=page_size,
-                                  max_workers=max_workers, **misspelt)
+    def list_specials(
+        self,
+        *,
+        name: str | None = None,
+        is_active: bool | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "specials",
+            name=name,
+            is_active=is_active,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_customers(self, *, customer_ids: Iterable[str] | None = None, email: str | None = None,
-                       include_phones: bool | None = None, include_addresses: bool | None = None,
-                       include_attributes: bool | None = None, params: Params = None,
-                       page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("customers", customer_ids=_listed(customer_ids), email=email,
-                                  include_phones=include_phones, include_addresses=include_addresses,
-                                  include_attributes=include_attributes, params=params, page_size=page_size,
-                                  max_workers=max_workers, **misspelt)
+    def list_customers(
+        self,
+        *,
+        customer_ids: Iterable[str] | None = None,
+        email: str | None = None,
+        include_phones: bool | None = None,
+        include_addresses: bool | None = None,
+        include_attributes: bool | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "customers",
+            customer_ids=_listed(customer_ids),
+            email=email,
+            include_phones=include_phones,
+            include_addresses=include_addresses,
+            include_attributes=include_attributes,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_orders(self, *, order_ids: Iterable[str] | None = None, customer_id: str | None = None,
-                    status: str | None = None, created_from: datetime | str | None = None,
-                    created_to: datetime | str | None = None, params: Params = None, page_size: int | None = None,
-                    max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
+    def list_orders(
+        self,
+        *,
+        order_ids: Iterable[str] | None = None,
+        customer_id: str | None = None,
+        status: str | None = None,
+        created_from: datetime | str | None = None,
+        created_to: datetime | str | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
         """Orders; `created_from` is inclusive and `created_to` exclusive (UTC)."""
-        return self.list_resource("orders", order_ids=_listed(order_ids), customer_id=customer_id, status=status,
-                                  created_from=created_from, created_to=created_to, params=params,
-                                  page_size=page_size, max_workers=max_workers, **misspelt)
+        return self.list_resource(
+            "orders",
+            order_ids=_listed(order_ids),
+            customer_id=customer_id,
+            status=status,
+            created_from=created_from,
+            created_to=created_to,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_baskets(self, *, cart_ids: Iterable[str] | None = None, include_items: bool | None = None,
-                     include_attributes: bool | None = None, params: Params = None, page_size: int | None = None,
-                     max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("baskets", cart_ids=_listed(cart_ids), include_items=include_items,
-                                  include_attributes=include_attributes, params=params, page_size=page_size,
-                                  max_workers=max_workers, **misspelt)
+    def list_baskets(
+        self,
+        *,
+        cart_ids: Iterable[str] | None = None,
+        include_items: bool | None = None,
+        include_attributes: bool | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "baskets",
+            cart_ids=_listed(cart_ids),
+            include_items=include_items,
+            include_attributes=include_attributes,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
-    def list_folders(self, *, name: str | None = None, parent_id: str | None = None, params: Params = None,
-                     page_size: int | None = None, max_workers: Workers = 1, **misspelt: NoReturn) -> ListT:
-        return self.list_resource("folders", name=name, parent_id=parent_id, params=params, page_size=page_size,
-                                  max_workers=max_workers, **misspelt)
+    def list_folders(
+        self,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        params: Params = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
+        **misspelt: NoReturn,
+    ) -> ListT:
+        return self.list_resource(
+            "folders",
+            name=name,
+            parent_id=parent_id,
+            params=params,
+            page_size=page_size,
+            max_workers=max_workers,
+            **misspelt,
+        )
 
     # ---- irregular calls, written out ------------------------------------------------------------
 
@@ -216,16 +348,18 @@ class EndpointMethods(Generic[CallT, ListT]):
         return self.call("add_customer_address", customer_id=customer_id, json=address)
 
     def delete_customer_addresses(self, customer_id: str, keys: Iterable[str], *, version: str | None = None) -> CallT:
-        return self.call("delete_customer_addresses", customer_id=customer_id, params={"version": version},
-                         json={"keys": list(keys)})
+        return self.call(
+            "delete_customer_addresses", customer_id=customer_id, params={"version": version}, json={"keys": list(keys)}
+        )
 
     def add_customer_phone(self, customer_id: str, phone: Body) -> CallT:
         """-> {customerId, version, totalPhonesAttached}"""
         return self.call("add_customer_phone", customer_id=customer_id, json=phone)
 
     def delete_customer_phones(self, customer_id: str, keys: Iterable[str], *, version: str | None = None) -> CallT:
-        return self.call("delete_customer_phones", customer_id=customer_id, params={"version": version},
-                         json={"keys": list(keys)})
+        return self.call(
+            "delete_customer_phones", customer_id=customer_id, params={"version": version}, json={"keys": list(keys)}
+        )
 
     def create_cart(self, body: Body | None = None) -> CallT:
         """A new cart with a generated id (`{currencyCode, items, attributes}` may seed it) -> Cart."""

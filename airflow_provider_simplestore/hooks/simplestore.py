@@ -88,8 +88,10 @@ class _SimpleStoreHookBase(BaseHook):
         simplestore_conn_id: str = default_conn_name,
         *,
         # These four override the connection's extras of the same names (None: the connection's value).
-        timeout: float | None = None, max_retries: int | None = None,
-        retry_deadline: float | None = None, page_size: int | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        page_size: int | None = None,
         sleep: Callable[[float], Any] | None = None,
         token_cache: TokenCache | None = None,
         auto_max_workers: int = AUTO_CEILING,
@@ -123,8 +125,10 @@ class _SimpleStoreHookBase(BaseHook):
         # still read the database there).
         outside = ""
         if AIRFLOW_RELEASE >= (3, 1, 0):
-            outside = (" Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections "
-                       "saved in its database: set the environment variable there.")
+            outside = (
+                " Outside a task (a script, a notebook), Airflow 3.1 and later do not read the connections "
+                "saved in its database: set the environment variable there."
+            )
         return SimpleStoreConfigError(
             f"SimpleStore connection {conn_id!r} is not defined. Create it (type simplestore, login = client id, "
             f"password = client secret) in the UI, with `airflow connections add {conn_id} ...`, or as the "
@@ -274,8 +278,14 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         import requests
 
         try:
-            return self._exchange(call.method, call.url, timeout, params=call.query, data=call.body,
-                                  headers=wire.headers(token, body=call.body is not None))
+            return self._exchange(
+                call.method,
+                call.url,
+                timeout,
+                params=call.query,
+                data=call.body,
+                headers=wire.headers(token, body=call.body is not None),
+            )
         except requests.RequestException as exc:
             # `from None`: the message says what failed; the library's chain (requests, urllib3, the
             # socket: four tracebacks) stays attached as __context__ for a debugger, unprinted.
@@ -291,8 +301,9 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         timeout = timeout or (settings.connect_timeout, settings.timeout)
         budget = wire.request_deadline(*timeout)
         deadline = time.monotonic() + budget
-        response = self.get_conn().request(method, url, timeout=timeout, verify=settings.verify,
-                                           allow_redirects=False, stream=True, **kwargs)
+        response = self.get_conn().request(
+            method, url, timeout=timeout, verify=settings.verify, allow_redirects=False, stream=True, **kwargs
+        )
         try:
             chunks = []
             while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):  # one socket read each
@@ -309,8 +320,13 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
 
     def _token(self) -> str:
         settings = self.settings
-        return self.token_cache.get(settings.token_key, self._fetch_token, fingerprint=settings.secret_fingerprint,
-                                    secret=settings.token_share_secret, wait_timeout=self._lock_wait(settings))
+        return self.token_cache.get(
+            settings.token_key,
+            self._fetch_token,
+            fingerprint=settings.secret_fingerprint,
+            secret=settings.token_share_secret,
+            wait_timeout=self._lock_wait(settings),
+        )
 
     def _fetch_token(self, timeout: tuple[float, float] | None = None) -> Token:
         import requests
@@ -318,14 +334,19 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         path = wire.url_path(settings.auth_url)
         try:
-            response = self._exchange("POST", settings.auth_url, timeout,
-                                      data=token_form(settings.client_id, settings.client_secret),
-                                      headers=wire.token_headers())
+            response = self._exchange(
+                "POST",
+                settings.auth_url,
+                timeout,
+                data=token_form(settings.client_id, settings.client_secret),
+                headers=wire.token_headers(),
+            )
         except requests.RequestException as exc:
             # `from None`: the requests exception holds the form body, i.e. the secret.
             raise mark_token_error(_requests_error(exc, "POST", path, settings.auth_url)) from None
-        return token_from_response(path, response.status_code, response.headers, response.content,
-                                   secrets=(settings.client_secret,))
+        return token_from_response(
+            path, response.status_code, response.headers, response.content, secrets=(settings.client_secret,)
+        )
 
     # ---- pages -----------------------------------------------------------------------------------
 
@@ -334,7 +355,11 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         return wire.parse_page(path, data, requested_index=index, requested_size=size)
 
     def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
+        self,
+        path: str,
+        params: Any = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
         check: ListingCheck | None = None,
     ) -> Iterator[Page]:
         """Pages of a list endpoint, lazily, in order. With `max_workers` > 1 the pages after the
@@ -488,13 +513,15 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
         client = await self.get_async_conn()
         try:
-            return await self._exchange(client.request(
-                call.method,
-                call.url,
-                params=call.query,
-                content=call.body,
-                headers=wire.headers(token, body=call.body is not None),
-            ))
+            return await self._exchange(
+                client.request(
+                    call.method,
+                    call.url,
+                    params=call.query,
+                    content=call.body,
+                    headers=wire.headers(token, body=call.body is not None),
+                )
+            )
         except httpx.HTTPError as exc:
             raise _httpx_error(exc, call.method, call.path, call.url) from None  # as in the sync hook
 
@@ -512,10 +539,13 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
 
     async def _token(self) -> str:
         settings = await self.get_settings()
-        return await self.token_cache.aget(settings.token_key, self._fetch_token,
-                                           fingerprint=settings.secret_fingerprint,
-                                           secret=settings.token_share_secret,
-                                           wait_timeout=self._lock_wait(settings))
+        return await self.token_cache.aget(
+            settings.token_key,
+            self._fetch_token,
+            fingerprint=settings.secret_fingerprint,
+            secret=settings.token_share_secret,
+            wait_timeout=self._lock_wait(settings),
+        )
 
     async def _fetch_token(self) -> Token:
         import httpx
@@ -524,15 +554,18 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         client = await self.get_async_conn()
         path = wire.url_path(settings.auth_url)
         try:
-            response = await self._exchange(client.post(
-                settings.auth_url,
-                data=token_form(settings.client_id, settings.client_secret),
-                headers=wire.token_headers(),
-            ))
+            response = await self._exchange(
+                client.post(
+                    settings.auth_url,
+                    data=token_form(settings.client_id, settings.client_secret),
+                    headers=wire.token_headers(),
+                )
+            )
         except httpx.HTTPError as exc:
             raise mark_token_error(_httpx_error(exc, "POST", path, settings.auth_url)) from None
-        return token_from_response(path, response.status_code, response.headers, response.content,
-                                   secrets=(settings.client_secret,))
+        return token_from_response(
+            path, response.status_code, response.headers, response.content, secrets=(settings.client_secret,)
+        )
 
     # ---- pages -----------------------------------------------------------------------------------
 
@@ -541,7 +574,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         return wire.parse_page(path, data, requested_index=index, requested_size=size)
 
     async def paginate_pages(
-        self, path: str, params: Any = None, page_size: int | None = None, max_workers: Workers = 1,
+        self,
+        path: str,
+        params: Any = None,
+        page_size: int | None = None,
+        max_workers: Workers = 1,
         check: ListingCheck | None = None,
     ) -> AsyncIterator[Page]:
         """As `SimpleStoreHook.paginate_pages`, with up to `max_workers` requests in flight."""
@@ -550,8 +587,11 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         first = check.add(await self._page(path, params, 0, size))
         yield first
         rest = wire.remaining_pages(first)
-        pages = (self._pages_in_turn(path, params, rest, first.page_size) if workers == 1
-                 else self._pages_concurrently(path, params, rest, first.page_size, workers))
+        pages = (
+            self._pages_in_turn(path, params, rest, first.page_size)
+            if workers == 1
+            else self._pages_concurrently(path, params, rest, first.page_size, workers)
+        )
         async for page in pages:
             yield check.add(page)
         check.finish()

@@ -45,8 +45,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-page-size", type=int, default=defaults.max_page_size, help="default: %(default)s")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every API response (default: 0)")
-    p.add_argument("--request-timeout", type=float, default=defaults.request_timeout,
-                   help="seconds a connection has to send a whole request, else it is closed (default: %(default)s)")
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=defaults.request_timeout,
+        help="seconds a connection has to send a whole request, else it is closed (default: %(default)s)",
+    )
     p.add_argument(
         "--anchor", default=None, help="ISO datetime; orders span the 90 days before it (default: this hour, UTC)"
     )
@@ -75,7 +79,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fault-seed", type=int, default=None, help="seed of the fault draws (default: --seed)")
     p.add_argument(
-        "--rate-limit", type=float, default=None, metavar="RPS",
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="RPS",
         help="token bucket per client id: 429 with Retry-After beyond RPS requests/s (default: no limit)",
     )
     p.add_argument("--burst", type=int, default=None, metavar="N", help="bucket size (default: one second's worth)")
@@ -110,10 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airflow_provider_simplestore.sandbox.server import bind_socket, paste_instructions, uvicorn_config
 
     if not is_loopback(host):
-        print(f"WARNING: the sandbox listens on {host}, beyond this machine: anyone who can reach it can use "
-              "its unauthenticated control routes (/_sandbox/reset, /_sandbox/faults, /_sandbox/revoke) and its "
-              "well-known client secret. Use --host 127.0.0.1 unless that is what you want.",
-              file=sys.stderr, flush=True)
+        print(
+            f"WARNING: the sandbox listens on {host}, beyond this machine: anyone who can reach it can use "
+            "its unauthenticated control routes (/_sandbox/reset, /_sandbox/faults, /_sandbox/revoke) and its "
+            "well-known client secret. Use --host 127.0.0.1 unless that is what you want.",
+            file=sys.stderr,
+            flush=True,
+        )
     sock = bind_socket(host, port)
     app = create_app(options)
     bound_host, bound_port = sock.getsockname()[:2]

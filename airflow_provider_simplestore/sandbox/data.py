@@ -103,11 +103,25 @@ EN_LAST = ["Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", 
 JA_FIRST = ["Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Sakura", "Riku", "Mei"]
 JA_LAST = ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato"]
 # (suburb, state, postcode) per country
-AU_PLACES = [("Surry Hills", "NSW", "2010"), ("Newtown", "NSW", "2042"), ("Fitzroy", "VIC", "3065"),
-             ("Brunswick", "VIC", "3056"), ("New Farm", "QLD", "4005"), ("Fremantle", "WA", "6160"),
-             ("Glenelg", "SA", "5045"), ("Battery Point", "TAS", "7004"), ("Braddon", "ACT", "2612")]
-JP_PLACES = [("Shibuya", "Tokyo", "150-0002"), ("Setagaya", "Tokyo", "154-0001"), ("Naka-ku", "Kanagawa", "231-0001"),
-             ("Kita-ku", "Osaka", "530-0001"), ("Sakyo-ku", "Kyoto", "606-8501"), ("Chuo-ku", "Fukuoka", "810-0001")]
+AU_PLACES = [
+    ("Surry Hills", "NSW", "2010"),
+    ("Newtown", "NSW", "2042"),
+    ("Fitzroy", "VIC", "3065"),
+    ("Brunswick", "VIC", "3056"),
+    ("New Farm", "QLD", "4005"),
+    ("Fremantle", "WA", "6160"),
+    ("Glenelg", "SA", "5045"),
+    ("Battery Point", "TAS", "7004"),
+    ("Braddon", "ACT", "2612"),
+]
+JP_PLACES = [
+    ("Shibuya", "Tokyo", "150-0002"),
+    ("Setagaya", "Tokyo", "154-0001"),
+    ("Naka-ku", "Kanagawa", "231-0001"),
+    ("Kita-ku", "Osaka", "530-0001"),
+    ("Sakyo-ku", "Kyoto", "606-8501"),
+    ("Chuo-ku", "Fukuoka", "810-0001"),
+]
 STREETS = ["George St", "King St", "Church St", "High St", "Station Rd", "Park Ave", "Hill St", "Bay Rd"]
 
 
@@ -147,7 +161,8 @@ def seed_store(store: Store, options: SandboxOptions) -> None:
     seed = options.seed
     anchor = options.anchor
     store.configuration = {"version": store.next_version(), **default_configuration()}
-    _categories(store, random.Random(f"{seed}-categories"), options.categories)
+    # Category images draw from a stream of their own, so the categories' other draws are as before.
+    _categories(store, random.Random(f"{seed}-categories"), options.categories, random.Random(f"{seed}-images"))
     _collections(store, random.Random(f"{seed}-collections"), options.collections)
     _products(store, random.Random(f"{seed}-products"), options.products)
     _specials(store, random.Random(f"{seed}-specials"), options.specials, anchor)
@@ -168,7 +183,7 @@ def _localised(rng_pair: tuple[str, str]) -> dict[str, str]:
     return {"en-AU": rng_pair[0], "ja-JP": rng_pair[1]}
 
 
-def _categories(store: Store, rng: random.Random, count: int) -> None:
+def _categories(store: Store, rng: random.Random, count: int, images: random.Random) -> None:
     roots: list[Row] = []
     for i in range(count):
         en, ja = CATEGORY_NAMES[i % len(CATEGORY_NAMES)]
@@ -186,7 +201,7 @@ def _categories(store: Store, rng: random.Random, count: int) -> None:
             "parentId": parent["categoryId"] if parent else None,
             "isActive": rng.random() > 0.1,
             "attributes": {},
-            "files": [],
+            "files": [_file(images)] if images.random() < 0.3 else [],
         }
         store.categories.insert(row)
         if parent is None:

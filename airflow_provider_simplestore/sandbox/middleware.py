@@ -16,7 +16,7 @@ from typing import Any
 from starlette.routing import Match
 
 from airflow_provider_simplestore.sandbox.faults import FAULT_KINDS, FaultRule
-from airflow_provider_simplestore.sandbox.state import SandboxState
+from airflow_provider_simplestore.sandbox.state import UNAUTHORIZED_KINDS, SandboxState
 from airflow_provider_simplestore.sandbox.web import PROBLEM_JSON, problem_body
 
 Scope = MutableMapping[str, Any]
@@ -113,6 +113,7 @@ class SandboxMiddleware:
         reason = self.state.tokens.problem(token)
         if reason is None:
             return True
+        self.state.stats.unauthorized[UNAUTHORIZED_KINDS[reason]] += 1
         await _send_problem(send, 401, reason, path, [(b"www-authenticate", b'Bearer error="invalid_token"')])
         return False
 
@@ -211,8 +212,13 @@ async def _send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _inject(rule: FaultRule, receive: Receive, send: Send, path: str, serve: Callable[[], Awaitable[None]],
-                  ) -> None:
+async def _inject(
+    rule: FaultRule,
+    receive: Receive,
+    send: Send,
+    path: str,
+    serve: Callable[[], Awaitable[None]],
+) -> None:
     """What the rule's kind (`FAULT_KINDS`) does in place of the plain answer, in either phase;
     `serve` sends the request's own answer after the rule's delay (`slow`)."""
     kind = FAULT_KINDS[rule.kind]

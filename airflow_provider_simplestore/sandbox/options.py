@@ -116,8 +116,10 @@ def check_rate_limit(rate_limit: Any, burst: Any) -> None:
         or not isinstance(rate_limit, (int, float))
         or not MIN_RATE <= rate_limit <= MAX_RATE
     ):
-        raise ValueError(f"sandbox option rate_limit={_short(rate_limit)} must be a number of requests per second "
-                         f"from {MIN_RATE} to {MAX_RATE}")
+        raise ValueError(
+            f"sandbox option rate_limit={_short(rate_limit)} must be a number of requests per second "
+            f"from {MIN_RATE} to {MAX_RATE}"
+        )
     if burst is not None:
         if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= MAX_BURST:
             raise ValueError(f"sandbox option burst={_short(burst)} must be a whole number from 1 to {MAX_BURST}")

@@ -45,10 +45,26 @@ def paste_instructions(url: str, client_id: str, client_secret: str, conn_id: st
     """Two ways to point Airflow at the sandbox, each one line to paste into a shell: the environment
     variable, or the same connection saved in Airflow's database."""
     extra = json.dumps({"auth_url": url + "/connect/token"})
-    add = ["airflow", "connections", "add", conn_id, "--conn-type", "simplestore", "--conn-host", url,
-           "--conn-login", client_id, "--conn-password", client_secret, "--conn-extra", extra]
-    return (f"export AIRFLOW_CONN_{conn_id.upper()}={shlex.quote(connection_uri(url, client_id, client_secret))}\n"
-            f"{shlex.join(add)}")
+    add = [
+        "airflow",
+        "connections",
+        "add",
+        conn_id,
+        "--conn-type",
+        "simplestore",
+        "--conn-host",
+        url,
+        "--conn-login",
+        client_id,
+        "--conn-password",
+        client_secret,
+        "--conn-extra",
+        extra,
+    ]
+    return (
+        f"export AIRFLOW_CONN_{conn_id.upper()}={shlex.quote(connection_uri(url, client_id, client_secret))}\n"
+        f"{shlex.join(add)}"
+    )
 
 
 class Sandbox:

@@ -78,6 +78,15 @@ class RateLimit:
         return {"rate_limit": self.rate, "burst": self.burst}
 
 
+# Why a bearer token was refused (Tokens.problem's words), as counted in the stats.
+UNAUTHORIZED_KINDS = {
+    "missing bearer token": "missing",
+    "the access token was revoked": "revoked",
+    "unknown access token": "unknown",
+    "the access token has expired": "expired",
+}
+
+
 class Stats:
     def __init__(self) -> None:
         self.token_grants = 0
@@ -85,6 +94,7 @@ class Stats:
         self.requests: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.rate_limited = 0  # 429s answered by the rate limit (injected 429s count under faults)
+        self.unauthorized: Counter[str] = Counter()  # 401s by UNAUTHORIZED_KINDS (a client replays some)
         self.in_flight = 0  # token and /v1 requests being handled now, and the most at once
         self.in_flight_peak = 0
 
@@ -95,6 +105,7 @@ class Stats:
             "requests": dict(sorted(self.requests.items())),
             "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
             "rate_limited": self.rate_limited,
+            "unauthorized": {kind: self.unauthorized[kind] for kind in UNAUTHORIZED_KINDS.values()},
             "in_flight_peak": self.in_flight_peak,
             "objects": store.counts(),
             "creations": {name: store.creations[name] for name in store.counts()},

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ from airflow_provider_simplestore.lineage import (
     table_dataset,
 )
 from airflow_provider_simplestore.utils.arguments import at_least, checked_workers
-from airflow_provider_simplestore.utils.formats import dumps, lookup
 from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
 from airflow_provider_simplestore.utils.source import (
@@ -33,6 +31,17 @@ from airflow_provider_simplestore.utils.source import (
     settle_listing,
     source_filters,
 )
+from airflow_provider_simplestore.utils.sql_statements import (
+    REQUIRED_COLUMNS,
+    add_column_sql,
+    check_table,
+    create_table_sql,
+    missing_columns,
+    probe_sql,
+    row_values,
+    table_columns,
+    upsert_sql,
+)
 from airflow_provider_simplestore.utils.task_hook import closes_hook, new_hook, task_label
 from airflow_provider_simplestore.utils.timestamps import iso, utcnow
 
@@ -43,98 +52,9 @@ if TYPE_CHECKING:
     from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    sql_type: str
-    source: str  # dotted field of the API record
-
-
-def _columns(*specs: str) -> tuple[Column, ...]:
-    """Columns from ``"name SQL_TYPE dotted.source"`` strings."""
-    return tuple(Column(*spec.split()) for spec in specs)
-
-
-# Typed columns per resource, besides id, version, document and synced_at. Types are the portable
-# subset (TEXT, NUMERIC, BOOLEAN); timestamps are ISO-8601 UTC text, which sorts correctly.
-TYPED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "products": _columns("slug TEXT slug", "sku TEXT inventory.sku", "title TEXT title", "status TEXT status",
-        "is_active BOOLEAN isActive", "currency_code TEXT basePrice.currencyCode",
-        "sell_price NUMERIC basePrice.sellPrice", "available_quantity NUMERIC inventory.availableQuantity"),
-    "categories": _columns("slug TEXT slug", "name TEXT name", "parent_id TEXT parentId",
-        "is_active BOOLEAN isActive"),
-    "collections": _columns("slug TEXT slug", "name TEXT name", "is_active BOOLEAN isActive"),
-    "specials": _columns("name TEXT name", "special_type TEXT specialType", "amount NUMERIC amount",
-        "start_on_utc TEXT startOnUtc", "end_on_utc TEXT endOnUtc", "is_active BOOLEAN isActive"),
-    "customers": _columns("email_address TEXT emailAddress", "first_name TEXT firstName", "last_name TEXT lastName",
-        "display_name TEXT displayName"),
-    "orders": _columns("status TEXT status", "customer_id TEXT customerId", "created_on_utc TEXT createdOnUtc",
-        "currency_code TEXT currencyCode", "subtotal NUMERIC subtotal", "shipping_fee NUMERIC shippingFee",
-        "total NUMERIC total"),
-    "baskets": _columns("status TEXT status", "customer_id TEXT customerId", "order_id TEXT orderId",
-        "currency_code TEXT currencyCode", "total_currency NUMERIC totalCurrency"),
-    "folders": _columns("name TEXT name", "parent_id TEXT parentId"),
-}
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-
-
 class TableMissingError(AirflowFailException):
-    """The target table does not exist (or lacks columns) and ``create_table`` is off."""
-
-
-def table_columns(resource: str) -> tuple[Column, ...]:
-    """Every column of a resource's table, in order: id, version, typed columns, document, synced_at."""
-    return (
-        Column("id", "TEXT", ""),
-        Column("version", "TEXT", "version"),
-        *TYPED_COLUMNS[resource],
-        Column("document", "TEXT", ""),
-        Column("synced_at", "TEXT", ""),
-    )
-
-
-def create_table_sql(table: str, resource: str) -> str:
-    lines = [f"{c.name} {c.sql_type}" + (" PRIMARY KEY" if c.name == "id" else "") for c in table_columns(resource)]
-    lines = [line + (" NOT NULL" if line.startswith(("document ", "synced_at ")) else "") for line in lines]
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n    " + ",\n    ".join(lines) + "\n)"
-
-
-def upsert_sql(table: str, resource: str, placeholder: str) -> str:
-    """``INSERT ... ON CONFLICT (id) DO UPDATE``: SQLite >= 3.24 and PostgreSQL alike."""
-    names = [c.name for c in table_columns(resource)]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
-    return (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([placeholder] * len(names))}) "
-        f"ON CONFLICT (id) DO UPDATE SET {updates}"
-    )
-
-
-def _typed(value: Any, sql_type: str) -> Any:
-    if value is None:
-        return None
-    if sql_type == "TEXT":
-        return value if isinstance(value, str) else dumps(value)
-    if sql_type == "BOOLEAN":
-        return bool(value) if isinstance(value, bool) else None
-    if sql_type == "NUMERIC":
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    return value
-
-
-def row_values(record: Mapping[str, Any], resource: str, id_field: str, synced_at: str) -> tuple[Any, ...]:
-    values: list[Any] = []
-    for column in table_columns(resource):
-        if column.name == "id":
-            values.append(str(record[id_field]))
-        elif column.name == "document":
-            values.append(dumps(record))
-        elif column.name == "synced_at":
-            values.append(synced_at)
-        else:
-            values.append(_typed(lookup(record, column.source), column.sql_type))
-    return tuple(values)
+    """The target table does not exist or lacks columns, and ``create_table`` is off (or the columns it
+    lacks cannot be added: the key, ``document``, ``synced_at``)."""
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -146,6 +66,20 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+@contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """A cursor whose statements are one transaction: committed after a clean exit, else rolled back."""
+    cursor = conn.cursor()
+    try:
+        yield cursor
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        cursor.close()
 
 
 # Airflow 3 defines no default connections: without this one, the example would fail on a fresh install.
@@ -181,10 +115,14 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     with the hook's own parameter placeholder. Rows are written in batches, one transaction per
     batch; every write is an idempotent upsert, so a retried or re-run task converges.
 
-    The table has ``id`` (primary key), ``version``, a few typed columns per resource (see
-    ``TYPED_COLUMNS``), ``document`` (the full JSON record as text) and ``synced_at`` (UTC ISO
-    text). With ``create_table=False`` a missing table (or one lacking those columns) is a clear
-    error before any API call, and nothing is written.
+    The table has ``id`` (primary key), ``version``, a typed column for every documented field of the
+    resource (``TYPED_COLUMNS`` in ``utils/sql_statements.py``, derived from ``client/fields.py``;
+    nested objects flattened, ``basePrice.retailPrice`` -> ``base_price_retail_price``; lists and
+    free-form maps as JSON text), ``document`` (the full JSON record as text: a field the platform
+    adds later is kept there) and ``synced_at`` (UTC ISO text). With ``create_table=True`` a table of
+    an earlier release gets the columns it lacks (``ALTER TABLE ... ADD COLUMN``); with
+    ``create_table=False`` a missing table, or one lacking columns, is a clear error before any API
+    call, and nothing is written.
 
     Orders are loaded incrementally by default: ``createdOnUtc`` in the run's data interval, so
     hourly runs, retries and catch-up runs each touch only their own window.
@@ -194,7 +132,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
     :param sql_conn_id: an Airflow connection whose hook is a ``DbApiHook`` (templated). When it is
         ``sqlite_default`` and not defined (Airflow 3 defines no default connections), an embedded
         SQLite file ``$AIRFLOW_HOME/simplestore.db`` is used, and the log says so.
-    :param create_table: create the table when it does not exist.
+    :param create_table: create the table when it does not exist, and add the typed columns it lacks.
     :param batch_size: rows per insert batch and transaction.
     :param incremental: filter on the data interval (default: True for orders).
     :param created_from: start of the window, inclusive (templated; default data_interval_start).
@@ -233,7 +171,7 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | str | None = None,  # a dict, or a template that renders to one
         page_size: int | None = None,
         max_workers: Workers = 1,
         on_incomplete: str = "fail",
@@ -278,8 +216,12 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
                     f"`airflow connections add`, or AIRFLOW_CONN_{self.sql_conn_id.upper()})"
                 ) from None
             hook = embedded_sqlite_hook()
-            self.log.info("Connection %r is not defined: using the embedded SQLite database %s "
-                          "(define the connection to write elsewhere)", self.sql_conn_id, hook.path)
+            self.log.info(
+                "Connection %r is not defined: using the embedded SQLite database %s "
+                "(define the connection to write elsewhere)",
+                self.sql_conn_id,
+                hook.path,
+            )
         if not isinstance(hook, DbApiHook):
             raise SimpleStoreConfigError(
                 f"sql_conn_id {self.sql_conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
@@ -288,13 +230,16 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
 
     @closes_hook
     def execute(self, context: Context) -> int:
-        if not _IDENTIFIER.match(self.table or ""):
-            raise SimpleStoreConfigError(
-                f"table {self.table!r} is not a plain identifier (name or schema.name; letters, digits, _)"
-            )
-        params, what, _ = list_params(context, resource=self.resource, incremental=self.incremental,
-                                      filters=self.filters, created_from=self.created_from,
-                                      created_to=self.created_to, where=task_label(self))
+        check_table(self.table)
+        params, what, _ = list_params(
+            context,
+            resource=self.resource,
+            incremental=self.incremental,
+            filters=self.filters,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            where=task_label(self),
+        )
         db = self.get_db_hook()
         conn = db.get_conn()
         try:
@@ -303,9 +248,13 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         finally:
             conn.close()
         self.lineage = self.lineage_plan(db).with_output_counts(written)
-        publish_output(context, self.lineage,
-                         run_extra(context, resource=self.resource, table=self.table, rows=written),
-                         alias=self.asset_alias, asset=self.static_asset)
+        publish_output(
+            context,
+            self.lineage,
+            run_extra(context, resource=self.resource, table=self.table, rows=written),
+            alias=self.asset_alias,
+            asset=self.static_asset,
+        )
         return written
 
     def lineage_plan(self, db: Any = None) -> Lineage:
@@ -314,45 +263,83 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
 
         db = db or self.get_db_hook()
         conn = db.get_connection(getattr(db, db.conn_name_attr))
-        table = table_dataset(conn.conn_type or "", self.table, host=getattr(db, "path", None) or conn.host,
-                              port=conn.port, database=getattr(db, "database", None) or conn.schema)
+        table = table_dataset(
+            conn.conn_type or "",
+            self.table,
+            host=getattr(db, "path", None) or conn.host,
+            port=conn.port,
+            database=getattr(db, "database", None) or conn.schema,
+        )
         return Lineage(
-            inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource),
-                         tuple((name, "string") for name in CSV_COLUMNS[self.resource]))],
+            inputs=[
+                Node(
+                    simplestore_dataset(self.hook.settings.base_url, self.resource),
+                    tuple((name, "string") for name in CSV_COLUMNS[self.resource]),
+                )
+            ],
             outputs=[Node(table, tuple((c.name, c.sql_type) for c in table_columns(self.resource)))],
         )
 
     def _prepare_table(self, conn: Any) -> None:
+        """Create the table, or add the typed columns an older release's table lacks (create_table=True);
+        else refuse, naming what is missing, before any API call."""
         missing = self._missing_columns(conn)
-        if missing is None or missing:
-            if not self.create_table or missing:
-                problem = "does not exist" if missing is None else f"lacks columns {', '.join(missing)}"
-                raise TableMissingError(
-                    f"table {self.table} {problem} in {self.sql_conn_id!r}"
-                    + ("; pass create_table=True to create it" if missing is None else "")
-                    + f". Expected: {create_table_sql(self.table, self.resource)}"
-                )
+        if missing == []:
+            return
+        expected = f"Expected: {create_table_sql(self.table, self.resource)}"
+        where = f"in {self.sql_conn_id!r}"
+        if missing is None and not self.create_table:
+            raise TableMissingError(
+                f"table {self.table} does not exist {where}; pass create_table=True to create it. {expected}"
+            )
+        if missing is None:
             self.log.info("Creating table %s", self.table)
-            cursor = conn.cursor()
-            try:
-                cursor.execute(create_table_sql(self.table, self.resource))
-            finally:
-                cursor.close()
-            conn.commit()
+            self._run_ddl(conn, [create_table_sql(self.table, self.resource)])
+            return
+        required = [name for name in missing if name in REQUIRED_COLUMNS]
+        if required:
+            raise TableMissingError(
+                f"table {self.table} lacks columns {', '.join(missing)} {where}; {', '.join(required)} cannot be "
+                f"added to an existing "
+                f"table (the key and NOT NULL columns): it was not created by this operator. {expected}"
+            )
+        statements = [add_column_sql(self.table, self.resource, name) for name in missing]
+        if not self.create_table:
+            raise TableMissingError(
+                f"table {self.table} lacks columns {', '.join(missing)} {where} (a table of an earlier release?); pass "
+                f"create_table=True to add them, or run: {'; '.join(statements)}"
+            )
+        self.log.info(
+            "Adding columns to %s: %s (existing rows hold NULL there until they are upserted again; "
+            "their document column has the values)",
+            self.table,
+            ", ".join(missing),
+        )
+        try:
+            self._run_ddl(conn, statements)
+        except Exception:
+            if self._missing_columns(conn):  # else a concurrent run added them first
+                raise
+
+    @staticmethod
+    def _run_ddl(conn: Any, statements: list[str]) -> None:
+        with transaction(conn) as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
     def _missing_columns(self, conn: Any) -> list[str] | None:
         """Columns the table lacks, or None when there is no such table (portable: a probe query)."""
         cursor = conn.cursor()
         try:
-            cursor.execute(f"SELECT * FROM {self.table} WHERE 1 = 0")
-            present = {str(d[0]).lower() for d in cursor.description or ()}
+            cursor.execute(probe_sql(self.table))
+            present = [d[0] for d in cursor.description or ()]
         except Exception:
             conn.rollback()  # PostgreSQL aborts the transaction on an error
             return None
         finally:
             cursor.close()
         conn.rollback()
-        return [c.name for c in table_columns(self.resource) if c.name not in present]
+        return missing_columns(self.resource, present)
 
     def _load(self, conn: Any, placeholder: str, params: dict[str, Any], what: str) -> int:
         spec = resource_spec(self.resource)
@@ -366,23 +353,17 @@ class SimpleStoreToSqlOperator(OpenLineageMethods, BaseOperator):
         check = ListingCheck(spec.list_path)
 
         def records() -> Iterator[dict[str, Any]]:
-            for page in self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
-                                                 check=check):
+            for page in self.hook.paginate_pages(
+                spec.list_path, params=params, max_workers=self.max_workers, check=check
+            ):
                 progress.page(len(page.items), total=page.total_records, total_pages=page.total_pages)
                 yield from page.items
 
         self.log.info("Loading %s into %s", what, self.table)
         for batch in batched(records(), self.batch_size):
             rows = [row_values(record, self.resource, spec.id_field, synced_at) for record in batch]
-            cursor = conn.cursor()
-            try:
+            with transaction(conn) as cursor:
                 cursor.executemany(statement, rows)
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                cursor.close()
             written += len(rows)
         progress.finish(f", {written} rows upserted into {self.table}")
         settle_listing(check.problems, self.on_incomplete, what)

@@ -1,4 +1,5 @@
-"""SimpleStoreToObjectStorageOperator: one resource to a file in object storage, as JSON Lines or CSV."""
+"""SimpleStoreToObjectStorageOperator: one resource to a file in object storage, as JSON Lines, CSV or
+Parquet."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from airflow_provider_simplestore.lineage import (
     simplestore_dataset,
     static_asset,
 )
-from airflow_provider_simplestore.utils.arguments import checked_format, checked_workers
+from airflow_provider_simplestore.utils.arguments import checked_export_format, checked_workers
 from airflow_provider_simplestore.utils.formats import encoder_for, format_from_name
 from airflow_provider_simplestore.utils.outlets import OpenLineageMethods, publish_output, sync_outlet, with_outlet
 from airflow_provider_simplestore.utils.progress import Progress
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 
 class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
-    """Stream a SimpleStore resource to a JSON Lines or CSV file, page by page, all or nothing.
+    """Stream a SimpleStore resource to a JSON Lines, CSV or Parquet file, page by page, all or nothing.
 
     Memory stays constant whatever the size: each page is written as it arrives. A local file is
     written to a hidden temporary sibling and moved into place only when complete; on an object
@@ -62,11 +63,18 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
     (``basePrice.sellPrice``); lists and locale/attribute dictionaries are JSON strings; fields
     outside the columns are left out (and named once in the log). JSON Lines keeps every field.
 
+    Parquet (the ``parquet`` extra: pyarrow) has a typed column per documented field of the resource
+    (``client/fields.py``; ``utils/parquet.py``): nested objects as structs, lists as lists of
+    structs, free-form maps as JSON text, and ``_extra_fields``, JSON text of what the schema has no
+    column for (a field the platform adds later, a value of another type). Written in row groups, so
+    memory stays bounded too.
+
     :param resource: products, categories, collections, specials, customers, orders, baskets or folders.
     :param destination: file URL (templated), e.g. ``file:///data/orders/{{ ds }}.jsonl`` or
         ``s3://bucket/orders/{{ ds }}.csv``; a plain absolute path means ``file://``.
-    :param file_format: ``jsonl`` or ``csv``; by default taken from the destination's suffix,
-        else ``jsonl``.
+    :param file_format: ``jsonl``, ``csv`` or ``parquet`` (needs pyarrow: ``pip install
+        'airflow-provider-simplestore[parquet]'``, else the DAG fails to parse saying so); by default
+        taken from the destination's suffix (``.parquet`` too), else ``jsonl``.
     :param incremental: filter on the run's data interval (default: True for orders, the only
         resource with a creation time).
     :param created_from: start of the window, inclusive (templated; default data_interval_start).
@@ -110,11 +118,12 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         self,
         *,
         resource: str,
-        destination: str, file_format: str | None = None,  # where to write, and as what
+        destination: str,
+        file_format: str | None = None,  # where to write, and as what
         incremental: bool | None = None,
         created_from: Any = None,
         created_to: Any = None,
-        filters: dict[str, Any] | None = None,
+        filters: dict[str, Any] | str | None = None,  # a dict, or a template that renders to one
         csv_columns: Sequence[str] | None = None,
         csv_raw_formulas: bool = False,
         page_size: int | None = None,
@@ -146,7 +155,7 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         if csv_columns is not None and not list(csv_columns):
             raise SimpleStoreConfigError("csv_columns is empty")
         self.destination, self.storage_conn_id = destination, storage_conn_id
-        self.file_format = checked_format(file_format)
+        self.file_format = checked_export_format(file_format, destination)
         self.csv_columns = list(csv_columns) if csv_columns is not None else None
         self.csv_raw_formulas = csv_raw_formulas
         self.lineage: Lineage | None = None
@@ -159,10 +168,16 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         path = storage_path(self.destination, conn_id=self.storage_conn_id, role="destination")
         check_destination(path)
-        fmt = self.file_format or format_from_name(path.name) or "jsonl"
-        params, what, window = list_params(context, resource=self.resource, incremental=self.incremental,
-                                           filters=self.filters, created_from=self.created_from,
-                                           created_to=self.created_to, where=task_label(self))
+        fmt = checked_export_format(self.file_format or format_from_name(path.name), path.name) or "jsonl"
+        params, what, window = list_params(
+            context,
+            resource=self.resource,
+            incremental=self.incremental,
+            filters=self.filters,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            where=task_label(self),
+        )
         if window is not None and window.empty:
             self.log.warning("The window %s is empty: the export will have no records", window)
         encoder = encoder_for(fmt, self.resource, self.csv_columns, neutralise_formulas=not self.csv_raw_formulas)
@@ -177,8 +192,7 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         duplicates = 0
         with atomic_write(path) as out:
             out.write(encoder.header())
-            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers,
-                                             check=check)
+            pages = self.hook.paginate_pages(spec.list_path, params=params, max_workers=self.max_workers, check=check)
             for page in pages:
                 fresh = []
                 for record in page.items:
@@ -188,8 +202,9 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
                         continue
                     seen.add(key)
                     fresh.append(record)
-                out.write(b"".join(encoder.encode(record) for record in fresh))
+                out.write(encoder.encode_all(fresh))
                 progress.page(len(fresh), total=page.total_records, total_pages=page.total_pages)
+            out.write(encoder.footer())  # Parquet's last row group and footer; nothing for the others
             settle_listing(check.problems, self.on_incomplete, what)  # inside: a failure writes nothing
         if duplicates:
             self.log.warning("Dropped %d records listed twice (the listing changed while it was read)", duplicates)
@@ -197,12 +212,30 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         dropped = getattr(encoder, "dropped", None)
         if dropped:
             self.log.info("Fields not in the CSV columns (kept only in JSON Lines): %s", ", ".join(sorted(dropped)))
+        left_over = getattr(encoder, "left_over", None)
+        if left_over:
+            self.log.info(
+                "Fields not in the Parquet schema, or of another type than documented (kept as JSON in "
+                "its _extra_fields column): %s",
+                ", ".join(sorted(left_over)),
+            )
         self.lineage = self.lineage_plan(path, fmt).with_output_counts(progress.records, out.bytes)
-        publish_output(context, self.lineage, run_extra(
-            context, resource=self.resource, format=fmt, records=progress.records, bytes=out.bytes,
-            sha256=out.sha256, created_from=iso(window.start) if window else None,
-            created_to=iso(window.end) if window else None,
-        ), alias=self.asset_alias, asset=self.static_asset)
+        publish_output(
+            context,
+            self.lineage,
+            run_extra(
+                context,
+                resource=self.resource,
+                format=fmt,
+                records=progress.records,
+                bytes=out.bytes,
+                sha256=out.sha256,
+                created_from=iso(window.start) if window else None,
+                created_to=iso(window.end) if window else None,
+            ),
+            alias=self.asset_alias,
+            asset=self.static_asset,
+        )
         return {
             "destination": str(path),
             "resource": self.resource,
@@ -223,6 +256,10 @@ class SimpleStoreToObjectStorageOperator(OpenLineageMethods, BaseOperator):
         fmt = fmt or self.file_format or format_from_name(str(location)) or "jsonl"
         known = tuple((name, "string") for name in CSV_COLUMNS[self.resource])
         written = tuple((name, "string") for name in self.csv_columns) if fmt == "csv" and self.csv_columns else known
+        if fmt == "parquet":
+            from airflow_provider_simplestore.utils.parquet import parquet_columns
+
+            written = parquet_columns(self.resource)
         return Lineage(
             inputs=[Node(simplestore_dataset(self.hook.settings.base_url, self.resource), known)],
             outputs=[Node(location_dataset(location), written)],

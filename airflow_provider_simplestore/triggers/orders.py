@@ -48,8 +48,10 @@ def orders_query(
     """Query parameters for orders matching ``filters`` (python names) created at or after ``since``;
     names and values checked (`Resource.query`), `where` names the caller in an error."""
     orders = RESOURCES["orders"]
-    return {**orders.query(filters or {}, where=where, set_by={"created_from": "the since argument"}),
-            **orders.query({"created_from": since}, where=where)}
+    return {
+        **orders.query(filters or {}, where=where, set_by={"created_from": "the since argument"}),
+        **orders.query({"created_from": since}, where=where),
+    }
 
 
 class SimpleStoreOrdersTrigger(BaseTrigger):

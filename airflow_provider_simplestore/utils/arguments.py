@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from airflow_provider_simplestore.client.pacing import Workers, check_workers
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.formats import FORMATS
+from airflow_provider_simplestore.utils.formats import EXPORT_FORMATS, FORMATS, format_from_name
 
 N = TypeVar("N", int, float)
 
@@ -26,8 +26,19 @@ def checked_workers(max_workers: Workers) -> Workers:
         raise SimpleStoreConfigError(str(exc)) from None
 
 
-def checked_format(file_format: str | None) -> str | None:
+def checked_format(file_format: str | None, formats: tuple[str, ...] = FORMATS) -> str | None:
     """An explicit `file_format`, or None to take it from the file name when the task runs."""
-    if file_format is not None and file_format not in FORMATS:
-        raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(FORMATS)}")
+    if file_format is not None and file_format not in formats:
+        raise SimpleStoreConfigError(f"unknown file_format {file_format!r}; expected one of {', '.join(formats)}")
     return file_format
+
+
+def checked_export_format(file_format: str | None, destination: str) -> str | None:
+    """`checked_format` among the export's formats; Parquet (asked for, or the destination's suffix)
+    needs pyarrow, checked now so that a DAG without it fails to parse saying what to install."""
+    checked = checked_format(file_format, EXPORT_FORMATS)
+    if (checked or format_from_name(str(destination))) == "parquet":
+        from airflow_provider_simplestore.utils.parquet import require_pyarrow  # finds pyarrow, never imports it
+
+        require_pyarrow()
+    return checked

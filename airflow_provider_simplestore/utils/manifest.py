@@ -20,7 +20,7 @@ from itertools import pairwise
 from typing import Any
 
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
-from airflow_provider_simplestore.utils.formats import FORMATS, format_from_name
+from airflow_provider_simplestore.utils.formats import EXPORT_FORMATS, FORMATS, format_from_name
 from airflow_provider_simplestore.utils.source import Window
 from airflow_provider_simplestore.utils.storage import atomic_write, check_destination, location_key, storage_path
 from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
@@ -68,15 +68,15 @@ def _part_entry(index: int, part: Any) -> dict[str, Any]:
         value = part[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ManifestError(f"{where}: {name} must be a non-negative integer, got {value!r}")
-    if part["records"] > part["bytes"]:  # every record ends with a newline: at least a byte each
+    # As the export chose it: its summary says; an older or hand-made one is read by the name.
+    fmt = part.get("format") or format_from_name(str(part["destination"])) or "jsonl"
+    if fmt in FORMATS and part["records"] > part["bytes"]:  # a line per record: at least a byte each
         raise ManifestError(f"{where}: {part['records']} records cannot fit in {part['bytes']} bytes")
     digest = part["sha256"]
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
         raise ManifestError(f"{where}: sha256 must be 64 lowercase hex digits, got {digest!r}")
-    # As the export chose it: its summary says; an older or hand-made one is read by the name.
-    fmt = part.get("format") or format_from_name(str(part["destination"])) or "jsonl"
-    if fmt not in FORMATS:
-        raise ManifestError(f"{where}: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt not in EXPORT_FORMATS:
+        raise ManifestError(f"{where}: unknown format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
     return {
         "path": str(part["destination"]),
         "created_from": iso(parse_moment(part["created_from"], f"part {index} created_from")),
@@ -94,15 +94,17 @@ def _check_tiling(entries: list[dict[str, Any]], window: Window) -> None:
     for entry in entries:
         if entry["created_from"] != edge:
             problem = "a gap" if entry["created_from"] > edge else "an overlap"
-            raise ManifestError(f"{problem} before the part {entry['path']}: it starts at {entry['created_from']}, "
-                                f"the previous part ends at {edge}")
+            raise ManifestError(
+                f"{problem} before the part {entry['path']}: it starts at {entry['created_from']}, "
+                f"the previous part ends at {edge}"
+            )
         edge = entry["created_to"]
     if edge != iso(window.end):
         raise ManifestError(f"the parts end at {edge}, the window {window} at {iso(window.end)}")
 
 
 class _RecordCounter:
-    """Records of a part as the export writes them, counted from its bytes: JSON Lines one per
+    """Records of a line-format part as the export writes them, counted from its bytes: JSON Lines one per
     line (JSON escapes every newline in a value); CSV one per line outside quotes (a quoted cell
     may hold newlines; an escaped quote is two quotes, so the state still flips right), less the
     header."""
@@ -141,11 +143,26 @@ def _check_file(entry: dict[str, Any], storage_conn_id: str | None) -> None:
     except FileNotFoundError:
         raise ManifestError(f"the part {entry['path']} is missing") from None
     if (size, digest.hexdigest()) != (entry["bytes"], entry["sha256"]):
-        raise ManifestError(f"the part {entry['path']} changed after its export: {size} bytes, sha256 "
-                            f"{digest.hexdigest()} (export: {entry['bytes']} bytes, {entry['sha256']})")
-    if counter.records != entry["records"]:
-        raise ManifestError(f"the part {entry['path']} holds {counter.records} records; its export summary "
-                            f"says {entry['records']}")
+        raise ManifestError(
+            f"the part {entry['path']} changed after its export: {size} bytes, sha256 "
+            f"{digest.hexdigest()} (export: {entry['bytes']} bytes, {entry['sha256']})"
+        )
+    records = _parquet_rows(entry["path"], storage_conn_id) if entry["format"] == "parquet" else counter.records
+    if records != entry["records"]:
+        raise ManifestError(
+            f"the part {entry['path']} holds {records} records; its export summary says {entry['records']}"
+        )
+
+
+def _parquet_rows(location: str, storage_conn_id: str | None) -> int:
+    """The rows a Parquet part's footer counts (its row groups' sum)."""
+    import pyarrow.parquet as pq  # a Parquet part was written with pyarrow: it is installed
+
+    with storage_path(location, conn_id=storage_conn_id, role="part").open("rb") as handle:
+        try:
+            return int(pq.ParquetFile(handle).metadata.num_rows)
+        except (OSError, ValueError) as exc:  # not Parquet (pyarrow's ArrowInvalid is a ValueError)
+            raise ManifestError(f"the part {location} is not a readable Parquet file: {exc}") from None
 
 
 def _check_places(path: Any, entries: list[dict[str, Any]], storage_conn_id: str | None) -> None:
@@ -157,8 +174,9 @@ def _check_places(path: Any, entries: list[dict[str, Any]], storage_conn_id: str
             raise ManifestError(f"the parts {places[key]} and {entry['path']} are one file")
         places[key] = entry["path"]
     if location_key(path) in places:
-        raise ManifestError(f"the manifest {str(path)!r} would replace the part {places[location_key(path)]}; "
-                            "give it a name of its own")
+        raise ManifestError(
+            f"the manifest {str(path)!r} would replace the part {places[location_key(path)]}; give it a name of its own"
+        )
 
 
 def write_manifest(

@@ -40,8 +40,9 @@ def with_outlet(kwargs: dict[str, Any], outlet: Any) -> dict[str, Any]:
     return {**kwargs, "outlets": outlets if outlet in outlets else [*outlets, outlet]}
 
 
-def publish_output(context: Mapping[str, Any], lineage: Lineage, extra: dict[str, Any], *, alias: str | None,
-                   asset: Any) -> None:
+def publish_output(
+    context: Mapping[str, Any], lineage: Lineage, extra: dict[str, Any], *, alias: str | None, asset: Any
+) -> None:
     """After a successful run: the asset event of what it wrote (``lineage``'s output), with ``extra``."""
     emit_asset_event(context, lineage.output_uri, extra, alias=alias, asset=asset)
 

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 
-class _Log(Protocol):
+class TaskLog(Protocol):
+    """A task's logger: a stdlib logger, or the operator's (structlog on Airflow 3)."""
+
     def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
+    def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
 
 
 class Progress:
@@ -19,7 +22,7 @@ class Progress:
 
     def __init__(
         self,
-        log: _Log,
+        log: TaskLog,
         what: str,
         *,
         interval: float = 10.0,

@@ -27,8 +27,10 @@ class RunInterval(NamedTuple):
         """A note for log lines when the interval was inferred; empty otherwise."""
         if self.inferred_at is None:
             return ""
-        return (f" (the run has no logical date: the interval its schedule gives a run triggered at "
-                f"{iso(self.inferred_at)})")
+        return (
+            f" (the run has no logical date: the interval its schedule gives a run triggered at "
+            f"{iso(self.inferred_at)})"
+        )
 
 
 def run_interval(context: Mapping[str, Any]) -> RunInterval | None:

@@ -19,8 +19,10 @@ from airflow_provider_simplestore.utils.timestamps import iso, parse_moment
 # The resources a sync can read: every listable one, in the order the docs list them.
 SYNC_RESOURCES = tuple(RESOURCES)
 # The window filters a transfer sets itself, from these arguments: in `filters` they would be overwritten.
-WINDOW_ARGUMENTS = {"created_from": "the operator's created_from argument",
-                    "created_to": "the operator's created_to argument"}
+WINDOW_ARGUMENTS = {
+    "created_from": "the operator's created_from argument",
+    "created_to": "the operator's created_to argument",
+}
 
 
 ON_INCOMPLETE = ("fail", "warn")
@@ -115,8 +117,10 @@ def source_filters(resource: str, filters: Any, where: str, *, templated: bool =
     params = spec.query(filters, where=where, set_by=WINDOW_ARGUMENTS, templated=templated)
     empty = next((name for name, query in spec.filters.items() if params.get(query) == []), None)
     if empty:  # sent as nothing, it would select everything
-        raise SimpleStoreConfigError(f"{where}: the filter {empty!r} is an empty list, which selects no {resource}; "
-                                     "leave it out to read them all, or skip the task")
+        raise SimpleStoreConfigError(
+            f"{where}: the filter {empty!r} is an empty list, which selects no {resource}; "
+            "leave it out to read them all, or skip the task"
+        )
     return params
 
 
@@ -129,8 +133,16 @@ def check_window_arguments(resource: str, incremental: bool, created_from: Any, 
         )
 
 
-def list_params(context: Mapping[str, Any], *, resource: str, incremental: bool, filters: Any, created_from: Any,
-                created_to: Any, where: str) -> tuple[dict[str, Any], str, Window | None]:
+def list_params(
+    context: Mapping[str, Any],
+    *,
+    resource: str,
+    incremental: bool,
+    filters: Any,
+    created_from: Any,
+    created_to: Any,
+    where: str,
+) -> tuple[dict[str, Any], str, Window | None]:
     """A run's list filters, what it reads (for log lines), and its window (incremental runs)."""
     params = source_filters(resource, filters, where)
     if not incremental:

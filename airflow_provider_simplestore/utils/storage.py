@@ -104,8 +104,9 @@ def _check_key(path: ObjectStoragePath, role: str) -> None:
     for segment in path.path.removeprefix("/").split("/"):
         if segment in ("", ".", ".."):
             what = "an empty segment (//)" if not segment else f"a {segment!r} segment"
-            raise StorageError(f"{role} {str(path)!r}: the key has {what}, which object stores keep literally; "
-                               "give the key without it")
+            raise StorageError(
+                f"{role} {str(path)!r}: the key has {what}, which object stores keep literally; give the key without it"
+            )
 
 
 def _local_url(text: str, role: str) -> str:
@@ -319,8 +320,12 @@ def _abandon(raw: Any, path: ObjectStoragePath) -> None:
     try:
         raw.discard()
     except Exception as exc:
-        log.warning("Could not abort the upload to %s (%s): the next run to it aborts it, or a bucket "
-                    "lifecycle rule (AbortIncompleteMultipartUpload)", path, type(exc).__name__)
+        log.warning(
+            "Could not abort the upload to %s (%s): the next run to it aborts it, or a bucket "
+            "lifecycle rule (AbortIncompleteMultipartUpload)",
+            path,
+            type(exc).__name__,
+        )
     with suppress(AttributeError):
         raw.closed = True  # so that its __del__ does not close (complete) it
 

@@ -59,7 +59,7 @@ def test_export_gets_every_order_exactly_once(
         max_workers=max_workers,
     )
 
-    result = operator.execute({})  # type: ignore[arg-type]  # a non-incremental export reads no context
+    result = operator.execute({})  # a non-incremental export reads no context
 
     faults = {kind: sb.stats()["faults"][kind] - before["faults"][kind] for kind in ("503", "429", "reset", "slow")}
     sb.clear_faults()

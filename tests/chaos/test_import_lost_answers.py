@@ -48,8 +48,9 @@ def test_import_with_lost_post_answers_creates_each_product_once(
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     sb.set_faults(rules=fault_mix(LOST_ANSWERS, methods=["POST"], routes=["/v1/products"], phase="after"), seed=4)
 
-    result = SimpleStoreImportOperator(task_id="import_products", resource="products", source=str(source),
-                                       max_error_ratio=0).execute({})  # type: ignore[arg-type]
+    result = SimpleStoreImportOperator(
+        task_id="import_products", resource="products", source=str(source), max_error_ratio=0
+    ).execute({})
 
     stats = sb.stats()
     sb.clear_faults()
@@ -73,7 +74,8 @@ def test_import_with_lost_post_answers_creates_each_product_once(
     assert stats["requests"]["POST /v1/products"] == N
 
     # Importing the same file again (no faults) changes nothing.
-    again = SimpleStoreImportOperator(task_id="import_again", resource="products", source=str(source),
-                                      max_error_ratio=0).execute({})  # type: ignore[arg-type]
+    again = SimpleStoreImportOperator(
+        task_id="import_again", resource="products", source=str(source), max_error_ratio=0
+    ).execute({})
     assert again["unchanged"] == N and again["created"] == again["updated"] == 0, again
     assert sb.stats()["creations"]["products"] == N

@@ -70,14 +70,18 @@ def test_export_across_expiries_and_a_revoke_has_no_failed_call(churning_sandbox
     pages = 3_000 // 10
     destination = tmp_path / "orders.jsonl"
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="export_orders", resource="orders", incremental=False, destination=str(destination),
-        page_size=10, max_workers=2,
+        task_id="export_orders",
+        resource="orders",
+        incremental=False,
+        destination=str(destination),
+        page_size=10,
+        max_workers=2,
     )
 
     # max_retries=0 (above): any failed call fails the export, so success means zero failed calls.
     started = time.monotonic()
     with RevokeWhenBusy(sb, "GET /v1/orders", before["requests"]["GET /v1/orders"] + pages // 2) as revoker:
-        result = operator.execute({})  # type: ignore[arg-type]
+        result = operator.execute({})
     elapsed = time.monotonic() - started
 
     assert result["records"] == 3_000
@@ -90,8 +94,11 @@ def test_export_across_expiries_and_a_revoke_has_no_failed_call(churning_sandbox
     # One token per lifetime (refreshed ahead of expiry) plus one after the revoke; never one per call.
     assert 2 <= grants <= elapsed / (TOKEN_TTL / 2) + 3, grants
     served = stats["requests"]["GET /v1/orders"] - before["requests"]["GET /v1/orders"]
-    # Only calls in flight at the revoke (one per worker) may be replayed, once, with the new token.
-    assert pages <= served <= pages + 2, f"{served} requests for {pages} pages: calls were repeated"
+    refused = {kind: stats["unauthorized"][kind] - before["unauthorized"][kind] for kind in stats["unauthorized"]}
+    # A call is repeated only after a 401, once, with a new token: the calls in flight at the revoke
+    # (one per worker), and any a busy machine delayed past its token's expiry.
+    assert served == pages + sum(refused.values()), f"{served} requests for {pages} pages, 401s {refused}"
+    assert refused["revoked"] <= 2 and refused["missing"] == refused["unknown"] == 0, refused
 
 
 def test_threads_and_async_tasks_sharing_hooks_have_no_failed_call(churning_sandbox: Any) -> None:

@@ -26,8 +26,14 @@ def check_partitioned_export(
     for index, (entry, window) in enumerate(zip(manifest["parts"], windows, strict=True)):
         part = folder / f"part-{index:02d}.jsonl"
         data = part.read_bytes()
-        assert entry == {**window, "path": f"file://{part}", "format": "jsonl", "records": len(data.splitlines()),
-                         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        assert entry == {
+            **window,
+            "path": f"file://{part}",
+            "format": "jsonl",
+            "records": len(data.splitlines()),
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
         exported = [json.loads(line) for line in data.decode().splitlines()]
         assert all(window["created_from"] <= o["createdOnUtc"] < window["created_to"] for o in exported)
         seen += [o["orderId"] for o in exported]
@@ -42,4 +48,3 @@ def busiest_day(orders: list[dict[str, Any]]) -> dt.datetime:
     for order in orders:
         counts[order["createdOnUtc"][:10]] = counts.get(order["createdOnUtc"][:10], 0) + 1
     return dt.datetime.fromisoformat(max(sorted(counts), key=lambda d: counts[d]) + "T00:00:00+00:00")
-

@@ -61,7 +61,7 @@ print(json.dumps({
     "attempts": attempts,
     "seconds": time.monotonic() - started,
     "loaded": sorted(m for m in set(sys.modules) - baseline
-                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn", "openlineage")
+                     if m.split(".")[0] in ("requests", "httpx", "fastapi", "uvicorn", "openlineage", "pyarrow")
                      or m.startswith(("airflow_provider_simplestore.sandbox", "airflow_provider_simplestore.hooks",
                                       "airflow.providers.openlineage", "airflow.providers.common.compat.openlineage"))),
 }))
@@ -79,8 +79,9 @@ with DAG("baseline_probe", schedule=None):
 def test_dags_parse_without_errors_and_without_network(airflow_db: Path, tmp_path: Path) -> None:
     # A migrated database, as every DAG processor has: 2.11 resolves a DatasetAlias schedule in it.
     (tmp_path / "baseline_probe.py").write_text(EMPTY_DAG)
-    proc = subprocess.run([sys.executable, "-c", PARSE_OFFLINE, str(DAGS), str(tmp_path)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE_OFFLINE, str(DAGS), str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
@@ -89,6 +90,7 @@ def test_dags_parse_without_errors_and_without_network(airflow_db: Path, tmp_pat
     # Parsing loads neither the sandbox nor the HTTP stacks: hooks are imported when tasks run.
     assert [m for m in report["loaded"] if "sandbox" in m or m.split(".")[0] in ("fastapi", "uvicorn")] == []
     assert not [m for m in report["loaded"] if m.startswith("airflow_provider_simplestore.hooks")]
+    assert not [m for m in report["loaded"] if m.split(".")[0] == "pyarrow"]  # Parquet's: loaded when one runs
     # Nor OpenLineage: the operators import it only when its listener asks them for lineage. (Airflow
     # 3.0 reads every provider's info when a DAG names an asset: that discovery module is Airflow's.)
     discovery = ("airflow.providers.openlineage", "airflow.providers.openlineage.get_provider_info")
@@ -122,15 +124,16 @@ def export_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return base
 
 
-def test_catalog_export_dag(
-    airflow_db: Path, sandbox: Any, simplestore_conn: Any, export_base: Path
-) -> None:
+def test_catalog_export_dag(airflow_db: Path, sandbox: Any, simplestore_conn: Any, export_base: Path) -> None:
     logical_date = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.timezone.utc)
     run(load_dag("simplestore_catalog_export.py"), logical_date=logical_date)
 
     folder = export_base / "catalog" / "2026-03-04"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "categories.csv", "categories.jsonl", "products.csv", "products.jsonl"
+        "categories.csv",
+        "categories.jsonl",
+        "products.csv",
+        "products.jsonl",
     ]
     for resource, id_field in (("products", "productId"), ("categories", "categoryId")):
         expected = listing(sandbox, f"/v1/{resource}")
@@ -243,9 +246,11 @@ def test_new_orders_dag_waits_then_exports_them(
     from airflow_provider_simplestore.compat import AIRFLOW_RELEASE
 
     if mode == "reschedule" and AIRFLOW_RELEASE[:2] == (3, 0):
-        pytest.skip("Airflow 3.0's dag.test() hands a rescheduled sensor its first start date as a string "
-                    "(in-process supervisor; TaskRescheduleStartDate.model_construct): any reschedule sensor fails "
-                    "there, in dag.test() only")
+        pytest.skip(
+            "Airflow 3.0's dag.test() hands a rescheduled sensor its first start date as a string "
+            "(in-process supervisor; TaskRescheduleStartDate.model_construct): any reschedule sensor fails "
+            "there, in dag.test() only"
+        )
     sb = fresh_sandbox(seed=5, orders=50)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
     dag = load_dag("simplestore_new_orders_export.py")

@@ -54,19 +54,27 @@ def lineage_run(
     test's own DAG file); returns the OpenLineage events it wrote."""
     if not openlineage_installed():
         if running_in_ci():
-            pytest.fail("apache-airflow-providers-openlineage is not installed (the test extra brings it)")
+            pytest.fail("apache-airflow-providers-openlineage is not installed (`make install` brings it)")
         pytest.skip("apache-airflow-providers-openlineage is not installed")
     events_file = tmp_path / "openlineage.jsonl"
-    monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT",
-                       json.dumps({"type": "file", "log_file_path": str(events_file), "append": True}))
+    monkeypatch.setenv(
+        "AIRFLOW__OPENLINEAGE__TRANSPORT",
+        json.dumps({"type": "file", "log_file_path": str(events_file), "append": True}),
+    )
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__NAMESPACE", "simplestore-tests")
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT", "60")
 
     def run(dag_file: str | Path, logical_date: dt.datetime) -> list[dict[str, Any]]:
         path = dag_file if isinstance(dag_file, Path) else DAGS / dag_file  # a Path: a DAG of the test's own
         env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(path.parent)}
-        proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(path), logical_date.isoformat()],
-                              capture_output=True, text=True, timeout=240, cwd=REPO_ROOT, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-c", RUN_DAG, str(path), logical_date.isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=REPO_ROOT,
+            env=env,
+        )
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         assert events_file.exists(), "no OpenLineage event was written: " + proc.stderr[-3000:]
         return [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
@@ -96,32 +104,44 @@ def asset_events(home: Path, dag_id: str) -> list[dict[str, Any]]:
         kind = "asset" if "asset_event" in tables else "dataset"
         rows = conn.execute(
             f"SELECT e.id, a.uri, e.extra, e.source_task_id FROM {kind}_event e JOIN {kind} a ON a.id = e.{kind}_id "
-            "WHERE e.source_dag_id = ? ORDER BY e.id", (dag_id,)
+            "WHERE e.source_dag_id = ? ORDER BY e.id",
+            (dag_id,),
         ).fetchall()
         aliases = conn.execute(
             f"SELECT x.event_id, l.name FROM {kind}_alias_{kind}_event x JOIN {kind}_alias l ON l.id = x.alias_id"
         ).fetchall()
-    through = {}
+    through: dict[Any, list[str]] = {}
     for event_id, alias in aliases:
         through.setdefault(event_id, []).append(alias)
-    return [{"uri": uri, "extra": json.loads(extra or "{}"), "task_id": task, "aliases": through.get(i, [])}
-            for i, uri, extra, task in rows]
+    return [
+        {"uri": uri, "extra": json.loads(extra or "{}"), "task_id": task, "aliases": through.get(i, [])}
+        for i, uri, extra, task in rows
+    ]
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_catalog_export_lineage(lineage_run: Callable[..., Any], airflow_db: Path, sandbox: Any,
-                                simplestore_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_export_lineage(
+    lineage_run: Callable[..., Any],
+    airflow_db: Path,
+    sandbox: Any,
+    simplestore_conn: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     base = tmp_path / "exports"
     monkeypatch.setenv("AIRFLOW_VAR_SIMPLESTORE_EXPORT_BASE", f"file://{base}")
     events = lineage_run("simplestore_catalog_export.py", dt.datetime(2026, 3, 5, 2, tzinfo=dt.timezone.utc))
 
     api = "simplestore://" + sandbox.url.split("://", 1)[1]
     folder = base / "catalog" / "2026-03-05"
-    emitted = {e["task_id"]: e for e in asset_events(airflow_db, "simplestore_catalog_export")
-               if e["uri"].startswith(f"file://{folder}/")}
+    emitted = {
+        e["task_id"]: e
+        for e in asset_events(airflow_db, "simplestore_catalog_export")
+        if e["uri"].startswith(f"file://{folder}/")
+    }
     for resource in ("products", "categories"):
         expected = listing(sandbox, f"/v1/{resource}")
         for fmt in ("jsonl", "csv"):
@@ -145,8 +165,14 @@ def test_catalog_export_lineage(lineage_run: Callable[..., Any], airflow_db: Pat
             assert "data_interval_start" in extra and "data_interval_end" in extra
 
 
-def test_orders_to_sql_lineage(lineage_run: Callable[..., Any], airflow_db: Path, sandbox: Any,
-                               simplestore_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_orders_to_sql_lineage(
+    lineage_run: Callable[..., Any],
+    airflow_db: Path,
+    sandbox: Any,
+    simplestore_conn: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     db = tmp_path / "orders.db"
     monkeypatch.setenv("AIRFLOW_CONN_SQLITE_DEFAULT", json.dumps({"conn_type": "sqlite", "host": str(db)}))
     orders = listing(sandbox, "/v1/orders")
@@ -165,8 +191,11 @@ def test_orders_to_sql_lineage(lineage_run: Callable[..., Any], airflow_db: Path
     assert output["outputFacets"]["outputStatistics"]["rowCount"] == len(expected)
 
     # (other tests load the same hour into tables of their own: this one's is in its tmp_path)
-    [event] = [e for e in asset_events(airflow_db, "simplestore_orders_to_sql")
-               if e["uri"] == f"sqlite://localhost{db}/main/simplestore_orders"]
+    [event] = [
+        e
+        for e in asset_events(airflow_db, "simplestore_orders_to_sql")
+        if e["uri"] == f"sqlite://localhost{db}/main/simplestore_orders"
+    ]
     assert event["extra"]["data_interval_end"] == end.isoformat()
     assert event["aliases"] == ["simplestore-sql-orders"]
     assert event["extra"]["rows"] == len(expected)
@@ -174,9 +203,13 @@ def test_orders_to_sql_lineage(lineage_run: Callable[..., Any], airflow_db: Path
     assert (event["extra"]["resource"], event["extra"]["table"]) == ("orders", "simplestore_orders")
 
 
-def test_inventory_import_lineage(lineage_run: Callable[..., Any], airflow_db: Path,
-                                  fresh_sandbox: Callable[..., Any], tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inventory_import_lineage(
+    lineage_run: Callable[..., Any],
+    airflow_db: Path,
+    fresh_sandbox: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sb = fresh_sandbox(seed=4, products=10)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
     base = tmp_path / "imports"
@@ -184,8 +217,9 @@ def test_inventory_import_lineage(lineage_run: Callable[..., Any], airflow_db: P
     first = listing(sb, "/v1/products")[0]
     source = base / "inventory" / "2026-03-06.csv"
     source.parent.mkdir(parents=True)
-    source.write_text(f"inventory.sku,title,inventory.availableQuantity\n{first['inventory']['sku']},,5\n"
-                      "SKU-NEW-1,New product,3\n")
+    source.write_text(
+        f"inventory.sku,title,inventory.availableQuantity\n{first['inventory']['sku']},,5\nSKU-NEW-1,New product,3\n"
+    )
     events = lineage_run("simplestore_inventory_import.py", dt.datetime(2026, 3, 6, 5, 30, tzinfo=dt.timezone.utc))
 
     api = "simplestore://" + sb.url.split("://", 1)[1]
@@ -197,16 +231,27 @@ def test_inventory_import_lineage(lineage_run: Callable[..., Any], airflow_db: P
     assert "inventory.sku" in schema(output)
     assert output["outputFacets"]["outputStatistics"]["rowCount"] == 2  # one updated, one created
 
-    [event] = [e for e in asset_events(airflow_db, "simplestore_inventory_import")
-               if e["extra"].get("source") == f"file://{source}"]
+    [event] = [
+        e
+        for e in asset_events(airflow_db, "simplestore_inventory_import")
+        if e["extra"].get("source") == f"file://{source}"
+    ]
     assert event["uri"] == f"{api}/products"
     assert event["aliases"] == ["simplestore-import-products"]
     assert {k: event["extra"][k] for k in ("rows", "created", "updated", "unchanged", "rejected")} == {
-        "rows": 2, "created": 1, "updated": 1, "unchanged": 0, "rejected": 0}
+        "rows": 2,
+        "created": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "rejected": 0,
+    }
 
 
 def test_new_orders_export_lineage_feeds_the_check_dag(
-    lineage_run: Callable[..., Any], airflow_db: Path, fresh_sandbox: Callable[..., Any], tmp_path: Path,
+    lineage_run: Callable[..., Any],
+    airflow_db: Path,
+    fresh_sandbox: Callable[..., Any],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sb = fresh_sandbox(seed=6, orders=40)
@@ -239,8 +284,10 @@ def test_new_orders_export_lineage_feeds_the_check_dag(
     assert check.ORDERS_EXPORT.name in [getattr(item, "name", None) for item in condition.objects]
 
     # What the check DAG's task does with that event: the file is what the export reported ...
-    assert check.check_export(event["uri"], event["extra"]) == {"uri": event["uri"],
-                                                                "records": event["extra"]["records"]}
+    assert check.check_export(event["uri"], event["extra"]) == {
+        "uri": event["uri"],
+        "records": event["extra"]["records"],
+    }
     # ... and a file changed after the export is caught.
     with file.open("a") as handle:
         handle.write('{"orderId": "forged"}\n')

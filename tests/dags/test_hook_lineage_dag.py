@@ -17,7 +17,7 @@ from airflow_provider_simplestore import compat
 from tests.dags.test_example_dags_lineage import asset_events, lineage_run, names, task_events  # noqa: F401
 from tests.operator_support import listing
 
-DAG_FILE = '''
+DAG_FILE = """
 from datetime import datetime, timezone
 
 from airflow.providers.common.compat.sdk import DAG, task
@@ -37,15 +37,23 @@ with DAG("simplestore_lineage_probe", schedule=None, start_date=datetime(2025, 1
 
     use_hook() >> SimpleStoreToObjectStorageOperator(task_id="export_fixed", resource="categories",
                                             destination="{destination}")
-'''
+"""
 
 
-@pytest.mark.skipif(compat.AIRFLOW_RELEASE[:2] == (3, 0), reason=(
-    "Airflow 3.0's dag.test() refuses an outlet asset that no DAG processor registered "
-    "(AirflowInactiveAssetInInletOrOutletException); deployments register it when they parse the DAG"))
-def test_hook_lineage_and_a_static_outlet(lineage_run: Callable[..., Any], airflow_db: Path,  # noqa: F811
-                                          fresh_sandbox: Callable[..., Any], tmp_path: Path,
-                                          monkeypatch: Any) -> None:
+@pytest.mark.skipif(
+    compat.AIRFLOW_RELEASE[:2] == (3, 0),
+    reason=(
+        "Airflow 3.0's dag.test() refuses an outlet asset that no DAG processor registered "
+        "(AirflowInactiveAssetInInletOrOutletException); deployments register it when they parse the DAG"
+    ),
+)
+def test_hook_lineage_and_a_static_outlet(
+    lineage_run: Callable[..., Any],  # noqa: F811 - the fixture, imported above
+    airflow_db: Path,
+    fresh_sandbox: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
     sb = fresh_sandbox(seed=8, orders=30, categories=6)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
     destination = tmp_path / "out" / "categories.jsonl"

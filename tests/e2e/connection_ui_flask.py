@@ -50,8 +50,22 @@ class FlaskConnectionUI(ConnectionUI):
 
     @classmethod
     def prepare(cls, home: AirflowHome) -> None:
-        home.cli("users", "create", "--username", ADMIN_USER, "--password", ADMIN_PASSWORD, "--role", "Admin",
-                 "--email", "admin@example.com", "--firstname", "Test", "--lastname", "Admin")
+        home.cli(
+            "users",
+            "create",
+            "--username",
+            ADMIN_USER,
+            "--password",
+            ADMIN_PASSWORD,
+            "--role",
+            "Admin",
+            "--email",
+            "admin@example.com",
+            "--firstname",
+            "Test",
+            "--lastname",
+            "Admin",
+        )
 
     def open_add_form(self) -> Locator:
         page = self.page
@@ -139,4 +153,3 @@ class FlaskConnectionUI(ConnectionUI):
         text = f"{output.stdout}\n{output.stderr}"
         assert_no_secret(text, "`airflow connections test`")
         assert "Connection success!" in output.stdout, redactor(output.stdout[-2000:])
-

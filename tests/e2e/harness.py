@@ -102,9 +102,7 @@ def _clean_environ() -> dict[str, str]:
 class AirflowHome:
     """A fresh AIRFLOW_HOME (SQLite) under test-output/e2e/<name>/, with the env every process shares."""
 
-    def __init__(
-        self, name: str, *, dags_folder: Path, api_port: int, redactor: Redactor, env: dict[str, str]
-    ) -> None:
+    def __init__(self, name: str, *, dags_folder: Path, api_port: int, redactor: Redactor, env: dict[str, str]) -> None:
         self.root = OUTPUT_DIR / name
         shutil.rmtree(self.root, ignore_errors=True)
         self.path = self.root / "airflow_home"
@@ -171,9 +169,7 @@ class AirflowHome:
 class AirflowProcess:
     """One `airflow ...` command in its own process group, stdout and stderr in `log_path`."""
 
-    def __init__(
-        self, name: str, args: list[str], env: dict[str, str], log_path: Path, redact: Redactor
-    ) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path, redact: Redactor) -> None:
         self.name, self.args, self.env, self.log_path, self.redact = name, args, env, log_path, redact
         self.popen: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -394,8 +390,9 @@ class Deployment:
         for process in self.processes:
             if process.popen is None:  # add()ed ones are running already
                 process.start()
-        components = [p.name.replace("-", "_") for p in self.processes if p.name in self.COMMANDS
-                      and p.name not in UI_SERVERS]
+        components = [
+            p.name.replace("-", "_") for p in self.processes if p.name in self.COMMANDS and p.name not in UI_SERVERS
+        ]
         wait_for(
             lambda: self.api.healthy(*components),
             timeout=timeout,
@@ -427,13 +424,15 @@ class Deployment:
         return "\n".join(p.tail(lines) for p in self.processes)
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
-        return wait_for(
+        dag = wait_for(
             lambda: self.api.dag(dag_id),
             timeout=timeout,
             what=f"DAG {dag_id} to be parsed",
             abort=self.abort_reason,
             diagnostics=lambda: f"import errors: {self.api.import_errors()}\n{self.diagnostics()}",
         )
+        assert dag is not None  # wait_for returns a truthy value
+        return dag
 
     def wait_for_task_state(self, dag_id: str, run_id: str, task_id: str, state: str, timeout: float = 120) -> None:
         wait_for(
@@ -458,6 +457,7 @@ class Deployment:
             abort=lambda: self.abort_reason() or self._failing_task(dag_id, run_id),
             diagnostics=lambda: self._report(dag_id, run_id),
         )
+        assert run, "wait_for returns a truthy value"
         assert run["state"] == "success", f"{dag_id} run {run_id} ended {run['state']}:\n{self._report(dag_id, run_id)}"
         return run
 

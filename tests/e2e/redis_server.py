@@ -42,13 +42,34 @@ def redis_server(directory: Path) -> Iterator[str]:
     port = free_port()
     log = directory / "redis.log"
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory), "--save", "",
-         "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(log)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            str(log),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(
-            lambda: _pong(port), timeout=20, what=f"redis-server on 127.0.0.1:{port}",
+            lambda: _pong(port),
+            timeout=20,
+            what=f"redis-server on 127.0.0.1:{port}",
             abort=lambda: None if process.poll() is None else f"redis-server exited with {process.returncode}",
             diagnostics=lambda: log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)",
             interval=0.1,

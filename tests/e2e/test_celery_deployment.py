@@ -22,6 +22,7 @@ writes its parts from both workers, each order once, with a manifest that matche
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 import sqlite3
@@ -67,8 +68,9 @@ def forward_to(token_url: str) -> Any:
 
     def respond(seen: Seen) -> Reply:
         headers = {k.lower(): v for k, v in seen.headers.items()}
-        answer = requests.post(token_url, data=seen.body, timeout=10,
-                               headers={"Content-Type": headers.get("content-type", "")})
+        answer = requests.post(
+            token_url, data=seen.body, timeout=10, headers={"Content-Type": headers.get("content-type", "")}
+        )
         return Reply(answer.status_code, answer.json())
 
     return respond
@@ -97,8 +99,16 @@ def workers(store: Any) -> Iterator[list[Worker]]:
 
 def worker_process(home: AirflowHome, worker: Worker, store: Any) -> AirflowProcess:
     return home.process(
-        worker.name, "celery", "worker", "--celery-hostname", f"{worker.name}@%h", "--concurrency", str(SLOTS),
-        "--skip-serve-logs", "--without-mingle", "--without-gossip",
+        worker.name,
+        "celery",
+        "worker",
+        "--celery-hostname",
+        f"{worker.name}@%h",
+        "--concurrency",
+        str(SLOTS),
+        "--skip-serve-logs",
+        "--without-mingle",
+        "--without-gossip",
         env={
             "SIMPLESTORE_E2E_WORKER": worker.name,
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.e2e.worker_identity.hostname",
@@ -111,6 +121,10 @@ def worker_process(home: AirflowHome, worker: Worker, store: Any) -> AirflowProc
             ),
         },
     )
+
+
+def _worker_ready(process: AirflowProcess) -> bool:
+    return " ready." in process.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +158,10 @@ def deployment(store: Any, workers: list[Worker]) -> Iterator[Deployment]:
             running.start()
             for process in processes:
                 wait_for(
-                    lambda p=process: " ready." in p.log_path.read_text(errors="replace"),
-                    timeout=90, what=f"{process.name} to be ready", abort=running.abort_reason,
+                    functools.partial(_worker_ready, process),
+                    timeout=90,
+                    what=f"{process.name} to be ready",
+                    abort=running.abort_reason,
                     diagnostics=running.diagnostics,
                 )
             print(f"celery deployment up in {time.monotonic() - started:.0f}s")
@@ -166,13 +182,24 @@ def backfill(deployment: Deployment, dag_id: str, first: dt.datetime, last: dt.d
     api = deployment.api
     before = {b["id"] for b in api.get("/api/v2/backfills", dag_id=dag_id)["backfills"]}
     deployment.home.cli(
-        "backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(), "--to-date", last.isoformat(),
-        "--max-active-runs", str(len(WORKERS) * SLOTS), *extra,
+        "backfill",
+        "create",
+        "--dag-id",
+        dag_id,
+        "--from-date",
+        first.isoformat(),
+        "--to-date",
+        last.isoformat(),
+        "--max-active-runs",
+        str(len(WORKERS) * SLOTS),
+        *extra,
     )
     [created] = [b for b in api.get("/api/v2/backfills", dag_id=dag_id)["backfills"] if b["id"] not in before]
     wait_for(
         lambda: api.get(f"/api/v2/backfills/{created['id']}")["completed_at"],
-        timeout=240, interval=1, what=f"backfill {created['id']} of {dag_id} to complete",
+        timeout=240,
+        interval=1,
+        what=f"backfill {created['id']} of {dag_id} to complete",
         abort=lambda: deployment.abort_reason() or _failed_tries(deployment, dag_id),
         diagnostics=deployment.diagnostics,
     )
@@ -185,8 +212,11 @@ def task_instances(deployment: Deployment, dag_id: str) -> list[dict[str, Any]]:
 
 
 def _failed_tries(deployment: Deployment, dag_id: str) -> str | None:
-    failed = [f"{ti['dag_run_id']}.{ti['task_id']} is {ti['state']}" for ti in task_instances(deployment, dag_id)
-              if ti["state"] in ("failed", "up_for_retry", "upstream_failed")]
+    failed = [
+        f"{ti['dag_run_id']}.{ti['task_id']} is {ti['state']}"
+        for ti in task_instances(deployment, dag_id)
+        if ti["state"] in ("failed", "up_for_retry", "upstream_failed")
+    ]
     return "; ".join(failed) or None
 
 
@@ -200,8 +230,10 @@ def test_a_24_hour_backfill_runs_on_both_workers_and_a_second_one_changes_no_row
 ) -> None:
     deployment.wait_for_dag(SQL_DAG)
     deployment.api.unpause(SQL_DAG)
-    window = {"CreatedFromUtc": f"{day:%Y-%m-%dT%H:%M:%SZ}",
-              "CreatedToUtc": f"{day + dt.timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"}
+    window = {
+        "CreatedFromUtc": f"{day:%Y-%m-%dT%H:%M:%SZ}",
+        "CreatedToUtc": f"{day + dt.timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    }
     orders = sorted(listing(store, "/v1/orders", **window), key=lambda o: o["orderId"])
     # One run alone first, over an hour long before any order: it creates the table and registers
     # the table's asset. Airflow 3.3.2 creates an alias's asset on its first event; two first
@@ -246,8 +278,10 @@ def test_a_24_hour_backfill_runs_on_both_workers_and_a_second_one_changes_no_row
     grants = {w.name: w.token_grants() for w in workers}
     granted = store.stats()["token_grants"] - grants_before[0]
     per_host = {name: hosts.count(name) for name in WORKERS}
-    print(f"backfill 1: {first_took:.0f}s, backfill 2: {second_took:.0f}s; tasks per worker (first backfill) "
-          f"{per_host}; token grants per worker (49 tasks) {grants}; sandbox grants during the backfills {granted}")
+    print(
+        f"backfill 1: {first_took:.0f}s, backfill 2: {second_took:.0f}s; tasks per worker (first backfill) "
+        f"{per_host}; token grants per worker (49 tasks) {grants}; sandbox grants during the backfills {granted}"
+    )
     assert granted == sum(grants.values()) - sum(grants_before[1].values())  # every grant went through a proxy
     assert all(n <= 1 for n in grants.values()), f"token grants per worker: {grants}"
     assert sum(grants.values()) <= len(WORKERS)

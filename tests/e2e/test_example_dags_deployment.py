@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import secrets
 import shutil
@@ -62,7 +63,7 @@ CRON_DAGS = (CATALOG, TO_SQL, IMPORT, PARTITIONED)
 PROBE = "probe_datetime_trigger"
 EXAMPLE_DAGS = (*CRON_DAGS, NEW_ORDERS, CHECK)
 # A DAG of Airflow's own trigger: after ours ran, the same triggerer must still fire it.
-PROBE_DAG = '''
+PROBE_DAG = """
 from datetime import datetime, timedelta, timezone
 
 from airflow.providers.common.compat.sdk import DAG, BaseOperator
@@ -84,7 +85,7 @@ class WaitTwoSeconds(BaseOperator):
 
 with DAG("probe_datetime_trigger", schedule=None, start_date=datetime(2025, 1, 1, tzinfo=timezone.utc)):
     WaitTwoSeconds(task_id="wait")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,10 @@ def busiest(orders: list[dict[str, Any]], width: int, but: str | None = None) ->
 
 
 CSV_COLUMNS = (
-    "inventory.sku", "basePrice.sellPrice", "basePrice.retailPrice", "basePrice.currencyCode",
+    "inventory.sku",
+    "basePrice.sellPrice",
+    "basePrice.retailPrice",
+    "basePrice.currencyCode",
     "inventory.availableQuantity",
 )
 
@@ -193,8 +197,9 @@ def runs(deployment: Deployment, orders: list[dict[str, Any]]) -> dict[str, str]
     for dag_id in {dag_id for dag_id, _ in planned.values()}:
         deployment.wait_for_dag(dag_id)
         deployment.api.unpause(dag_id)
-    started = {name: deployment.api.trigger(dag_id, logical_date=date.isoformat())
-               for name, (dag_id, date) in planned.items()}
+    started = {
+        name: deployment.api.trigger(dag_id, logical_date=date.isoformat()) for name, (dag_id, date) in planned.items()
+    }
     if AIRFLOW_V_3_0_PLUS:
         # The SQL DAG's undated run is triggered once its dated one is done (one SQLite table).
         for name, dag_id in (("catalog", CATALOG), ("partitioned", PARTITIONED)):
@@ -217,7 +222,10 @@ def _run_after(deployment: Deployment, dag_id: str, run_id: str) -> dt.datetime:
 
 def _check_catalog(deployment: Deployment, store_hook: Any, run_id: str, folder: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
-        "categories.csv", "categories.jsonl", "products.csv", "products.jsonl"
+        "categories.csv",
+        "categories.jsonl",
+        "products.csv",
+        "products.jsonl",
     ]
     for resource, id_field in (("products", "productId"), ("categories", "categoryId")):
         expected = list(store_hook.paginate(RESOURCES[resource].list_path))
@@ -271,10 +279,13 @@ def test_orders_to_sql(deployment: Deployment, orders: list[dict[str, Any]], run
 
 def test_inventory_import(deployment: Deployment, store_hook: Any, products: list[dict[str, Any]]) -> None:
     first, second, third = products[:3]
-    _write_inventory(IMPORTS / "inventory" / "2026-03-04.csv", [
-        f"{first['inventory']['sku']},12.34,15.00,AUD,77",
-        ",".join(str(v) for v in _csv_values(second)),  # what it already is: nothing to write
-    ])
+    _write_inventory(
+        IMPORTS / "inventory" / "2026-03-04.csv",
+        [
+            f"{first['inventory']['sku']},12.34,15.00,AUD,77",
+            ",".join(str(v) for v in _csv_values(second)),  # what it already is: nothing to write
+        ],
+    )
     # A run without a logical date reads the file of the day it was triggered.
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     _write_inventory(IMPORTS / "inventory" / f"{today}.csv", [f"{third['inventory']['sku']},7.5,9.5,AUD,5"])
@@ -325,9 +336,11 @@ def scheduling(deployment: Deployment) -> Deployment:
     [old] = [p for p in deployment.processes if p.name == "scheduler"]
     old.stop()
     deployment.processes.remove(old)
-    deployment.add(deployment.home.process(
-        "scheduler-2", *Deployment.COMMANDS["scheduler"], env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"}
-    ))
+    deployment.add(
+        deployment.home.process(
+            "scheduler-2", *Deployment.COMMANDS["scheduler"], env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"}
+        )
+    )
     return deployment
 
 
@@ -380,9 +393,11 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
         task_logs = deployment.home.path / "logs" / f"dag_id={NEW_ORDERS}" / f"run_id={run_id}"
         task_logs /= "task_id=wait_for_orders"
         wait_for(  # the triggerer writes its log in its own time
-            lambda folder=task_logs: _trigger_fired(folder),
-            timeout=60, what=f"the triggerer's log in {task_logs} to say the trigger fired",
-            abort=deployment.abort_reason, diagnostics=deployment.diagnostics,
+            functools.partial(_trigger_fired, task_logs),
+            timeout=60,
+            what=f"the triggerer's log in {task_logs} to say the trigger fired",
+            abort=deployment.abort_reason,
+            diagnostics=deployment.diagnostics,
         )
     assert len(set(exported)) == 2
 
@@ -397,21 +412,31 @@ def test_deferrable_sensors_wait_in_the_real_triggerer_and_the_check_dag_follows
     started_by_assets = "asset_triggered" if AIRFLOW_V_3_0_PLUS else "dataset_triggered"
     if AIRFLOW_RELEASE[:2] == (3, 0):
         # 3.0 starts it but hands it no event through the alias: the check must fail, saying so.
-        finished = wait_for(lambda: [r for r in api.dag_runs(CHECK) if r["state"] in ("success", "failed")],
-                            timeout=180, what=f"{CHECK} to be started by the exports' events",
-                            abort=deployment.abort_reason, diagnostics=deployment.diagnostics)
+        finished = wait_for(
+            lambda: [r for r in api.dag_runs(CHECK) if r["state"] in ("success", "failed")],
+            timeout=180,
+            what=f"{CHECK} to be started by the exports' events",
+            abort=deployment.abort_reason,
+            diagnostics=deployment.diagnostics,
+        )
         for run in finished:
             assert (run["run_type"], run["state"]) == (started_by_assets, "failed")
             log = api.task_log(CHECK, run["dag_run_id"], "check_exports", 1)
             assert "this run received none: nothing to check" in log, log[-2000:]
     else:
+
         def checked() -> list[str]:
             done = [r for r in api.dag_runs(CHECK) if r["state"] == "success"]
             return sorted(c["uri"] for r in done for c in api.xcom(CHECK, r["dag_run_id"], "check_exports"))
 
         uris = sorted(f"file://{path}" for path in exported)
-        wait_for(lambda: checked() == uris, timeout=180, what=f"{CHECK} to check both exports",
-                 abort=deployment.abort_reason, diagnostics=deployment.diagnostics)
+        wait_for(
+            lambda: checked() == uris,
+            timeout=180,
+            what=f"{CHECK} to check both exports",
+            abort=deployment.abort_reason,
+            diagnostics=deployment.diagnostics,
+        )
         assert {r["run_type"] for r in api.dag_runs(CHECK)} == {started_by_assets}
     # Asked only now: 3.3.2's GET /assets/events answers 500 while a run an event created is queued.
     events = {e["source_run_id"]: e for e in api.asset_events(NEW_ORDERS)}
@@ -432,8 +457,9 @@ def _dags_test_dates(orders: list[dict[str, Any]]) -> dict[str, dt.datetime]:
     }
 
 
-def test_airflow_dags_test_runs_every_example_dag(store: Any, orders: list[dict[str, Any]],
-                                                   products: list[dict[str, Any]]) -> None:
+def test_airflow_dags_test_runs_every_example_dag(
+    store: Any, orders: list[dict[str, Any]], products: list[dict[str, Any]]
+) -> None:
     root = ROOT / "dags-test"
     home = AirflowHome(
         f"{ROOT.name}/dags-test",
@@ -442,13 +468,17 @@ def test_airflow_dags_test_runs_every_example_dag(store: Any, orders: list[dict[
         redactor=Redactor(SECRET),
         env=_connections(store, root / "orders.db", root / "exports", root / "imports"),
     ).migrate()
-    _write_inventory(root / "imports" / "inventory" / "2026-03-05.csv",
-                     [",".join(str(v) for v in _csv_values(products[1]))])
+    _write_inventory(
+        root / "imports" / "inventory" / "2026-03-05.csv", [",".join(str(v) for v in _csv_values(products[1]))]
+    )
     for dag_id, date in _dags_test_dates(orders).items():
         result = home.cli("dags", "test", dag_id, date.isoformat(), timeout=300)
         (root / f"{dag_id}.log").write_text(f"{result.stdout}\n{result.stderr}")
     assert sorted(p.name for p in (root / "exports" / "catalog" / "2026-03-05").iterdir()) == [
-        "categories.csv", "categories.jsonl", "products.csv", "products.jsonl"
+        "categories.csv",
+        "categories.jsonl",
+        "products.csv",
+        "products.jsonl",
     ]
     [new_file] = (root / "exports" / "orders" / "new").iterdir()
     assert len(new_file.read_text().splitlines()) >= 3
@@ -461,8 +491,11 @@ def test_no_log_of_the_deployment_shows_the_client_secret_or_a_token(deployment:
     assert tokens, "the DAGs ran: the sandbox must have issued tokens"
     # The metadata database and its SQLite side files (-wal, -shm, -journal) hold the connection
     # itself, not logs; they also come and go while the deployment runs.
-    files = [p for p in ROOT.rglob("*") if p.is_file() and p.suffix not in (".jsonl", ".csv", ".json")
-             and ".db" not in p.name]
+    files = [
+        p
+        for p in ROOT.rglob("*")
+        if p.is_file() and p.suffix not in (".jsonl", ".csv", ".json") and ".db" not in p.name
+    ]
     assert any(p.name.endswith(".log") for p in files)
     leaking = {}
     for path in files:
@@ -473,8 +506,11 @@ def test_no_log_of_the_deployment_shows_the_client_secret_or_a_token(deployment:
         if AIRFLOW_RELEASE[:2] == (3, 0) and path.parent.name == "dags-test":
             # 3.0's `airflow dags test` logs each secret the task masks, in its own debug line
             # (upstream; README's known issues): only those lines are passed over.
-            text = "\n".join(line for line in text.splitlines() if "Sending request" not in line
-                              or "msg=MaskSecret(value=" not in line)
+            text = "\n".join(
+                line
+                for line in text.splitlines()
+                if "Sending request" not in line or "msg=MaskSecret(value=" not in line
+            )
         secrets_ = [("client secret", SECRET), *(("a token", token) for token in tokens)]
         found = [what for what, value in secrets_ if value in text]
         if found:

@@ -67,8 +67,14 @@ class Reader:
 
     def shell(self, block: Block) -> str:
         script = f"source {self.state}\n{self.paste(block.code)}\nexport -p > {self.state}\n"
-        proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         output = self.home.redact(proc.stdout + proc.stderr)
         assert proc.returncode == 0, f"{block} exited {proc.returncode}:\n{block.code}\n---\n{output[-4000:]}"
         return output
@@ -76,8 +82,15 @@ class Reader:
     def start_sandbox(self, block: Block) -> str:
         """The sandbox's CLI in the background; the URL it serves, once it printed what the block shows."""
         command = self.paste(block.code).splitlines()[0]
-        self.sandbox = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=self.env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.sandbox = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=ROOT,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         printed: list[str] = []
         assert self.sandbox.stdout is not None
         for line in self.sandbox.stdout:  # each line is flushed as printed, the last one before it serves
@@ -117,21 +130,35 @@ def reader() -> Iterator[Reader]:
 
 def start_standalone(deployment: Deployment, reader: Reader, block: Block) -> None:
     assert block.code.strip() == "airflow standalone", f"{block}: the harness starts `airflow standalone` only"
-    deployment.add(reader.home.process("standalone", "standalone", env={
-        "PATH": reader.env["PATH"],  # it starts its parts as `airflow ...` commands found on PATH
-        "AIRFLOW__API__PORT": str(reader.home.api_port),
-        "AIRFLOW_CONN_SIMPLESTORE_DEFAULT": reader.exported("AIRFLOW_CONN_SIMPLESTORE_DEFAULT"),
-    }))
+    deployment.add(
+        reader.home.process(
+            "standalone",
+            "standalone",
+            env={
+                "PATH": reader.env["PATH"],  # it starts its parts as `airflow ...` commands found on PATH
+                "AIRFLOW__API__PORT": str(reader.home.api_port),
+                "AIRFLOW_CONN_SIMPLESTORE_DEFAULT": reader.exported("AIRFLOW_CONN_SIMPLESTORE_DEFAULT"),
+            },
+        )
+    )
     deployment.start(timeout=240)  # the API server answers
-    wait_for(lambda: deployment.api.healthy("scheduler", "triggerer", "dag_processor"), timeout=240,
-             what="airflow standalone's scheduler, triggerer and DAG processor", abort=deployment.abort_reason,
-             diagnostics=deployment.diagnostics)
+    wait_for(
+        lambda: deployment.api.healthy("scheduler", "triggerer", "dag_processor"),
+        timeout=240,
+        what="airflow standalone's scheduler, triggerer and DAG processor",
+        abort=deployment.abort_reason,
+        diagnostics=deployment.diagnostics,
+    )
     deployment.wait_for_dag(DAG_ID, timeout=180)
 
 
 def the_run(deployment: Deployment) -> str:
-    runs = wait_for(lambda: deployment.api.get(f"/api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"], timeout=60,
-                    what=f"the run of {DAG_ID} the tutorial triggered", abort=deployment.abort_reason)
+    runs = wait_for(
+        lambda: deployment.api.get(f"/api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"],
+        timeout=60,
+        what=f"the run of {DAG_ID} the tutorial triggered",
+        abort=deployment.abort_reason,
+    )
     assert len(runs) == 1, runs
     assert runs[0]["logical_date"] is None  # `airflow dags trigger` on Airflow 3: no logical date, no ds
     return str(runs[0]["dag_run_id"])
@@ -202,7 +229,8 @@ def check_what_landed(deployment: Deployment, run_id: str, shown: str) -> None:
 def test_the_tutorial_shows_what_the_sandbox_prints() -> None:
     """The cheap half, without a deployment: the tutorial's connection line is one the sandbox prints."""
     blocks = {b.note.split()[0]: b for b in tutorial_blocks()}
-    shown_export = next(line[1:].strip() for line in blocks["sandbox"].code.splitlines()
-                        if line.startswith("# export "))
+    shown_export = next(
+        line[1:].strip() for line in blocks["sandbox"].code.splitlines() if line.startswith("# export ")
+    )
     pasted = blocks["connection"].code.splitlines()[0]
     assert pasted == shown_export, "step 3 pastes the line step 2 shows"

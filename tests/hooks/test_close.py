@@ -31,7 +31,7 @@ def test_close_empties_the_session_pool(sandbox: Any, connect: Callable[..., str
     hook.close()
 
     assert all(s.fileno() == -1 for s in sockets), "close() left pooled sockets open"
-    assert not pooled_sockets(session) and all(not a.poolmanager.pools for a in session.adapters.values())
+    assert not pooled_sockets(session) and all(not a.poolmanager.pools for a in session.adapters.values())  # type: ignore[attr-defined]  # HTTPAdapters
     assert hook.count("/v1/products") > 0  # a closed hook opens a new session on next use
     assert hook.get_conn() is not session
     hook.close()

@@ -27,8 +27,15 @@ def used_routes(sb: Any) -> set[str]:
 
 
 def test_products(shop: Any) -> None:
-    created = shop.call("create_product", {"title": "Blue mug", "slug": "blue-mug", "isActive": True,
-                                           "inventory": {"sku": "MUG-1", "availableQuantity": 5}})
+    created = shop.call(
+        "create_product",
+        {
+            "title": "Blue mug",
+            "slug": "blue-mug",
+            "isActive": True,
+            "inventory": {"sku": "MUG-1", "availableQuantity": 5},
+        },
+    )
     pid = created["productId"]
     assert shop.call("get_product", pid)["slug"] == "blue-mug"
     assert [p["productId"] for p in shop.items("list_products", slug="BLUE-MUG")] == [pid]
@@ -50,14 +57,22 @@ def test_customers_addresses_and_phones(shop: Any) -> None:
         shop.call("create_customer", {**body, "emailAddress": "ADA@example.com"})
     assert [c["customerId"] for c in shop.items("list_customers", email="ada@example.com")] == [cid]
     assert [c["customerId"] for c in shop.items("list_customers", customer_ids=[cid])] == [cid]
-    added = shop.call("add_customer_address", cid, {"address1": "1 Main St", "suburb": "Newtown", "postcode": "2042",
-                                                    "state": "NSW", "country": "AU"})
+    added = shop.call(
+        "add_customer_address",
+        cid,
+        {"address1": "1 Main St", "suburb": "Newtown", "postcode": "2042", "state": "NSW", "country": "AU"},
+    )
     assert added["totalAddressesAttached"] == 1
-    assert shop.call("add_customer_phone", cid, {"type": "Mobile", "country": "AU",
-                                                 "numberLocal": "0400 000 000"})["totalPhonesAttached"] == 1
+    assert (
+        shop.call("add_customer_phone", cid, {"type": "Mobile", "country": "AU", "numberLocal": "0400 000 000"})[
+            "totalPhonesAttached"
+        ]
+        == 1
+    )
     customer = shop.call("get_customer", cid)
-    removed = shop.call("delete_customer_addresses", cid, [customer["addresses"][0]["key"]],
-                        version=customer["version"])
+    removed = shop.call(
+        "delete_customer_addresses", cid, [customer["addresses"][0]["key"]], version=customer["version"]
+    )
     assert removed["totalAddressesAttached"] == 0 and len(removed["addressesRemoved"]) == 1
     customer = shop.call("get_customer", cid)
     removed = shop.call("delete_customer_phones", cid, [customer["phones"][0]["key"]], version=customer["version"])
@@ -107,8 +122,18 @@ def test_folders(shop: Any) -> None:
 CATALOG_CASES = [
     ("category", {"name": "Teaware", "slug": "teaware"}, {"name": "Fine teaware"}),
     ("collection", {"name": "Spring", "slug": "spring", "description": "new"}, {"name": "Spring 2027"}),
-    ("special", {"name": "10% off", "specialType": "Percentage", "amount": 10, "isActive": False,
-                 "startOnUtc": "2026-01-01T00:00:00Z", "rules": []}, {"amount": 15}),
+    (
+        "special",
+        {
+            "name": "10% off",
+            "specialType": "Percentage",
+            "amount": 10,
+            "isActive": False,
+            "startOnUtc": "2026-01-01T00:00:00Z",
+            "rules": [],
+        },
+        {"amount": 15},
+    ),
 ]
 
 
@@ -149,8 +174,11 @@ def test_the_flows_above_cover_every_route(fresh_sandbox: Callable, connect: Cal
     c.items("list_collections")
     c.items("list_specials")
     seen = {route_key(route) for route in used_routes(sb)}
-    never = [f"{name} ({e.method} {e.path})" for name, e in ENDPOINTS.items()
-             if route_key(f"{e.method} {e.path}") not in seen]
+    never = [
+        f"{name} ({e.method} {e.path})"
+        for name, e in ENDPOINTS.items()
+        if route_key(f"{e.method} {e.path}") not in seen
+    ]
     assert not never, f"never called: {never}"
 
 

@@ -75,8 +75,9 @@ def test_one_token_grant_for_2000_calls(sandbox: Any, connect: Callable, client:
     assert hits(sandbox, CONFIG) - before_calls == 2000
 
 
-def test_refresh_ahead_of_a_3s_expiry_on_an_injected_clock(fresh_sandbox: Callable, connect: Callable,
-                                                           client: Callable) -> None:
+def test_refresh_ahead_of_a_3s_expiry_on_an_injected_clock(
+    fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(token_ttl=3, **SMALL)
     now = [100.0]
     c = client(connect(sb), token_cache=TokenCache(clock=lambda: now[0]))
@@ -101,8 +102,9 @@ def test_a_3s_token_is_refreshed_before_the_server_expires_it(fresh_sandbox: Cal
     assert 2 <= grants(sb) <= 3
 
 
-def test_a_revoked_token_is_replaced_and_the_call_replayed_once(fresh_sandbox: Callable, connect: Callable,
-                                                                client: Callable) -> None:
+def test_a_revoked_token_is_replaced_and_the_call_replayed_once(
+    fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     c = client(connect(sb))
     c.call("get_configuration")
@@ -111,8 +113,9 @@ def test_a_revoked_token_is_replaced_and_the_call_replayed_once(fresh_sandbox: C
     assert grants(sb) == 2 and hits(sb, CONFIG) == 3 and c.sleeps == []
 
 
-def test_a_second_401_is_an_auth_error(sandbox: Any, fresh_sandbox: Callable, connect: Callable,
-                                       client: Callable) -> None:
+def test_a_second_401_is_an_auth_error(
+    sandbox: Any, fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     api = fresh_sandbox(**SMALL)  # trusts none of the tokens the shared sandbox issues
     c = client(connect(api, auth_url=sandbox.token_url))
     before = grants(sandbox)
@@ -165,8 +168,9 @@ def test_tokens_are_masked_for_airflow_logs(sandbox: Any, connect: Callable, cli
     c = client(connect(sandbox))
     c.call("get_configuration")
     settings = c.settings()
-    token = c.hook.token_cache.get(settings.token_key, lambda: pytest.fail("must be cached"),
-                                   fingerprint=settings.secret_fingerprint)
+    token = c.hook.token_cache.get(
+        settings.token_key, lambda: pytest.fail("must be cached"), fingerprint=settings.secret_fingerprint
+    )
     assert airflow_redact(f"token {token}") == "token ***"
 
 
@@ -174,8 +178,9 @@ def test_tokens_are_masked_for_airflow_logs(sandbox: Any, connect: Callable, cli
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "503", "504", "429"])
-def test_each_retryable_status_is_retried(kind: str, fresh_sandbox: Callable, connect: Callable,
-                                          client: Callable) -> None:
+def test_each_retryable_status_is_retried(
+    kind: str, fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault(kind, methods=["GET"], routes=["/v1/configuration"], retry_after=2)])
     c = client(connect(sb), on_sleep=lambda _: sb.clear_faults())
@@ -190,7 +195,7 @@ def test_each_retryable_status_is_retried(kind: str, fresh_sandbox: Callable, co
 def test_a_retry_after_beyond_max_retry_wait_stops_at_once_saying_what_was_asked(
     fresh_sandbox: Callable, connect: Callable, client: Callable
 ) -> None:
-    # Retrying after the cap (0.2 s) would go against the server's 30 s (issue 11 point 8).
+    # Retrying after the cap (0.2 s) would go against the server's 30 s: stop, saying what it asked.
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault("429", retry_after=30)])
     c = client(connect(sb, max_retry_wait=0.2))
@@ -199,10 +204,13 @@ def test_a_retry_after_beyond_max_retry_wait_stops_at_once_saying_what_was_asked
     assert c.sleeps == []
 
 
-@pytest.mark.parametrize(("kind", "error"), [("429", SimpleStoreRateLimitError), ("503", SimpleStoreServerError),
-                                             ("500", SimpleStoreServerError)])
-def test_errors_after_the_retries_run_out(kind: str, error: type, fresh_sandbox: Callable, connect: Callable,
-                                          client: Callable) -> None:
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [("429", SimpleStoreRateLimitError), ("503", SimpleStoreServerError), ("500", SimpleStoreServerError)],
+)
+def test_errors_after_the_retries_run_out(
+    kind: str, error: type[SimpleStoreError], fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault(kind, retry_after=0)])
     c = client(connect(sb), max_retries=2)
@@ -212,8 +220,9 @@ def test_errors_after_the_retries_run_out(kind: str, error: type, fresh_sandbox:
     assert len(c.sleeps) == 2 and hits(sb, CONFIG) == 3
 
 
-def test_a_dropped_connection_is_retried_for_a_get(fresh_sandbox: Callable, connect: Callable,
-                                                   client: Callable) -> None:
+def test_a_dropped_connection_is_retried_for_a_get(
+    fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault("reset", routes=["/v1/configuration"])])
     c = client(connect(sb), on_sleep=lambda _: sb.clear_faults())
@@ -243,8 +252,9 @@ NEW_PRODUCT = {"title": "Retry teapot", "slug": "retry-teapot", "inventory": {"s
         ("slow", "before", SimpleStoreTransportError, 0),  # read timeout
     ],
 )
-def test_a_post_is_never_repeated_once_sent(kind: str, phase: str, error: type, created: int,
-                                            fresh_sandbox: Callable, connect: Callable, client: Callable) -> None:
+def test_a_post_is_never_repeated_once_sent(
+    kind: str, phase: str, error: type, created: int, fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault(kind, methods=["POST"], routes=["/v1/products"], phase=phase, delay=3)])
     c = client(connect(sb), timeout=0.5)
@@ -265,8 +275,9 @@ def test_a_post_is_retried_on_429(fresh_sandbox: Callable, connect: Callable, cl
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_refused_connection_is_retried_even_for_a_post(method: str, sandbox: Any, closed_port: int,
-                                                         connect: Callable, client: Callable) -> None:
+def test_a_refused_connection_is_retried_even_for_a_post(
+    method: str, sandbox: Any, closed_port: int, connect: Callable, client: Callable
+) -> None:
     c = client(connect(sandbox, host=f"http://127.0.0.1:{closed_port}"), max_retries=2)
     with pytest.raises(SimpleStoreTransportError) as info:
         c.call("request", method, "/v1/products", json={"title": "x"} if method == "POST" else None)
@@ -275,8 +286,9 @@ def test_a_refused_connection_is_retried_even_for_a_post(method: str, sandbox: A
     assert len(c.sleeps) == 2
 
 
-def test_a_flaky_token_server_is_retried_within_a_post(fresh_sandbox: Callable, connect: Callable,
-                                                       client: Callable) -> None:
+def test_a_flaky_token_server_is_retried_within_a_post(
+    fresh_sandbox: Callable, connect: Callable, client: Callable
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults(token_rules=[fault("503", retry_after=0)])
     c = client(connect(sb), on_sleep=lambda _: sb.clear_faults())
@@ -284,8 +296,9 @@ def test_a_flaky_token_server_is_retried_within_a_post(fresh_sandbox: Callable, 
     assert len(c.sleeps) == 1 and sb.stats()["creations"]["products"] == 1 and grants(sb) == 1
 
 
-def test_retry_log_lines(fresh_sandbox: Callable, connect: Callable, client: Callable,
-                         caplog: pytest.LogCaptureFixture) -> None:
+def test_retry_log_lines(
+    fresh_sandbox: Callable, connect: Callable, client: Callable, caplog: pytest.LogCaptureFixture
+) -> None:
     sb = fresh_sandbox(**SMALL)
     sb.set_faults([fault("503", routes=["/v1/configuration"], retry_after=0)])
     c = client(connect(sb), max_retries=1)
@@ -305,8 +318,12 @@ def test_not_found(sandbox: Any, connect: Callable, client: Callable) -> None:
     with pytest.raises(SimpleStoreNotFoundError) as info:
         c.call("get_product", "no-such-product")
     error = info.value
-    assert (error.method, error.path, error.status, error.title) == ("GET", "/v1/products/no-such-product", 404,
-                                                                    "Not Found")
+    assert (error.method, error.path, error.status, error.title) == (
+        "GET",
+        "/v1/products/no-such-product",
+        404,
+        "Not Found",
+    )
     assert error.detail == "product 'no-such-product' was not found"
     assert str(error).startswith("SimpleStore connection '") and str(error).endswith(
         "': GET /v1/products/no-such-product: HTTP 404: Not Found - product 'no-such-product' was not found"
@@ -339,9 +356,14 @@ def test_response_errors(sandbox: Any, web_page: str, connect: Callable, client:
     assert info.value.body_excerpt == "<html><body>Welcome to our shop</body></html>"
 
 
-def test_no_secret_or_token_in_logs_or_errors(fresh_sandbox: Callable, connect: Callable, client: Callable,
-                                              closed_port: int, caplog: pytest.LogCaptureFixture,
-                                              capfd: pytest.CaptureFixture) -> None:
+def test_no_secret_or_token_in_logs_or_errors(
+    fresh_sandbox: Callable,
+    connect: Callable,
+    client: Callable,
+    closed_port: int,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     sb = fresh_sandbox(client_secret="very-secret-client-secret-42", **SMALL)
     seen_tokens: set[str] = set()
@@ -375,8 +397,11 @@ def test_no_secret_or_token_in_logs_or_errors(fresh_sandbox: Callable, connect: 
     failing(lambda: c.call("create_product", {"title": 1}))
     wrong = client(connect(sb, "simplestore_wrong", password="wrong-secret-value-99"), token_cache=cache)
     failing(lambda: wrong.call("get_configuration"))
-    dead = client(connect(sb, "simplestore_dead", host=f"http://127.0.0.1:{closed_port}", max_retry_wait=0),
-                  max_retries=1, token_cache=cache)
+    dead = client(
+        connect(sb, "simplestore_dead", host=f"http://127.0.0.1:{closed_port}", max_retry_wait=0),
+        max_retries=1,
+        token_cache=cache,
+    )
     failing(lambda: dead.call("get_configuration"))
     texts.append(repr(SimpleStoreHook(connect(sb)).settings))
 
@@ -390,8 +415,9 @@ def test_no_secret_or_token_in_logs_or_errors(fresh_sandbox: Callable, connect: 
 # ---- pages -----------------------------------------------------------------------------------------
 
 
-def test_paginate_follows_total_pages_and_the_applied_page_size(sandbox: Any, connect: Callable,
-                                                                client: Callable) -> None:
+def test_paginate_follows_total_pages_and_the_applied_page_size(
+    sandbox: Any, connect: Callable, client: Callable
+) -> None:
     c = client(connect(sandbox))
     total = c.call("count", "/v1/orders")
     assert total == sandbox.stats()["objects"]["orders"] > 100
@@ -421,6 +447,7 @@ def test_paginate_is_lazy_and_bounded(sandbox: Any, connect: Callable, client: C
         first, second = next(pages), next(pages)
         pages.close()
     else:
+
         async def two_pages() -> tuple[Page, Page]:
             pages = c.hook.paginate_pages("/v1/orders", page_size=10, max_workers=2)
             first, second = await pages.__anext__(), await pages.__anext__()
@@ -439,8 +466,9 @@ def test_filters_and_count(sandbox: Any, connect: Callable, client: Callable) ->
     newest = max(datetime.fromisoformat(o["createdOnUtc"].replace("Z", "+00:00")) for o in orders)
     start, end = newest - timedelta(days=10), newest
     window = c.items("list_orders", created_from=start, created_to=end)
-    assert window and all(start <= datetime.fromisoformat(o["createdOnUtc"].replace("Z", "+00:00")) < end
-                          for o in window)
+    assert window and all(
+        start <= datetime.fromisoformat(o["createdOnUtc"].replace("Z", "+00:00")) < end for o in window
+    )
     assert c.call("count", "/v1/orders", {"createdFromUtc": start, "createdToUtc": end}) == len(window)
     status = orders[0]["status"]
     assert c.call("count", "/v1/orders", {"status": status}) == sum(o["status"] == status for o in orders)

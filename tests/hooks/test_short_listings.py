@@ -1,4 +1,4 @@
-"""Issue 11 point 7: a listing knows what it promised; short listings are never silent.
+"""A listing knows what it promised; short listings are never silent.
 
 A small misbehaving platform on 127.0.0.1 (real HTTP) serves 30 products in pages that fall short
 in the ways real servers do; the sandbox itself always answers correctly.
@@ -28,7 +28,7 @@ Scenario = Callable[[int, int], tuple[list[dict[str, Any]], int, int, int]]
 
 
 def honest(index: int, size: int) -> tuple[list[dict[str, Any]], int, int, int]:
-    return RECORDS[index * size:(index + 1) * size], TOTAL, -(-TOTAL // size), size
+    return RECORDS[index * size : (index + 1) * size], TOTAL, -(-TOTAL // size), size
 
 
 def empty_second_page(index: int, size: int) -> tuple[list[dict[str, Any]], int, int, int]:
@@ -45,7 +45,7 @@ def insert_during_listing(index: int, size: int) -> tuple[list[dict[str, Any]], 
     if index == 0:
         return honest(index, size)
     shifted = [{"productId": "new", "slug": "new", "title": "New"}, *RECORDS]  # inserted first
-    return shifted[index * size:(index + 1) * size], TOTAL + 1, -(-TOTAL // size), size
+    return shifted[index * size : (index + 1) * size], TOTAL + 1, -(-TOTAL // size), size
 
 
 class _Platform(http.server.BaseHTTPRequestHandler):
@@ -67,8 +67,9 @@ class _Platform(http.server.BaseHTTPRequestHandler):
         query = parse_qs(urlsplit(self.path).query)
         size, index = int(query["pageSize"][0]), int(query["pageIndex"][0])
         items, total, pages, echoed = type(self).scenario(index, size)
-        self._json({"result": items, "pageSize": echoed, "pageIndex": index, "totalRecordsFound": total,
-                    "totalPages": pages})
+        self._json(
+            {"result": items, "pageSize": echoed, "pageIndex": index, "totalRecordsFound": total, "totalPages": pages}
+        )
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -85,8 +86,13 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Scenario], s
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        conn = {"conn_type": "simplestore", "host": url, "login": "client", "password": "secret-of-the-test",
-                "extra": {"auth_url": url + "/connect/token", "max_retries": 0, "page_size": 10}}
+        conn = {
+            "conn_type": "simplestore",
+            "host": url,
+            "login": "client",
+            "password": "secret-of-the-test",
+            "extra": {"auth_url": url + "/connect/token", "max_retries": 0, "page_size": 10},
+        }
         monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", json.dumps(conn))
         return "simplestore_default"
 
@@ -101,15 +107,28 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
     return [item["productId"] for item in items]
 
 
-@pytest.mark.parametrize(("scenario", "expected", "numbers"), [
-    (empty_second_page, [f"p{i:02}" for i in (*range(10), *range(20, 30))],
-     ["page 1 of 3 held 0 of 10 records", "20 of the 30 records"]),
-    (unechoed_cap, [f"p{i:02}" for i in (*range(5), *range(10, 15), *range(20, 25))],
-     ["page 0 of 3 held 5 of 10", "15 of the 30 records"]),
-])
+@pytest.mark.parametrize(
+    ("scenario", "expected", "numbers"),
+    [
+        (
+            empty_second_page,
+            [f"p{i:02}" for i in (*range(10), *range(20, 30))],
+            ["page 1 of 3 held 0 of 10 records", "20 of the 30 records"],
+        ),
+        (
+            unechoed_cap,
+            [f"p{i:02}" for i in (*range(5), *range(10, 15), *range(20, 25))],
+            ["page 0 of 3 held 5 of 10", "15 of the 30 records"],
+        ),
+    ],
+)
 def test_sequential_and_parallel_give_the_same_records_and_say_what_is_missing(
-    platform: Callable[[Scenario], str], client: Callable[..., Any], caplog: pytest.LogCaptureFixture,
-    scenario: Scenario, expected: list[str], numbers: list[str],
+    platform: Callable[[Scenario], str],
+    client: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+    scenario: Scenario,
+    expected: list[str],
+    numbers: list[str],
 ) -> None:
     c = client(platform(scenario))
     for workers in (1, 3):
@@ -120,8 +139,9 @@ def test_sequential_and_parallel_give_the_same_records_and_say_what_is_missing(
         assert all(number in warnings for number in numbers), warnings
 
 
-def test_an_honest_listing_says_nothing(platform: Callable[[Scenario], str], client: Callable[..., Any],
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_an_honest_listing_says_nothing(
+    platform: Callable[[Scenario], str], client: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     c = client(platform(honest))
     with caplog.at_level(logging.WARNING):
         assert ids(c.items("paginate", "/v1/products")) == ids(RECORDS)
@@ -131,8 +151,9 @@ def test_an_honest_listing_says_nothing(platform: Callable[[Scenario], str], cli
 def export(tmp_path: Path, **kwargs: Any) -> dict[str, Any]:
     from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 
-    return SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
-                                     destination=str(tmp_path / "products.jsonl"), **kwargs).execute({})
+    return SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="products", destination=str(tmp_path / "products.jsonl"), **kwargs
+    ).execute({})
 
 
 def test_the_export_fails_on_a_short_listing_by_default_and_keeps_it_on_warn(
@@ -166,7 +187,12 @@ def test_the_sql_load_fails_on_a_short_listing_by_default(
 
     platform(unechoed_cap)
     monkeypatch.setenv("AIRFLOW_CONN_SQLITE_SHORT", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "s.db")}))
-    load = {"task_id": "load", "resource": "products", "table": "products", "sql_conn_id": "sqlite_short"}
+    load: dict[str, Any] = {
+        "task_id": "load",
+        "resource": "products",
+        "table": "products",
+        "sql_conn_id": "sqlite_short",
+    }
     with pytest.raises(SimpleStoreListingIncompleteError, match="15 of the 30 records"):
         SimpleStoreToSqlOperator(**load).execute({})
     assert SimpleStoreToSqlOperator(**load, on_incomplete="warn").execute({}) == 15

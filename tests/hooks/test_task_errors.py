@@ -29,8 +29,8 @@ FAST_RETRIES = {"max_retries": 2, "max_retry_wait": 0.05}
 
 def export(tmp_path: Path, conn_id: str) -> SimpleStoreToObjectStorageOperator:
     return SimpleStoreToObjectStorageOperator(
-        task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"),
-                                     simplestore_conn_id=conn_id)
+        task_id="export", resource="products", destination=str(tmp_path / "p.jsonl"), simplestore_conn_id=conn_id
+    )
 
 
 def printed_tracebacks(error: BaseException) -> int:
@@ -58,7 +58,8 @@ def test_a_wrong_secret_names_the_connection_and_the_field(
     text = str(raised.value)
     assert text.startswith(
         f"SimpleStore connection 'simplestore_shop': Credentials rejected: the token URL {sb.token_url} says the "
-        "client id or secret is wrong (invalid_client). Check the Client ID and Client Secret."), text
+        "client id or secret is wrong (invalid_client). Check the Client ID and Client Secret."
+    ), text
     assert "not-the-secret-4711" not in text and raised.value.conn_id == "simplestore_shop"
     assert list(tmp_path.iterdir()) == [] and sb.stats()["token_requests"] == 1  # not retried
     assert printed_tracebacks(raised.value) == 1
@@ -74,7 +75,8 @@ def test_an_unreachable_api_host_names_the_url_what_was_tried_and_the_field(
     text = str(raised.value)
     assert text.startswith(
         f"SimpleStore connection 'simplestore_shop': Cannot reach the API URL {host}: the connection was refused "
-        "or failed. Check the API base URL (the connection's host) and the network. Tried 3 times in "), text
+        "or failed. Check the API base URL (the connection's host) and the network. Tried 3 times in "
+    ), text
     assert f"; last error: GET /v1/products: cannot connect to 127.0.0.1:{closed_port}" in text
     assert list(tmp_path.iterdir()) == []
     # One traceback printed and one exception logged, not requests', urllib3's and the socket's too;
@@ -94,7 +96,8 @@ def test_an_unreachable_token_host_names_the_token_url(
     text = str(raised.value)
     assert text.startswith(
         f"SimpleStore connection 'simplestore_shop': Cannot reach the token URL {auth_url}: the connection was "
-        "refused or failed. Check the Token URL (extra auth_url) and the network. Tried 2 times in "), text
+        "refused or failed. Check the Token URL (extra auth_url) and the network. Tried 2 times in "
+    ), text
     assert printed_tracebacks(raised.value) == 1
 
 
@@ -117,8 +120,8 @@ def test_a_web_page_as_the_api_url_is_named_a_wrong_api_url(
     with pytest.raises(SimpleStoreResponseError) as raised:
         c.items("list_orders")
     assert str(raised.value).startswith(
-        f"SimpleStore connection 'simplestore_shop': Wrong API URL: {web_page} does not look like the SimpleStore "
-        "API ("), str(raised.value)
+        f"SimpleStore connection 'simplestore_shop': Wrong API URL: {web_page} does not look like the SimpleStore API ("
+    ), str(raised.value)
 
 
 def test_the_production_token_url_with_the_sandbox_says_to_set_auth_url() -> None:
@@ -126,11 +129,21 @@ def test_the_production_token_url_with_the_sandbox_says_to_set_auth_url() -> Non
     client there (a dead host here: no request leaves the machine)."""
     from airflow.providers.common.compat.sdk import Connection
 
-    conn = Connection(conn_id="simplestore_default", conn_type="simplestore", host="http://127.0.0.1:8765",
-                      login="sandbox-client", password="sandbox-secret")
+    conn = Connection(
+        conn_id="simplestore_default",
+        conn_type="simplestore",
+        host="http://127.0.0.1:8765",
+        login="sandbox-client",
+        password="sandbox-secret",
+    )
     settings = SimpleStoreSettings.from_connection(conn)
-    error = SimpleStoreTransportError("POST /connect/token: cannot resolve the host name of auth.simplestore.io",
-                                      reason="dns", request_sent=False, method="POST", path="/connect/token")
+    error = SimpleStoreTransportError(
+        "POST /connect/token: cannot resolve the host name of auth.simplestore.io",
+        reason="dns",
+        request_sent=False,
+        method="POST",
+        path="/connect/token",
+    )
     error.token_request = True
     text = str(explain_failure(settings, error, attempts=6, seconds=9.2))
     assert text == (
@@ -138,7 +151,8 @@ def test_the_production_token_url_with_the_sandbox_says_to_set_auth_url() -> Non
         "https://auth.simplestore.io/connect/token: its host name does not resolve. Check the Token URL (extra "
         "auth_url) and the network. The Token URL is the production default while the API URL is "
         "http://127.0.0.1:8765: set the extra auth_url (for the sandbox: http://127.0.0.1:8765/connect/token). "
-        "Tried 6 times in 9.2 s; last error: POST /connect/token: cannot resolve the host name of auth.simplestore.io")
+        "Tried 6 times in 9.2 s; last error: POST /connect/token: cannot resolve the host name of auth.simplestore.io"
+    )
 
 
 def test_a_refused_call_keeps_its_own_message_and_names_the_connection(
@@ -147,8 +161,10 @@ def test_a_refused_call_keeps_its_own_message_and_names_the_connection(
     c = client(connect(sandbox, "simplestore_shop"))
     with pytest.raises(SimpleStoreError) as raised:
         c.call("get_product", "no-such-product")
-    assert str(raised.value) == ("SimpleStore connection 'simplestore_shop': GET /v1/products/no-such-product: "
-                                 "HTTP 404: Not Found - product 'no-such-product' was not found")
+    assert str(raised.value) == (
+        "SimpleStore connection 'simplestore_shop': GET /v1/products/no-such-product: "
+        "HTTP 404: Not Found - product 'no-such-product' was not found"
+    )
 
 
 def test_the_triggers_error_event_names_the_connection(

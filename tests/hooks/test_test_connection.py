@@ -30,8 +30,10 @@ def test_a_good_connection(sandbox: Any, connect: Callable) -> None:
     ok, message, _ = check(connect(sandbox))
     after = sandbox.stats()
     assert ok, message
-    assert message == (f"Connected to SimpleStore at {sandbox.url} as client 'sandbox-client': "
-                       f"{before['objects']['products']} products visible.")
+    assert message == (
+        f"Connected to SimpleStore at {sandbox.url} as client 'sandbox-client': "
+        f"{before['objects']['products']} products visible."
+    )
     new_calls = {k: v - before["requests"].get(k, 0) for k, v in after["requests"].items()}
     assert {k: v for k, v in new_calls.items() if v} == {"GET /v1/products": 1}  # one cheap read, no writes
     assert after["creations"] == before["creations"]
@@ -41,8 +43,10 @@ def test_a_good_connection(sandbox: Any, connect: Callable) -> None:
 def test_rejected_credentials(sandbox: Any, connect: Callable) -> None:
     ok, message, _ = check(connect(sandbox, password="wrong-password-123"))
     assert not ok
-    assert message == (f"Credentials rejected: the token URL {sandbox.token_url} says the client id or secret is "
-                       "wrong (invalid_client). Check the Client ID and Client Secret.")
+    assert message == (
+        f"Credentials rejected: the token URL {sandbox.token_url} says the client id or secret is "
+        "wrong (invalid_client). Check the Client ID and Client Secret."
+    )
     assert "wrong-password-123" not in message
 
 
@@ -69,12 +73,13 @@ def test_a_wrong_api_url(sandbox: Any, connect: Callable, suffix: str, expected:
 
 def test_a_web_site_instead_of_the_api(sandbox: Any, web_page: str, connect: Callable) -> None:
     ok, message, _ = check(connect(sandbox, host=web_page))
-    assert not ok and message.startswith(f"Wrong API URL: {web_page} does not look like the SimpleStore API "
-                                         "(HTTP 200 with a body that is not JSON (text/html))")
+    assert not ok and message.startswith(
+        f"Wrong API URL: {web_page} does not look like the SimpleStore API "
+        "(HTTP 200 with a body that is not JSON (text/html))"
+    )
 
 
-def test_api_and_token_urls_of_different_environments(sandbox: Any, fresh_sandbox: Callable,
-                                                      connect: Callable) -> None:
+def test_api_and_token_urls_of_different_environments(sandbox: Any, fresh_sandbox: Callable, connect: Callable) -> None:
     other = fresh_sandbox(products=5, customers=1, orders=1)
     ok, message, _ = check(connect(sandbox, host=other.url))
     assert not ok and message.startswith(f"The API URL {other.url} rejected the token from {sandbox.token_url}")
@@ -83,8 +88,9 @@ def test_api_and_token_urls_of_different_environments(sandbox: Any, fresh_sandbo
 def test_a_wrong_token_url(sandbox: Any, connect: Callable) -> None:
     ok, message, _ = check(connect(sandbox, auth_url=sandbox.url + "/oauth/token"))
     assert not ok
-    assert message == (f"Wrong token URL: the token URL {sandbox.url}/oauth/token answered 404. "
-                       "Check the Token URL extra.")
+    assert message == (
+        f"Wrong token URL: the token URL {sandbox.url}/oauth/token answered 404. Check the Token URL extra."
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,8 +101,9 @@ def test_a_wrong_token_url(sandbox: Any, connect: Callable) -> None:
         ("https://127.0.0.1:{sandbox_port}/connect/token", "the TLS handshake failed"),  # TLS to a plain-HTTP server
     ],
 )
-def test_network_failures_of_the_token_url(sandbox: Any, closed_port: int, connect: Callable, auth_url: str,
-                                           reason: str) -> None:
+def test_network_failures_of_the_token_url(
+    sandbox: Any, closed_port: int, connect: Callable, auth_url: str, reason: str
+) -> None:
     auth_url = auth_url.format(closed=closed_port, sandbox_port=sandbox.url.rsplit(":", 1)[1])
     ok, message, _ = check(connect(sandbox, auth_url=auth_url))
     assert not ok and message.startswith(f"Cannot reach the token URL {auth_url}: {reason}"), message
@@ -104,20 +111,25 @@ def test_network_failures_of_the_token_url(sandbox: Any, closed_port: int, conne
 
 def test_a_token_host_that_never_answers_fails_within_10s(sandbox: Any, silent_host: str, connect: Callable) -> None:
     ok, message, elapsed = check(connect(sandbox, auth_url=silent_host + "/connect/token"))
-    assert not ok and message == (f"Cannot reach the token URL {silent_host}/connect/token: it did not answer in time. "
-                                  "Check the Token URL (extra auth_url) and the network.")
+    assert not ok and message == (
+        f"Cannot reach the token URL {silent_host}/connect/token: it did not answer in time. "
+        "Check the Token URL (extra auth_url) and the network."
+    )
     assert elapsed < 10
 
 
 def test_an_api_host_that_never_answers(sandbox: Any, silent_host: str, connect: Callable) -> None:
     ok, message, elapsed = check(connect(sandbox, host=silent_host, timeout=1))
-    assert not ok and message == (f"Cannot reach the API URL {silent_host}: it did not answer in time. "
-                                  "Check the API base URL (the connection's host) and the network.")
+    assert not ok and message == (
+        f"Cannot reach the API URL {silent_host}: it did not answer in time. "
+        "Check the API base URL (the connection's host) and the network."
+    )
     assert elapsed < 5
 
 
-def test_the_whole_check_is_bounded_by_its_budget(sandbox: Any, silent_host: str, connect: Callable,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_whole_check_is_bounded_by_its_budget(
+    sandbox: Any, silent_host: str, connect: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(connection_check, "BUDGET", 0.5)
     ok, message, elapsed = check(connect(sandbox, auth_url=silent_host + "/connect/token"))
     assert not ok and message.startswith("No answer from SimpleStore within 0.5 s")
@@ -125,8 +137,10 @@ def test_the_whole_check_is_bounded_by_its_budget(sandbox: Any, silent_host: str
 
 
 def test_bad_settings_and_unknown_connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_SS_BAD", json.dumps(
-        {"conn_type": "simplestore", "host": "http://shop.example.com", "login": "id", "password": SECRET}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SS_BAD",
+        json.dumps({"conn_type": "simplestore", "host": "http://shop.example.com", "login": "id", "password": SECRET}),
+    )
     ok, message, _ = check("ss_bad")
     assert not ok and "'ss_bad'" in message and "'host'" in message and "in clear" in message
     ok, message, _ = check("ss_missing")
@@ -140,8 +154,14 @@ def test_airflow_worker_path_with_an_unsaved_connection(sandbox: Any) -> None:
     from airflow.providers.common.compat.sdk import Connection
 
     data = json.loads(sandbox.connection_json())
-    conn = Connection(conn_id="ss_unsaved_form", conn_type="simplestore", host=data["host"], login=data["login"],
-                      password=data["password"], extra=json.dumps(data["extra"]))
+    conn = Connection(
+        conn_id="ss_unsaved_form",
+        conn_type="simplestore",
+        host=data["host"],
+        login=data["login"],
+        password=data["password"],
+        extra=json.dumps(data["extra"]),
+    )
     ok, message = conn.test_connection()
     assert ok, message
     assert message.startswith(f"Connected to SimpleStore at {sandbox.url}")
@@ -152,8 +172,14 @@ def test_api_server_path_through_a_connection_uri(sandbox: Any, monkeypatch: pyt
     from airflow.providers.common.compat.sdk import Connection
 
     data = json.loads(sandbox.connection_json())
-    conn = Connection(conn_id="ss_uri_form", conn_type="simplestore", host=data["host"], login=data["login"],
-                      password=data["password"], extra=json.dumps(data["extra"]))
+    conn = Connection(
+        conn_id="ss_uri_form",
+        conn_type="simplestore",
+        host=data["host"],
+        login=data["login"],
+        password=data["password"],
+        extra=json.dumps(data["extra"]),
+    )
     monkeypatch.setenv("AIRFLOW_CONN_SS_URI_FORM", conn.get_uri())
     ok, message, _ = check("ss_uri_form")
     assert ok, message

@@ -13,8 +13,16 @@ from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStor
 from airflow_provider_simplestore.transfers.simplestore_to_storage import SimpleStoreToObjectStorageOperator
 from airflow_provider_simplestore.triggers.orders import SimpleStoreOrdersTrigger
 
-TAKERS = (SimpleStoreHook, SimpleStoreAsyncHook, SimpleStoreOperator, SimpleStoreToObjectStorageOperator,
-          SimpleStoreToSqlOperator, SimpleStoreImportOperator, SimpleStoreOrdersSensor, SimpleStoreOrdersTrigger)
+TAKERS = (
+    SimpleStoreHook,
+    SimpleStoreAsyncHook,
+    SimpleStoreOperator,
+    SimpleStoreToObjectStorageOperator,
+    SimpleStoreToSqlOperator,
+    SimpleStoreImportOperator,
+    SimpleStoreOrdersSensor,
+    SimpleStoreOrdersTrigger,
+)
 
 
 def test_every_class_defaults_to_the_one_conn_id() -> None:

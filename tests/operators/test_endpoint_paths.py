@@ -1,4 +1,4 @@
-"""Issue 11 point 6: `endpoint` stays under the API base; ids go in quoted through `path_ids`."""
+"""`endpoint` stays under the API base; ids go in quoted through `path_ids`."""
 
 from __future__ import annotations
 
@@ -46,15 +46,24 @@ def test_an_endpoint_that_leaves_its_path_is_refused_before_any_request(shop: An
 def test_path_ids_are_quoted_as_one_segment(shop: Any) -> None:
     product = listing(shop, "/v1/products")[0]
     customer_id = listing(shop, "/v1/customers")[0]["customerId"]
-    got = SimpleStoreOperator(task_id="get", endpoint="/v1/products/{product_id}",
-                              path_ids={"product_id": product["productId"]}).execute(context())
+    got = SimpleStoreOperator(
+        task_id="get", endpoint="/v1/products/{product_id}", path_ids={"product_id": product["productId"]}
+    ).execute(context())
     assert got == product
-    hostile = SimpleStoreOperator(task_id="rm", method="DELETE", endpoint="/v1/products/{product_id}",
-                                  path_ids={"product_id": f"../customers/{customer_id}"})
+    hostile = SimpleStoreOperator(
+        task_id="rm",
+        method="DELETE",
+        endpoint="/v1/products/{product_id}",
+        path_ids={"product_id": f"../customers/{customer_id}"},
+    )
     with pytest.raises(SimpleStorePathError):
         hostile.execute(context())
     with pytest.raises(SimpleStoreNotFoundError):  # a slash inside an id stays inside its segment
-        SimpleStoreOperator(task_id="slash", method="DELETE", endpoint="/v1/products/{product_id}",
-                            path_ids={"product_id": f"x/{customer_id}"}).execute(context())
+        SimpleStoreOperator(
+            task_id="slash",
+            method="DELETE",
+            endpoint="/v1/products/{product_id}",
+            path_ids={"product_id": f"x/{customer_id}"},
+        ).execute(context())
     assert customer_id in {c["customerId"] for c in listing(shop, "/v1/customers")}
     assert "path_ids" in SimpleStoreOperator.template_fields

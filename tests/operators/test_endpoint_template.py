@@ -30,8 +30,9 @@ def shop(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> 
     return sb
 
 
-@pytest.mark.parametrize("placeholder", ["{pid.__class__}", "{pid[0]}", "{pid!r}", "{pid:>40}", "{pid.real}",
-                                         "{0}", "{}", "{pid[x]}"])
+@pytest.mark.parametrize(
+    "placeholder", ["{pid.__class__}", "{pid[0]}", "{pid!r}", "{pid:>40}", "{pid.real}", "{0}", "{}", "{pid[x]}"]
+)
 def test_only_plain_placeholders_are_filled(shop: Any, placeholder: str) -> None:
     before = total_requests(shop)
     operator = SimpleStoreOperator(task_id="get", endpoint=f"/v1/products/{placeholder}", path_ids={"pid": "p1"})
@@ -42,22 +43,26 @@ def test_only_plain_placeholders_are_filled(shop: Any, placeholder: str) -> None
 
 def test_a_plain_placeholder_is_filled_and_quoted(shop: Any) -> None:
     product = listing(shop, "/v1/products")[0]
-    got = SimpleStoreOperator(task_id="get", endpoint="/v1/products/{product_id}",
-                              path_ids={"product_id": product["productId"]}).execute(context())
+    got = SimpleStoreOperator(
+        task_id="get", endpoint="/v1/products/{product_id}", path_ids={"product_id": product["productId"]}
+    ).execute(context())
     assert got == product
     assert Endpoint("GET", "/v1/{a}/{b_2}/{{literal}}").format(a="x/y", b_2=3) == "/v1/x%2Fy/3/{literal}"
     with pytest.raises(TypeError, match="needs the id 'b'"):
         Endpoint("GET", "/v1/{a}/{b}").format(a=1)
 
 
-@pytest.mark.parametrize("endpoint", [
-    f"/v1/products/{FULL_STOP * 2}/customers/{{cid}}",
-    f"/v1/products/{FULL_STOP}./customers/{{cid}}",
-    f"/v1/products/{TWO_DOT_LEADER}/customers/{{cid}}",
-    "/v1/products/%EF%BC%8E%EF%BC%8E/customers/{cid}",
-    f"/v1/customers/{{cid}}/{FULL_STOP}",
-    f"/v1/products/{FULL_STOP * 2}\uff0fcustomers/{{cid}}",  # full-width solidus: `../customers` after NFKC
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        f"/v1/products/{FULL_STOP * 2}/customers/{{cid}}",
+        f"/v1/products/{FULL_STOP}./customers/{{cid}}",
+        f"/v1/products/{TWO_DOT_LEADER}/customers/{{cid}}",
+        "/v1/products/%EF%BC%8E%EF%BC%8E/customers/{cid}",
+        f"/v1/customers/{{cid}}/{FULL_STOP}",
+        f"/v1/products/{FULL_STOP * 2}\uff0fcustomers/{{cid}}",  # full-width solidus: `../customers` after NFKC
+    ],
+)
 def test_full_width_dot_segments_are_refused_before_any_request(shop: Any, endpoint: str) -> None:
     customer_id = listing(shop, "/v1/customers")[0]["customerId"]
     before = total_requests(shop)
@@ -71,8 +76,9 @@ def test_full_width_dot_segments_are_refused_before_any_request(shop: Any, endpo
 @pytest.mark.parametrize("hostile", [FULL_STOP * 2, TWO_DOT_LEADER, FULL_STOP])
 def test_a_full_width_dot_id_is_refused(shop: Any, hostile: str) -> None:
     before = total_requests(shop)
-    operator = SimpleStoreOperator(task_id="rm", method="DELETE", endpoint="/v1/products/{product_id}",
-                                   path_ids={"product_id": hostile})
+    operator = SimpleStoreOperator(
+        task_id="rm", method="DELETE", endpoint="/v1/products/{product_id}", path_ids={"product_id": hostile}
+    )
     with pytest.raises(SimpleStoreConfigError):
         operator.execute(context())
     assert total_requests(shop) == before

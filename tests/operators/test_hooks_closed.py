@@ -59,20 +59,25 @@ def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable
     source.write_text(json.dumps({"slug": "closing-mug", "title": "Mug"}) + "\n")
     return {
         "operator": lambda: SimpleStoreOperator(task_id="one", endpoint="/v1/configuration").execute(context()),
-        "export": lambda: SimpleStoreToObjectStorageOperator(task_id="export", resource="products",
-                                                    destination=str(tmp_path / "p.jsonl")).execute(context()),
-        "sql": lambda: SimpleStoreToSqlOperator(task_id="load", resource="customers", table="customers",
-                                                sql_conn_id="sync_db").execute(context()),
-        "import": lambda: SimpleStoreImportOperator(task_id="import", resource="products",
-                                                    source=str(source)).execute(context()),
-        "sensor": lambda: SimpleStoreOrdersSensor(task_id="wait", since="2000-01-01T00:00:00Z", poke_interval=0.05,
-                                                  timeout=10).execute(context()),
+        "export": lambda: SimpleStoreToObjectStorageOperator(
+            task_id="export", resource="products", destination=str(tmp_path / "p.jsonl")
+        ).execute(context()),
+        "sql": lambda: SimpleStoreToSqlOperator(
+            task_id="load", resource="customers", table="customers", sql_conn_id="sync_db"
+        ).execute(context()),
+        "import": lambda: SimpleStoreImportOperator(task_id="import", resource="products", source=str(source)).execute(
+            context()
+        ),
+        "sensor": lambda: SimpleStoreOrdersSensor(
+            task_id="wait", since="2000-01-01T00:00:00Z", poke_interval=0.05, timeout=10
+        ).execute(context()),
     }
 
 
 @pytest.mark.parametrize("which", ["operator", "export", "sql", "import", "sensor"])
-def test_a_finished_task_closes_its_hook(shop: Any, sessions: list[Any], tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+def test_a_finished_task_closes_its_hook(
+    shop: Any, sessions: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
     tasks(tmp_path, monkeypatch)[which]()
     assert_all_closed(sessions)
 

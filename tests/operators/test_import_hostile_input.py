@@ -40,8 +40,13 @@ def shop(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def run(source: Path, resource: str = "products", **kwargs: Any) -> dict[str, Any]:
-    operator = SimpleStoreImportOperator(task_id="import", resource=resource, source=str(source),
-                                         max_error_ratio=kwargs.pop("max_error_ratio", 1.0), **kwargs)
+    operator = SimpleStoreImportOperator(
+        task_id="import",
+        resource=resource,
+        source=str(source),
+        max_error_ratio=kwargs.pop("max_error_ratio", 1.0),
+        **kwargs,
+    )
     return operator.execute(context())
 
 
@@ -64,8 +69,16 @@ def nested(depth: int) -> str:
 
 def test_json_nested_too_deeply_is_a_rejected_row_and_the_run_goes_on(shop: Any, tmp_path: Path) -> None:
     source = tmp_path / "deep.jsonl"
-    source.write_text(product(1) + '{"slug": ' + "[" * 100_000 + "\n" + product(2) + nested(40) + product(3)
-                      + '{"slug": "huge", "title": "Huge", "basePrice": {"sellPrice": 1e400}}\n')
+    source.write_text(
+        product(1)
+        + '{"slug": '
+        + "[" * 100_000
+        + "\n"
+        + product(2)
+        + nested(40)
+        + product(3)
+        + '{"slug": "huge", "title": "Huge", "basePrice": {"sellPrice": 1e400}}\n'
+    )
 
     result = run(source)
 
@@ -199,8 +212,9 @@ def emails(sb: Any) -> list[str]:
 
 def test_sharp_s_and_ss_are_two_natural_keys(shop: Any, tmp_path: Path) -> None:
     source = tmp_path / "sharp.jsonl"
-    source.write_text(customer("straße@example.test") + customer("strasse@example.test")
-                      + customer("STRASSE@example.test"))
+    source.write_text(
+        customer("straße@example.test") + customer("strasse@example.test") + customer("STRASSE@example.test")
+    )
 
     result = run(source, resource="customers")
 

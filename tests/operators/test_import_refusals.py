@@ -1,4 +1,4 @@
-"""Issue 11 point 5: one refused row never aborts an import, and its report survives a failed task."""
+"""One refused row never aborts an import, and its report survives a failed task."""
 
 from __future__ import annotations
 
@@ -31,8 +31,13 @@ def no_retries(sb: Any) -> None:
 
 
 def run(source: Path, **kwargs: Any) -> dict[str, Any]:
-    operator = SimpleStoreImportOperator(task_id="import", resource="products", source=str(source),
-                                         max_error_ratio=kwargs.pop("max_error_ratio", 1.0), **kwargs)
+    operator = SimpleStoreImportOperator(
+        task_id="import",
+        resource="products",
+        source=str(source),
+        max_error_ratio=kwargs.pop("max_error_ratio", 1.0),
+        **kwargs,
+    )
     return operator.execute(context())
 
 
@@ -65,8 +70,11 @@ def test_an_unknown_outcome_is_rejected_then_reconciled_by_the_next_run(shop: An
     # Every read and create of products is answered 503 (creates after committing): no row's
     # outcome can be confirmed; the hook does not retry (max_retries=0), so the test does not wait.
     no_retries(shop)
-    shop.set_faults(rules=[{"kind": "503", "probability": 1, "methods": ["POST", "GET"],
-                            "routes": ["/v1/products"], "phase": "after"}])
+    shop.set_faults(
+        rules=[
+            {"kind": "503", "probability": 1, "methods": ["POST", "GET"], "routes": ["/v1/products"], "phase": "after"}
+        ]
+    )
     first = run(source)
     assert first["rejected"] == 3 and [e["line"] for e in report(source)] == [1, 2, 3]
     assert all("outcome unknown" in e["reason"] for e in report(source))
@@ -80,8 +88,11 @@ def test_an_unknown_outcome_is_rejected_then_reconciled_by_the_next_run(shop: An
 def test_the_report_is_written_when_the_task_stops(shop: Any, tmp_path: Path) -> None:
     source = tmp_path / "rows.jsonl"
     source.write_text("".join(new(i) for i in range(MAX_UNKNOWN_IN_A_ROW + 3)))
-    shop.set_faults(rules=[{"kind": "503", "probability": 1, "methods": ["POST", "GET"],
-                            "routes": ["/v1/products"], "phase": "before"}])
+    shop.set_faults(
+        rules=[
+            {"kind": "503", "probability": 1, "methods": ["POST", "GET"], "routes": ["/v1/products"], "phase": "before"}
+        ]
+    )
     no_retries(shop)
     with pytest.raises(AirflowException, match=rf"{MAX_UNKNOWN_IN_A_ROW} rows in a row"):
         run(source)

@@ -1,4 +1,4 @@
-"""Issue 14.1: SimpleStoreImportOperator reads s3:// through ObjectStoragePath (a moto server on 127.0.0.1),
+"""SimpleStoreImportOperator reads s3:// through ObjectStoragePath (a moto server on 127.0.0.1),
 and writes its rejects report beside the input in one upload."""
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ def store(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) ->
 
 
 def run_import(key: str = SOURCE) -> dict[str, Any]:
-    return SimpleStoreImportOperator(task_id="import", resource="products", source=f"s3://{BUCKET}/{key}",
-                                     storage_conn_id=CONN_ID, max_error_ratio=0.5).execute(context())
+    return SimpleStoreImportOperator(
+        task_id="import",
+        resource="products",
+        source=f"s3://{BUCKET}/{key}",
+        storage_conn_id=CONN_ID,
+        max_error_ratio=0.5,
+    ).execute(context())
 
 
 def keys(s3: S3Server) -> list[str]:

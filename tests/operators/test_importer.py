@@ -82,8 +82,9 @@ def test_a_create_whose_answer_is_lost_is_reconciled_not_sent_again(store: Any, 
     ]
     source.write_text("".join(json.dumps(row) + "\n" for row in new))
     # Every create is committed, then answered with a 503: the hook must not repeat the POST.
-    store.set_faults(rules=[{"kind": "503", "probability": 1, "methods": ["POST"], "routes": ["/v1/products"],
-                             "phase": "after"}])
+    store.set_faults(
+        rules=[{"kind": "503", "probability": 1, "methods": ["POST"], "routes": ["/v1/products"], "phase": "after"}]
+    )
 
     result = importer(source).execute(context())
 
@@ -178,6 +179,8 @@ def test_unreadable_input_is_a_clear_error_before_any_write(store: Any, tmp_path
         importer(latin1).execute(context())
     with pytest.raises(SimpleStoreConfigError, match="cannot tell the format"):
         importer(tmp_path / "data.txt").execute(context())
+    with pytest.raises(SimpleStoreConfigError, match="the import reads JSON Lines or CSV, not parquet"):
+        importer(tmp_path / "products.parquet").execute(context())
     with pytest.raises(SimpleStoreConfigError, match="cannot import 'orders'; expected one of: products, customers"):
         importer(tmp_path / "o.csv", resource="orders")
     assert writes(store) == {}
@@ -188,8 +191,10 @@ def test_customers_match_by_email_ignoring_case(store: Any, tmp_path: Path) -> N
     known = customers[0]
     source = tmp_path / "customers.jsonl"
     source.write_text(
-        json.dumps({"emailAddress": known["emailAddress"].upper(), "displayName": "VIP " + known["firstName"]}) + "\n"
-        + json.dumps({"emailAddress": "new.person@example.com", "firstName": "New", "lastName": "Person"}) + "\n"
+        json.dumps({"emailAddress": known["emailAddress"].upper(), "displayName": "VIP " + known["firstName"]})
+        + "\n"
+        + json.dumps({"emailAddress": "new.person@example.com", "firstName": "New", "lastName": "Person"})
+        + "\n"
     )
     first = importer(source, resource="customers").execute(context())
     assert (first["created"], first["updated"], first["unchanged"]) == (1, 1, 0)

@@ -46,8 +46,10 @@ def test_customer_names_changed_only_in_case_are_written(store: Any, tmp_path: P
     customer = listing(store, "/v1/customers")[0]
     wanted = {"firstName": swapped(customer["firstName"]), "lastName": swapped(customer["lastName"])}
     source = tmp_path / "customers.csv"
-    source.write_text(f"emailAddress,firstName,lastName\n{customer['emailAddress'].upper()},"
-                      f"{wanted['firstName']},{wanted['lastName']}\n")
+    source.write_text(
+        f"emailAddress,firstName,lastName\n{customer['emailAddress'].upper()},"
+        f"{wanted['firstName']},{wanted['lastName']}\n"
+    )
 
     result = importer(source, resource="customers").execute(context())
 

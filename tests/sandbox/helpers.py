@@ -6,7 +6,15 @@ from typing import Any
 
 import requests
 
-SMALL = {"products": 30, "customers": 8, "orders": 20, "categories": 4, "collections": 3, "specials": 2, "folders": 4}
+SMALL: dict[str, Any] = {
+    "products": 30,
+    "customers": 8,
+    "orders": 20,
+    "categories": 4,
+    "collections": 3,
+    "specials": 2,
+    "folders": 4,
+}
 
 
 def token_for(sb: Any) -> str:
@@ -27,7 +35,7 @@ class Client(requests.Session):
         self.sb = sb
         self.headers["Authorization"] = f"Bearer {token_for(sb)}"
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)
         if isinstance(url, str) and url.startswith("/"):
             url = self.sb.url + url

@@ -118,3 +118,15 @@ def test_stats_count_token_grants_and_requests(small_sandbox):
     stats = sb.stats()
     assert stats["token_requests"] == 2  # the client's grant and the failed one
     assert stats["token_grants"] == 1
+
+
+def test_stats_count_each_refused_token_by_reason(small_sandbox):
+    sb, client = small_sandbox()
+    assert sb.stats()["unauthorized"] == {"missing": 0, "revoked": 0, "unknown": 0, "expired": 0}
+    assert requests.get(sb.url + "/v1/orders", timeout=10).status_code == 401
+    bogus = requests.get(sb.url + "/v1/orders", headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert bogus.status_code == 401
+    sb.revoke()
+    assert client.get("/v1/orders").status_code == 401
+    assert client.get("/v1/orders").status_code == 401
+    assert sb.stats()["unauthorized"] == {"missing": 1, "revoked": 2, "unknown": 1, "expired": 0}

@@ -21,8 +21,12 @@ from tests.support import private_airflow_env
 @pytest.fixture
 def printed() -> Iterator[list[str]]:
     """The CLI's output up to its paste lines, the sandbox still serving."""
-    proc = subprocess.Popen([sys.executable, "-m", "airflow_provider_simplestore.sandbox", "--port", "0", "--seed",
-                             "3", "--orders", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_simplestore.sandbox", "--port", "0", "--seed", "3", "--orders", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         assert proc.stdout is not None

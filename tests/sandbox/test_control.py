@@ -18,7 +18,7 @@ from tests.sandbox.helpers import SMALL, Client, token_for
 def _port_open(url: str) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=1):
             return True
     except OSError:
         return False
@@ -31,8 +31,17 @@ def test_stats_shape_and_route_templates(small_sandbox):
     client.get("/v1/orders/ord_missing")
     client.post("/v1/products", json={"title": "Counted"})
     stats = sb.stats()
-    assert set(stats) == {"token_grants", "token_requests", "requests", "faults", "objects", "creations",
-                          "rate_limited", "in_flight_peak"}
+    assert set(stats) == {
+        "token_grants",
+        "token_requests",
+        "requests",
+        "faults",
+        "objects",
+        "creations",
+        "rate_limited",
+        "unauthorized",
+        "in_flight_peak",
+    }
     assert stats["requests"] == {"GET /v1/orders": 1, "GET /v1/orders/{orderId}": 2, "POST /v1/products": 1}
     assert stats["faults"] == {"500": 0, "502": 0, "503": 0, "504": 0, "429": 0, "reset": 0, "slow": 0}
     assert stats["objects"]["products"] == 31 and stats["objects"]["orders"] == 20
@@ -100,12 +109,13 @@ def test_options_are_validated():
     with pytest.raises(ValueError, match="max_page_size"):
         SandboxOptions(max_page_size=0)
     with pytest.raises(ValueError, match="anchor"):
-        SandboxOptions(anchor="last tuesday")
+        SandboxOptions(anchor="last tuesday")  # type: ignore[arg-type]  # text is parsed (here: refused)
     with pytest.raises(ValueError, match="orders"):
         SandboxOptions(products=0, orders=5)
     with pytest.raises(ValueError, match="probability"):
-        SandboxOptions(faults=["503:2"])
-    assert SandboxOptions(anchor="2024-01-01T10:30:00+10:00").anchor.isoformat() == "2024-01-01T00:30:00+00:00"
+        SandboxOptions(faults=["503:2"])  # type: ignore[arg-type]  # fault rules are parsed from text
+    parsed = SandboxOptions(anchor="2024-01-01T10:30:00+10:00")  # type: ignore[arg-type]  # text is parsed
+    assert parsed.anchor.isoformat() == "2024-01-01T00:30:00+00:00"
 
 
 def test_cli_help_documents_the_fault_syntax():

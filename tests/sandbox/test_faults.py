@@ -80,7 +80,7 @@ def test_after_phase_commits_the_write(small_sandbox):
 
 def _raw_get(url: str, path: str) -> bytes:
     parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=5) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
         chunks = []
         try:

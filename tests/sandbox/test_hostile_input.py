@@ -1,4 +1,4 @@
-"""Issue 11 point 10: the sandbox answers hostile input with 4xx problems, closes connections that
+"""The sandbox answers hostile input with 4xx problems, closes connections that
 never finish a request, and warns when it listens beyond loopback."""
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ REQUEST_TIMEOUT = 0.5
 def shop() -> Iterator[tuple[Any, Client]]:
     from airflow_provider_simplestore.sandbox import run_sandbox
 
-    with run_sandbox(**SMALL, request_timeout=REQUEST_TIMEOUT, latency_ms=3 * REQUEST_TIMEOUT * 1000) as sb, \
-            Client(sb) as client:
+    with (
+        run_sandbox(**SMALL, request_timeout=REQUEST_TIMEOUT, latency_ms=3 * REQUEST_TIMEOUT * 1000) as sb,
+        Client(sb) as client,
+    ):
         yield sb, client
 
 
-@pytest.mark.parametrize("nest", [("{\"a\":", "}"), ("[", "]")])
+@pytest.mark.parametrize("nest", [('{"a":', "}"), ("[", "]")])
 def test_deeply_nested_json_is_a_400(shop: tuple[Any, Client], nest: tuple[str, str]) -> None:
     sb, client = shop
     depth = 20000
@@ -38,8 +40,9 @@ def test_deeply_nested_json_is_a_400(shop: tuple[Any, Client], nest: tuple[str, 
     assert sb.stats()["objects"] == before
 
 
-@pytest.mark.parametrize("query", ["CreatedToUtc=9999-12-31T23:59:59-14:00",
-                                   "CreatedFromUtc=0001-01-01T00:00:00%2B14:00"])
+@pytest.mark.parametrize(
+    "query", ["CreatedToUtc=9999-12-31T23:59:59-14:00", "CreatedFromUtc=0001-01-01T00:00:00%2B14:00"]
+)
 def test_out_of_range_dates_are_a_400(shop: tuple[Any, Client], query: str) -> None:
     _, client = shop
     assert_problem(client.get("/v1/orders?" + query), 400, detail_contains="out of range")
@@ -63,8 +66,14 @@ def closed_within(sock: socket.socket, seconds: float) -> float | None:
     return time.monotonic() - started if data == b"" else None
 
 
-@pytest.mark.parametrize("sent", [b"", b"GET /v1/orders HTTP/1.1\r\nHost: x\r\n",
-                                  b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\""])
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",
+        b"GET /v1/orders HTTP/1.1\r\nHost: x\r\n",
+        b'POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a"',
+    ],
+)
 def test_idle_and_half_sent_connections_are_closed(shop: tuple[Any, Client], sent: bytes) -> None:
     sb, _ = shop
     host, port = sb.url.removeprefix("http://").split(":")
@@ -84,7 +93,13 @@ def test_listening_beyond_loopback_warns(capsys: pytest.CaptureFixture[str]) -> 
     from airflow_provider_simplestore.sandbox.__main__ import is_loopback, main
 
     assert [is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::", "192.0.2.1")] == [
-        True, True, True, False, False, False]
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     # 192.0.2.1 (TEST-NET) is no address of this machine: the bind fails right after the warning,
     # so nothing is ever exposed by this test.
     with pytest.raises(OSError):

@@ -15,8 +15,16 @@ def test_sensors_and_triggers_import_nothing_from_operators_or_transfers() -> No
     offenders = []
     for path in sorted([*PACKAGE.glob("sensors/*.py"), *PACKAGE.glob("triggers/*.py")]):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
-                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            offenders += [f"{path.relative_to(PACKAGE)}:{node.lineno} {name}" for name in names
-                          if name.startswith(UPPER)]
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [
+                f"{path.relative_to(PACKAGE)}:{getattr(node, 'lineno', '?')} {name}"
+                for name in names
+                if name.startswith(UPPER)
+            ]
     assert offenders == []

@@ -168,13 +168,14 @@ def test_sensor_poke_counts_matching_orders(simplestore_conn: Any) -> None:
     since = orders[-5]["createdOnUtc"]
     sensor = SimpleStoreOrdersSensor(task_id="wait", since=since, min_count=5)
     result = sensor.poke(context())
-    assert result.is_done and result.xcom_value["count"] == 5 and result.xcom_value["since"] == since
+    assert result.is_done and result.xcom_value is not None
+    assert result.xcom_value["count"] == 5 and result.xcom_value["since"] == since
 
     paid = [o for o in orders if o["status"] == "Paid"]
     by_status = SimpleStoreOrdersSensor(task_id="w", status="Paid", min_count=len(paid) + 1)
     start = moment(orders[0]["createdOnUtc"])
     not_yet = by_status.poke(context(start=start))  # since defaults to the data interval start
-    assert not not_yet.is_done and not_yet.xcom_value["count"] == len(paid)
+    assert not not_yet.is_done and not_yet.xcom_value is not None and not_yet.xcom_value["count"] == len(paid)
 
 
 def test_sensor_in_poke_mode_times_out(simplestore_conn: Any) -> None:

@@ -25,8 +25,14 @@ def limited(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) 
 
 def test_export_with_auto_writes_the_same_bytes_as_one_worker(limited: Any, tmp_path: Path) -> None:
     summaries = [
-        SimpleStoreToObjectStorageOperator(task_id=f"export_{n}", resource="orders", incremental=False, page_size=10,
-                                  destination=str(tmp_path / f"orders-{n}.jsonl"), max_workers=n).execute(context())
+        SimpleStoreToObjectStorageOperator(
+            task_id=f"export_{n}",
+            resource="orders",
+            incremental=False,
+            page_size=10,
+            destination=str(tmp_path / f"orders-{n}.jsonl"),
+            max_workers=n,
+        ).execute(context())
         for n in (1, "auto")
     ]
     assert summaries[0]["sha256"] == summaries[1]["sha256"] and summaries[1]["records"] == 300
@@ -35,12 +41,18 @@ def test_export_with_auto_writes_the_same_bytes_as_one_worker(limited: Any, tmp_
     assert [json.loads(line) for line in lines] == listing(limited, "/v1/orders")
 
 
-def test_sql_load_with_auto_upserts_every_record(limited: Any, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sql_load_with_auto_upserts_every_record(limited: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "sync.db"
     monkeypatch.setenv("AIRFLOW_CONN_SYNC_DB", json.dumps({"conn_type": "sqlite", "host": str(db)}))
-    written = SimpleStoreToSqlOperator(task_id="load", sql_conn_id="sync_db", resource="orders", table="orders",
-                                       incremental=False, page_size=10, max_workers="auto").execute(context())
+    written = SimpleStoreToSqlOperator(
+        task_id="load",
+        sql_conn_id="sync_db",
+        resource="orders",
+        table="orders",
+        incremental=False,
+        page_size=10,
+        max_workers="auto",
+    ).execute(context())
     assert written == 300
     with sqlite3.connect(db) as conn:
         ids = [row[0] for row in conn.execute("SELECT id FROM orders ORDER BY rowid")]
@@ -52,7 +64,8 @@ def test_sql_load_with_auto_upserts_every_record(limited: Any, tmp_path: Path,
 def test_operators_refuse_other_worker_counts(value: Any) -> None:
     with pytest.raises(SimpleStoreConfigError, match="max_workers"):
         SimpleStoreToObjectStorageOperator(
-            task_id="e", resource="orders", destination="/tmp/x.jsonl", max_workers=value)
+            task_id="e", resource="orders", destination="/tmp/x.jsonl", max_workers=value
+        )
     with pytest.raises(SimpleStoreConfigError, match="max_workers"):
         SimpleStoreToSqlOperator(task_id="s", resource="orders", table="t", max_workers=value)
 
@@ -67,8 +80,13 @@ def test_an_auto_export_against_a_tight_bucket_refuses_few_and_gives_up_on_none(
     sb = fresh_sandbox(orders=8000, rate_limit=200, burst=20)
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
     summary = SimpleStoreToObjectStorageOperator(
-        task_id="export", resource="orders", incremental=False, page_size=10, max_workers="auto",
-        destination=str(tmp_path / "orders.jsonl")).execute(context())
+        task_id="export",
+        resource="orders",
+        incremental=False,
+        page_size=10,
+        max_workers="auto",
+        destination=str(tmp_path / "orders.jsonl"),
+    ).execute(context())
     stats = sb.stats()
     requests = stats["requests"]["GET /v1/orders"]
     assert summary["records"] == 8000 and summary["duplicates_dropped"] == 0

@@ -1,4 +1,4 @@
-"""Issue 11 point 4: CSV exports never carry a live spreadsheet formula (unless asked to)."""
+"""CSV exports never carry a live spreadsheet formula (unless asked to)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def shop(fresh_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_DEFAULT", sb.connection_json())
     with SimpleStoreHook() as hook:
         hook.create_customer({"emailAddress": "mallory@example.com", **HOSTILE})
-        hook.create_customer({"emailAddress": "tab@example.com", "firstName": "\tTab", "lastName": "-Dash",
-                              "displayName": "\rCR"})
+        hook.create_customer(
+            {"emailAddress": "tab@example.com", "firstName": "\tTab", "lastName": "-Dash", "displayName": "\rCR"}
+        )
     return sb
 
 
@@ -39,8 +40,9 @@ def rows(path: Path) -> dict[str, dict[str, str]]:
 
 def test_formula_cells_are_neutralised_by_default(shop: Any, tmp_path: Path) -> None:
     target = tmp_path / "customers.csv"
-    SimpleStoreToObjectStorageOperator(
-        task_id="export", resource="customers", destination=str(target)).execute(context())
+    SimpleStoreToObjectStorageOperator(task_id="export", resource="customers", destination=str(target)).execute(
+        context()
+    )
     exported = rows(target)
     for field, value in HOSTILE.items():
         assert exported["mallory@example.com"][field] == "'" + value
@@ -50,8 +52,9 @@ def test_formula_cells_are_neutralised_by_default(shop: Any, tmp_path: Path) -> 
 
 def test_raw_formulas_on_request(shop: Any, tmp_path: Path) -> None:
     target = tmp_path / "customers.csv"
-    SimpleStoreToObjectStorageOperator(task_id="export", resource="customers", destination=str(target),
-                              csv_raw_formulas=True).execute(context())
+    SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="customers", destination=str(target), csv_raw_formulas=True
+    ).execute(context())
     assert {k: rows(target)["mallory@example.com"][k] for k in HOSTILE} == HOSTILE
 
 

@@ -126,16 +126,23 @@ def test_incremental_without_a_window_is_a_clear_error(simplestore_conn: Any, tm
     with pytest.raises(SimpleStoreConfigError, match="no data interval; pass created_from/created_to"):
         export(resource="orders", destination=str(tmp_path / "o.jsonl")).execute(context())
     with pytest.raises(SimpleStoreConfigError, match="has no time zone"):
-        export(resource="orders", destination=str(tmp_path / "o.jsonl"), created_from="2026-01-01T00:00:00",
-               created_to="2026-01-02T00:00:00Z").execute(context())
+        export(
+            resource="orders",
+            destination=str(tmp_path / "o.jsonl"),
+            created_from="2026-01-01T00:00:00",
+            created_to="2026-01-02T00:00:00Z",
+        ).execute(context())
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_scheme_without_filesystem_fails_before_any_api_call(simplestore_conn: Any) -> None:
     before = total_requests(simplestore_conn)
-    # gs://, not s3://: the deploy extra installs S3's filesystem (tests/transfers/test_storage_s3.py).
-    with pytest.raises(StorageError, match=r"destination 'gs://bucket/orders/x.jsonl': no filesystem is installed "
-                                           r"for scheme 'gs'; install apache-airflow-providers-google"):
+    # gs://, not s3://: the deploy dependency group installs S3's filesystem (tests/transfers/test_storage_s3.py).
+    with pytest.raises(
+        StorageError,
+        match=r"destination 'gs://bucket/orders/x.jsonl': no filesystem is installed "
+        r"for scheme 'gs'; install apache-airflow-providers-google",
+    ):
         export(resource="orders", destination="gs://bucket/orders/x.jsonl").execute(context())
     assert total_requests(simplestore_conn) == before
 

@@ -1,4 +1,4 @@
-"""Issue 11 point 3: a destination is a regular file or nothing; anything else fails before the API."""
+"""A destination is a regular file or nothing; anything else fails before the API."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ def test_a_fifo_or_a_device_is_never_replaced(simplestore_conn: Any, tmp_path: P
     assert null.is_symlink() and Path("/dev/null").is_char_device()
 
 
-def test_a_file_url_with_a_host_is_refused(simplestore_conn: Any, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_url_with_a_host_is_refused(
+    simplestore_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     refused(simplestore_conn, "file://host/x.jsonl", "three slashes")
     assert not (tmp_path / "host").exists()
@@ -73,16 +74,20 @@ def test_stale_temporaries_go_and_the_path_reported_is_normalised(simplestore_co
 def test_only_names_that_are_exactly_a_temporary_are_cleaned_up(simplestore_conn: Any, tmp_path: Path) -> None:
     stale = tmp_path / ".categories.jsonl.0123456789ab.tmp"
     # A user's files that begin like a temporary of the destination: the whole name must match.
-    kept = [tmp_path / ".categories.jsonl.0123456789ab.tmp.keep", tmp_path / ".categories.jsonl.0123456789ab.tmpx",
-            tmp_path / ".categories.jsonl.0123456789abc.tmp"]
+    kept = [
+        tmp_path / ".categories.jsonl.0123456789ab.tmp.keep",
+        tmp_path / ".categories.jsonl.0123456789ab.tmpx",
+        tmp_path / ".categories.jsonl.0123456789abc.tmp",
+    ]
     for path in (stale, *kept):
         path.write_text("data")
     export(str(tmp_path / "categories.jsonl"))
     assert not stale.exists() and all(path.read_text() == "data" for path in kept)
 
 
-def test_the_file_is_fsynced_before_it_is_moved_into_place(simplestore_conn: Any, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_file_is_fsynced_before_it_is_moved_into_place(
+    simplestore_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "categories.jsonl"
     synced: list[tuple[str, bool]] = []
     real_fsync = os.fsync

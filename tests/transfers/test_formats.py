@@ -74,7 +74,8 @@ def test_format_from_name() -> None:
     assert format_from_name("a.JSONL") == "jsonl"
     assert format_from_name("a.ndjson") == "jsonl"
     assert format_from_name("a.csv") == "csv"
-    assert format_from_name("a.parquet") is None
+    assert format_from_name("a.Parquet") == "parquet"
+    assert format_from_name("a.xlsx") is None
 
 
 def test_reading_csv_reports_bad_rows_with_their_line_numbers() -> None:
@@ -112,7 +113,7 @@ def test_storage_path_checks_the_scheme_before_anything_else(tmp_path: Path) -> 
     assert storage_path(f"{tmp_path}/a.csv", role="destination").protocol in ("file", "local")
     with pytest.raises(StorageError, match=r"no filesystem is installed for scheme 'nosuchfs'"):
         storage_path("nosuchfs://bucket/a.csv", role="destination")
-    with pytest.raises(StorageError, match=r"scheme 'gs'.*apache-airflow-providers-google"):  # s3: the deploy extra
+    with pytest.raises(StorageError, match=r"scheme 'gs'.*apache-airflow-providers-google"):  # s3: the deploy group
         storage_path("gs://bucket/orders/a.jsonl", role="destination")
     with pytest.raises(StorageError, match="give a URL"):
         storage_path("relative/a.csv", role="destination")
@@ -149,6 +150,9 @@ def test_progress_lines_have_rate_and_eta() -> None:
 
     class Log:
         def info(self, event: str, *args: object) -> None:
+            lines.append(event % args)
+
+        def warning(self, event: str, *args: object) -> None:
             lines.append(event % args)
 
     progress = Progress(Log(), "orders", interval=10, clock=lambda: now[0])

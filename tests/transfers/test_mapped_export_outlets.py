@@ -17,10 +17,12 @@ def test_a_mapped_export_emits_through_its_alias_and_a_plain_one_through_its_fil
         mapped = SimpleStoreToObjectStorageOperator.partial(
             task_id="part", resource="orders", asset_alias="parts", outlets=[AssetAlias("parts")]
         ).expand_kwargs([{"destination": "file:///tmp/mapped/part-00.jsonl"}])
-        plain = SimpleStoreToObjectStorageOperator(task_id="plain", resource="orders", destination="file:///tmp/plain.jsonl")
+        plain = SimpleStoreToObjectStorageOperator(
+            task_id="plain", resource="orders", destination="file:///tmp/plain.jsonl"
+        )
 
     assert [getattr(o, "uri", None) for o in plain.outlets] == ["file:///tmp/plain.jsonl"]
     # What the task runner does with one map index's values.
     part = mapped.unmap({"destination": "file:///tmp/mapped/part-00.jsonl"})
-    assert part.outlets == [AssetAlias("parts")]
+    assert isinstance(part, SimpleStoreToObjectStorageOperator) and part.outlets == [AssetAlias("parts")]
     assert part.asset_alias == "parts" and part.static_asset is None

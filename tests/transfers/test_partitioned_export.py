@@ -31,7 +31,9 @@ def test_split_window_tiles_the_interval_edge_to_edge() -> None:
     # Uneven lengths: the bounds stay contiguous to the microsecond and the last one is the end.
     odd = split_window("2026-03-04T00:00:00Z", "2026-03-04T00:00:01Z", 3)
     assert [w["created_to"] for w in odd] == [
-        "2026-03-04T00:00:00.333333Z", "2026-03-04T00:00:00.666667Z", "2026-03-04T00:00:01Z"
+        "2026-03-04T00:00:00.333333Z",
+        "2026-03-04T00:00:00.666667Z",
+        "2026-03-04T00:00:01Z",
     ]
 
 
@@ -58,33 +60,42 @@ def busiest_day(orders: list[dict[str, Any]]) -> tuple[dt.datetime, dt.datetime]
     return day, day + dt.timedelta(days=1)
 
 
-def export_parts(folder: Path, start: dt.datetime, end: dt.datetime, parts: int,
-                 suffix: str = "jsonl") -> list[dict[str, Any]]:
+def export_parts(
+    folder: Path, start: dt.datetime, end: dt.datetime, parts: int, suffix: str = "jsonl"
+) -> list[dict[str, Any]]:
     """What the mapped tasks do: one export per window, the window given as rendered strings."""
     summaries = []
     for index, window in enumerate(split_window(start, end, parts)):
         operator = SimpleStoreToObjectStorageOperator(
-            task_id=f"part_{index}", resource="orders", destination=str(folder / f"part-{index:02d}.{suffix}"),
-            **window,
+            task_id=f"part_{index}",
+            resource="orders",
+            destination=str(folder / f"part-{index:02d}.{suffix}"),
+            created_from=window["created_from"],
+            created_to=window["created_to"],
         )
         summaries.append(operator.execute(context()))
     return summaries
 
 
+DayParts = tuple[list[dict[str, Any]], tuple[dt.datetime, dt.datetime]]  # the summaries, the day
+
+
 @pytest.fixture
-def day_parts(simplestore_conn: Any, tmp_path: Path) -> tuple[list[dict[str, Any]], tuple[dt.datetime, dt.datetime]]:
+def day_parts(simplestore_conn: Any, tmp_path: Path) -> DayParts:
     day = busiest_day(listing(simplestore_conn, "/v1/orders"))
     return export_parts(tmp_path / "parts", *day, 4), day
 
 
-def test_the_export_summary_names_its_window(day_parts: Any) -> None:
+def test_the_export_summary_names_its_window(day_parts: DayParts) -> None:
     summaries, day = day_parts
     assert [{"created_from": s["created_from"], "created_to": s["created_to"]} for s in summaries] == split_window(
         *day, 4
     )
 
 
-def test_manifest_lists_every_part_and_each_order_once(simplestore_conn: Any, day_parts: Any, tmp_path: Path) -> None:
+def test_manifest_lists_every_part_and_each_order_once(
+    simplestore_conn: Any, day_parts: DayParts, tmp_path: Path
+) -> None:
     summaries, day = day_parts
     target = tmp_path / "parts" / "manifest.json"
     # In the order XCom may hand them over, not by window.
@@ -105,10 +116,16 @@ def test_manifest_lists_every_part_and_each_order_once(simplestore_conn: Any, da
     assert sorted(seen) == sorted(expected) and len(expected) > 4
     assert manifest["records"] == result["records"] == len(expected)
     assert (manifest["created_from"], manifest["created_to"], manifest["resource"]) == (
-        day[0].isoformat().replace("+00:00", "Z"), day[1].isoformat().replace("+00:00", "Z"), "orders"
+        day[0].isoformat().replace("+00:00", "Z"),
+        day[1].isoformat().replace("+00:00", "Z"),
+        "orders",
     )
-    assert result == {"destination": f"file://{target}", "parts": 4, "records": len(expected),
-                      "sha256": hashlib.sha256(target.read_bytes()).hexdigest()}
+    assert result == {
+        "destination": f"file://{target}",
+        "parts": 4,
+        "records": len(expected),
+        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+    }
 
 
 def _shifted(summary: dict[str, Any], hours: int) -> dict[str, Any]:
@@ -128,8 +145,9 @@ def _shifted(summary: dict[str, Any], hours: int) -> dict[str, Any]:
         (lambda s: [], "no parts"),
     ],
 )
-def test_parts_that_are_not_one_whole_export_write_no_manifest(day_parts: Any, tmp_path: Path, tamper: Any,
-                                                               message: str) -> None:
+def test_parts_that_are_not_one_whole_export_write_no_manifest(
+    day_parts: Any, tmp_path: Path, tamper: Any, message: str
+) -> None:
     summaries, day = day_parts
     target = tmp_path / "manifest.json"
     with pytest.raises(ManifestError, match=message):
@@ -159,7 +177,7 @@ def test_a_part_changed_in_place_with_its_size_kept_writes_no_manifest(day_parts
     first = Path(summaries[index]["destination"].removeprefix("file://"))
     data = first.read_bytes()
     at = data.index(b'"orderId":') + len(b'"orderId":')
-    changed = data[:at] + (b"8" if data[at:at + 1] != b"8" else b"9") + data[at + 1:]  # one byte, same length
+    changed = data[:at] + (b"8" if data[at : at + 1] != b"8" else b"9") + data[at + 1 :]  # one byte, same length
     first.write_bytes(changed)
     assert len(changed) == summaries[index]["bytes"]
     with pytest.raises(ManifestError, match="changed after its export"):
@@ -183,12 +201,13 @@ def _with(summary: dict[str, Any], **fields: Any) -> dict[str, Any]:
         ("bytes", -3, "bytes must be a non-negative integer"),
         ("bytes", [1], "bytes must be a non-negative integer"),
         ("sha256", "abc", "sha256 must be 64 lowercase hex digits"),
-        ("format", "parquet", "unknown format 'parquet'"),
+        ("format", "xlsx", "unknown format 'xlsx'"),
     ],
 )
 @pytest.mark.parametrize("verify", [True, False])
-def test_counts_and_digests_from_xcom_are_checked(day_parts: Any, tmp_path: Path, field: str, value: Any,
-                                                  message: str, verify: bool) -> None:
+def test_counts_and_digests_from_xcom_are_checked(
+    day_parts: Any, tmp_path: Path, field: str, value: Any, message: str, verify: bool
+) -> None:
     summaries, day = day_parts
     target = tmp_path / "manifest.json"
     tampered = [_with(summaries[0], **{field: value}), *summaries[1:]]
@@ -217,15 +236,33 @@ def test_csv_parts_are_counted_by_record_not_by_line(simplestore_conn: Any, tmp_
     extra = tmp_path / "parts" / "extra.csv"
     extra.write_bytes(b'orderId,note\n1,"two\nlines"\n2,"say ""hi""\nand\n"\n')
     data = extra.read_bytes()
-    hand_made = {"destination": f"file://{extra}", "records": 2, "bytes": len(data),
-                 "sha256": hashlib.sha256(data).hexdigest(), "created_from": summaries[-1]["created_to"],
-                 "created_to": "2100-01-01T00:00:00Z"}
+    hand_made = {
+        "destination": f"file://{extra}",
+        "records": 2,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "created_from": summaries[-1]["created_to"],
+        "created_to": "2100-01-01T00:00:00Z",
+    }
     end = dt.datetime(2100, 1, 1, tzinfo=UTC)
-    result = write_manifest(str(tmp_path / "manifest.json"), [*summaries, hand_made], window_start=day[0],
-                            window_end=end)
+    result = write_manifest(
+        str(tmp_path / "manifest.json"), [*summaries, hand_made], window_start=day[0], window_end=end
+    )
     assert result["records"] == sum(s["records"] for s in summaries) + 2
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [p["format"] for p in manifest["parts"]] == ["csv", "csv", "csv"]
+
+
+def test_parquet_parts_are_counted_from_their_footer(simplestore_conn: Any, tmp_path: Path) -> None:
+    day = busiest_day(listing(simplestore_conn, "/v1/orders"))
+    summaries = export_parts(tmp_path / "parts", *day, 3, suffix="parquet")
+    assert all(s["format"] == "parquet" for s in summaries) and sum(s["records"] for s in summaries) > 2
+    result = write_manifest(str(tmp_path / "manifest.json"), summaries, window_start=day[0], window_end=day[1])
+    assert result["records"] == sum(s["records"] for s in summaries)
+    part = next(s for s in summaries if s["records"])
+    tampered = [_with(s, records=s["records"] + 1) if s is part else s for s in summaries]
+    with pytest.raises(ManifestError, match=f"holds {part['records']} records; its export summary says"):
+        write_manifest(str(tmp_path / "other.json"), tampered, window_start=day[0], window_end=day[1])
 
 
 def test_the_manifest_may_not_replace_a_part(day_parts: Any, tmp_path: Path) -> None:
@@ -233,8 +270,12 @@ def test_the_manifest_may_not_replace_a_part(day_parts: Any, tmp_path: Path) -> 
     part = Path(summaries[1]["destination"].removeprefix("file://"))
     before = part.read_bytes()
     (tmp_path / "link").symlink_to(tmp_path / "parts")
-    for destination in (str(part), f"file://{part}", f"file://{tmp_path}/parts/x/../{part.name}",
-                        str(tmp_path / "link" / part.name)):
+    for destination in (
+        str(part),
+        f"file://{part}",
+        f"file://{tmp_path}/parts/x/../{part.name}",
+        str(tmp_path / "link" / part.name),
+    ):
         for verify in (True, False):
             with pytest.raises(ManifestError, match=f"would replace the part .*{part.name}"):
                 write_manifest(destination, summaries, window_start=day[0], window_end=day[1], verify=verify)
@@ -255,7 +296,10 @@ def test_a_mapped_export_declares_its_alias_once() -> None:
     from airflow_provider_simplestore.compat import AssetAlias
 
     operator = SimpleStoreToObjectStorageOperator(
-        task_id="part", resource="orders", destination="file:///tmp/{{ ds }}/part.jsonl",
-        asset_alias="parts", outlets=[AssetAlias("parts")],
+        task_id="part",
+        resource="orders",
+        destination="file:///tmp/{{ ds }}/part.jsonl",
+        asset_alias="parts",
+        outlets=[AssetAlias("parts")],
     )
     assert operator.outlets == [AssetAlias("parts")] and operator.asset_alias == "parts"

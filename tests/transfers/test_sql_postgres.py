@@ -13,20 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_simplestore.transfers.simplestore_to_sql import (
-    TYPED_COLUMNS,
-    SimpleStoreToSqlOperator,
-    TableMissingError,
-    create_table_sql,
-    table_columns,
-)
+from airflow_provider_simplestore.transfers.simplestore_to_sql import SimpleStoreToSqlOperator, TableMissingError
+from airflow_provider_simplestore.utils.sql_statements import TYPED_COLUMNS, create_table_sql, table_columns
 from tests.operator_support import context, listing, moment, total_requests
 from tests.support import eventually
 
 if TYPE_CHECKING:
     from tests.postgres_server import PostgresServer
 
-PG_TYPES = {"TEXT": "text", "NUMERIC": "numeric", "BOOLEAN": "boolean"}
+PG_TYPES = {"TEXT": "text", "NUMERIC": "numeric", "BOOLEAN": "boolean", "BIGINT": "bigint"}
 
 
 @pytest.fixture
@@ -92,7 +87,11 @@ def test_orders_load_by_window_and_a_rerun_updates_rows_in_place(store: Any, pos
     for order_id, version, status, customer, created, currency, subtotal, fee, total, document, doc_id in stored:
         order = expected[order_id]
         assert (version, status, customer, created, currency) == (
-            order["version"], order["status"], order["customerId"], order["createdOnUtc"], order["currencyCode"]
+            order["version"],
+            order["status"],
+            order["customerId"],
+            order["createdOnUtc"],
+            order["currencyCode"],
         )
         assert (subtotal, fee, total) == tuple(number(order[k]) for k in ("subtotal", "shippingFee", "total"))
         assert json.loads(document) == order and doc_id == order_id
@@ -122,7 +121,11 @@ def test_products_full_load_with_typed_columns(store: Any, postgres_conn: Postgr
     for product_id, version, slug, sku, title, status, active, currency, price, quantity, document in stored:
         product = products[product_id]
         assert (version, slug, sku, title, status) == (
-            product["version"], product["slug"], product["inventory"]["sku"], product["title"], product["status"]
+            product["version"],
+            product["slug"],
+            product["inventory"]["sku"],
+            product["title"],
+            product["status"],
         )
         assert active is product["isActive"]
         assert (currency, price) == (product["basePrice"]["currencyCode"], number(product["basePrice"]["sellPrice"]))
@@ -166,12 +169,56 @@ def test_a_missing_table_with_creation_off_writes_nothing(store: Any, postgres_c
     eventually(lambda: query(postgres_conn, others) == [(0,)], what="the probe's backend to end")
 
 
-def test_a_table_lacking_columns_is_refused(store: Any, postgres_conn: PostgresServer) -> None:
+def test_a_table_lacking_the_key_or_document_is_refused(store: Any, postgres_conn: PostgresServer) -> None:
     with postgres_conn.connect() as conn:
         conn.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, document TEXT)")
-    with pytest.raises(TableMissingError, match="lacks columns version, email_address"):
+    with pytest.raises(
+        TableMissingError,
+        match=r"lacks columns version, first_name, .*, synced_at in 'pg_sync'; "
+        r"synced_at cannot be added",
+    ):
         load(resource="customers", table="customers").execute(context())
     assert query(postgres_conn, "SELECT count(*) FROM customers") == [(0,)]
+
+
+# The products table as the first release created it: a few typed columns and the document.
+FIRST_RELEASE_PRODUCTS = """CREATE TABLE products (id TEXT PRIMARY KEY, version TEXT, slug TEXT, sku TEXT,
+    title TEXT, status TEXT, is_active BOOLEAN, currency_code TEXT, sell_price NUMERIC, available_quantity NUMERIC,
+    document TEXT NOT NULL, synced_at TEXT NOT NULL)"""
+
+
+def test_a_first_release_table_gets_the_new_columns_typed(store: Any, postgres_conn: PostgresServer) -> None:
+    with postgres_conn.connect() as conn:
+        conn.execute(FIRST_RELEASE_PRODUCTS)
+        conn.execute("INSERT INTO products (id, slug, document, synced_at) VALUES ('old', 'kept', '{}', 't0')")
+    refused = (
+        r"lacks columns short_url, .* in 'pg_sync' \(a table of an earlier release\?\); pass "
+        r"create_table=True to add them, or run: ALTER TABLE"
+    )
+    with pytest.raises(TableMissingError, match=refused):
+        load(resource="products", table="products", create_table=False).execute(context())
+    products = {p["productId"]: p for p in listing(store, "/v1/products")}
+
+    assert load(resource="products", table="products", batch_size=25).execute(context()) == len(products)
+    assert pg_column_types(postgres_conn, "products") == {
+        c.name: PG_TYPES[c.sql_type] for c in table_columns("products")
+    }
+    assert query(postgres_conn, "SELECT slug, short_url FROM products WHERE id = 'old'") == [("kept", None)]
+    stored = query(
+        postgres_conn,
+        "SELECT id, short_url, base_rewards_points, inventory_track_inventory,"
+        " price_sell_price, categories::jsonb FROM products WHERE id <> 'old'",
+    )
+    assert len(stored) == len(products)
+    for product_id, short_url, points, tracked, price, categories in stored:
+        product = products[product_id]
+        assert (short_url, points, tracked, categories) == (
+            product["shortUrl"],
+            product["baseRewards"]["points"],
+            product["inventory"]["trackInventory"],
+            product["categories"],
+        )
+        assert price == number(product["price"]["sellPrice"])
 
 
 @pytest.mark.parametrize("resource", sorted(TYPED_COLUMNS))

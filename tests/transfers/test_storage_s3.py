@@ -1,4 +1,4 @@
-"""Issue 14.1: exports to s3:// through ObjectStoragePath, against a real S3 server (moto) on 127.0.0.1.
+"""Exports to s3:// through ObjectStoragePath, against a real S3 server (moto) on 127.0.0.1.
 
 An object appears only whole: one multipart upload to the final key, completed at the end and
 aborted on failure (utils/storage.py, docs/storage.md). The server is watched with a plain boto3
@@ -38,8 +38,14 @@ def large_sandbox() -> Iterator[Any]:
 
 
 def export_orders(key: str = KEY, **kwargs: Any) -> SimpleStoreToObjectStorageOperator:
-    return SimpleStoreToObjectStorageOperator(task_id="export", resource="orders", incremental=False,
-                                     destination=f"s3://{BUCKET}/{key}", storage_conn_id=CONN_ID, **kwargs)
+    return SimpleStoreToObjectStorageOperator(
+        task_id="export",
+        resource="orders",
+        incremental=False,
+        destination=f"s3://{BUCKET}/{key}",
+        storage_conn_id=CONN_ID,
+        **kwargs,
+    )
 
 
 def body(s3: S3Server, key: str = KEY) -> bytes:
@@ -173,24 +179,30 @@ def test_leftovers_of_a_killed_run_are_cleaned_up_and_nothing_else(s3: S3Server,
     client.put_object(Bucket=BUCKET, Key="exports/.other.jsonl.0123456789ab.tmp", Body=b"not ours")
     client.put_object(Bucket=BUCKET, Key="exports/.categories.jsonl.0123456789ab.tmp.keep", Body=b"a user's")
 
-    summary = SimpleStoreToObjectStorageOperator(task_id="export", resource="categories", destination=f"s3://{BUCKET}/{key}",
-                                        storage_conn_id=CONN_ID).execute(context())
+    summary = SimpleStoreToObjectStorageOperator(
+        task_id="export", resource="categories", destination=f"s3://{BUCKET}/{key}", storage_conn_id=CONN_ID
+    ).execute(context())
 
     assert summary["sha256"] == hashlib.sha256(body(s3, key)).hexdigest()
     assert [(u["Key"], u["UploadId"]) for u in unfinished_uploads(s3)] == [(key + ".bak", other)]
-    assert sorted(keys(s3)) == ["exports/.categories.jsonl.0123456789ab.tmp.keep",
-                                "exports/.other.jsonl.0123456789ab.tmp", key]
+    assert sorted(keys(s3)) == [
+        "exports/.categories.jsonl.0123456789ab.tmp.keep",
+        "exports/.other.jsonl.0123456789ab.tmp",
+        key,
+    ]
 
 
 def test_a_missing_bucket_or_a_prefix_is_refused_before_any_api_call(s3: S3Server, simplestore_conn: Any) -> None:
     s3.client().put_object(Bucket=BUCKET, Key="exports/daily/part-1.jsonl", Body=b"{}\n")
     before = total_requests(simplestore_conn)
     with pytest.raises(StorageError, match="the bucket 'no-such-bucket' does not exist"):
-        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination="s3://no-such-bucket/c.jsonl",
-                                  storage_conn_id=CONN_ID).execute(context())
+        SimpleStoreToObjectStorageOperator(
+            task_id="x", resource="categories", destination="s3://no-such-bucket/c.jsonl", storage_conn_id=CONN_ID
+        ).execute(context())
     with pytest.raises(StorageError, match="is a prefix with objects under it"):
-        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/exports/daily",
-                                  storage_conn_id=CONN_ID).execute(context())
+        SimpleStoreToObjectStorageOperator(
+            task_id="x", resource="categories", destination=f"s3://{BUCKET}/exports/daily", storage_conn_id=CONN_ID
+        ).execute(context())
     assert total_requests(simplestore_conn) == before
     assert [b["Name"] for b in s3.client().list_buckets()["Buckets"]] == [BUCKET], "a bucket was created"
     assert keys(s3) == ["exports/daily/part-1.jsonl"]
@@ -212,6 +224,7 @@ def test_a_key_with_dot_or_empty_segments_is_refused_before_any_api_call(
     # syncs the bucket to disk may follow the "..".
     before = total_requests(simplestore_conn)
     with pytest.raises(StorageError, match=what):
-        SimpleStoreToObjectStorageOperator(task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}",
-                                  storage_conn_id=CONN_ID).execute(context())
+        SimpleStoreToObjectStorageOperator(
+            task_id="x", resource="categories", destination=f"s3://{BUCKET}/{key}", storage_conn_id=CONN_ID
+        ).execute(context())
     assert total_requests(simplestore_conn) == before and keys(s3) == [] and unfinished_uploads(s3) == []

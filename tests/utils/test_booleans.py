@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_simplestore.client.settings import _Reader
-from airflow_provider_simplestore.operators.importer import TARGETS, parse_row
 from airflow_provider_simplestore.utils.booleans import FALSE_WORDS, TRUE_WORDS, boolean_word
+from airflow_provider_simplestore.utils.import_rows import TARGETS, parse_row
 
 
 @pytest.mark.parametrize("word", sorted(TRUE_WORDS | FALSE_WORDS))

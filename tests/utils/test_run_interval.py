@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -13,6 +13,9 @@ from airflow_provider_simplestore.compat import cron_data_interval_timetable
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.utils.run_interval import run_interval
 from airflow_provider_simplestore.utils.source import run_window
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
 
 UTC = dt.timezone.utc
 TRIGGERED = dt.datetime(2026, 3, 4, 14, 23, 5, tzinfo=UTC)
@@ -24,9 +27,9 @@ def _dag(schedule: Any) -> Any:
     return DAG("run_interval_test", schedule=schedule, start_date=dt.datetime(2025, 1, 1, tzinfo=UTC))
 
 
-def _undated(dag: Any) -> dict[str, Any]:
+def _undated(dag: Any) -> Context:
     """What a 3.x task's context holds for a run triggered without a logical date."""
-    return {"dag": dag, "dag_run": SimpleNamespace(run_after=TRIGGERED, logical_date=None)}
+    return cast("Context", {"dag": dag, "dag_run": SimpleNamespace(run_after=TRIGGERED, logical_date=None)})
 
 
 def test_a_run_with_a_data_interval_covers_it() -> None:
@@ -60,4 +63,4 @@ def test_without_any_moment_the_window_and_the_sensor_say_what_they_need() -> No
     with pytest.raises(SimpleStoreConfigError, match="created_from/created_to"):
         run_window({})
     with pytest.raises(SimpleStoreConfigError, match="pass since="):
-        SimpleStoreOrdersSensor(task_id="wait")._since({})  # type: ignore[arg-type]
+        SimpleStoreOrdersSensor(task_id="wait")._since({})

@@ -219,8 +219,15 @@ def register(api: Api, state: SandboxState) -> None:
         store.created("baskets")
         return json_response({"orderId": order["orderId"], "customerId": customer["customerId"]})
 
-    read_routes(api, state, "baskets", "/v1/basket", "/v1/basket/bycart/{cartId}", _baskets,
-                hideable=(("IncludeItems", "items"), ("IncludeAttributes", "attributes")))
+    read_routes(
+        api,
+        state,
+        "baskets",
+        "/v1/basket",
+        "/v1/basket/bycart/{cartId}",
+        _baskets,
+        hideable=(("IncludeItems", "items"), ("IncludeAttributes", "attributes")),
+    )
 
 
 def _baskets(rows: list[Row], query: Query) -> list[Row]:

@@ -65,7 +65,6 @@ def _refresh_refs(store: Store, field: str, key: str, row: Row | None) -> None:
     store.memberships_changed()
 
 
-
 def _special_fields(store: Store, body: SpecialIn, current: Row | None) -> dict[str, Any]:
     changes = _fields(body, "specialId")
     for key in ("startOnUtc", "endOnUtc"):

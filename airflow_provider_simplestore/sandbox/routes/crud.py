@@ -74,8 +74,9 @@ def listing(
     return page_views(state, rows, query, view)
 
 
-def read_routes(api: Api, state: SandboxState, resource: str, list_path: str, item_path: str, select: Select,
-                **listing_options: Any) -> None:
+def read_routes(
+    api: Api, state: SandboxState, resource: str, list_path: str, item_path: str, select: Select, **listing_options: Any
+) -> None:
     """`GET list_path` (filtered by `select`) and `GET item_path` (one row by the path's id)."""
 
     async def list_rows(request: Request) -> Response:

@@ -44,10 +44,15 @@ def _select(store: Store, rows: list[Row], query: Query) -> list[Row]:
 
 
 def register(api: Api, state: SandboxState) -> None:
-    read_routes(api, state, "customers", "/v1/customers", "/v1/customers/{customerId}",
-                lambda rows, query: _select(state.store, rows, query),
-                hideable=(("IncludePhones", "phones"), ("IncludeAddresses", "addresses"),
-                          ("IncludeAttributes", "attributes")))
+    read_routes(
+        api,
+        state,
+        "customers",
+        "/v1/customers",
+        "/v1/customers/{customerId}",
+        lambda rows, query: _select(state.store, rows, query),
+        hideable=(("IncludePhones", "phones"), ("IncludeAddresses", "addresses"), ("IncludeAttributes", "attributes")),
+    )
 
     @api.route("POST", "/v1/customers")
     async def create_customer(request: Request) -> Response:

@@ -107,8 +107,14 @@ def _select(store: Store, rows: list[Row], query: Query) -> list[Row]:
 
 
 def register(api: Api, state: SandboxState) -> None:
-    read_routes(api, state, "products", "/v1/products", "/v1/products/{productId}",
-                lambda rows, query: _select(state.store, rows, query))
+    read_routes(
+        api,
+        state,
+        "products",
+        "/v1/products",
+        "/v1/products/{productId}",
+        lambda rows, query: _select(state.store, rows, query),
+    )
 
     @api.route("POST", "/v1/products")
     async def create_product(request: Request) -> Response:

@@ -26,10 +26,10 @@ from airflow_provider_simplestore.client.resources import (
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError
 from airflow_provider_simplestore.hooks.endpoints import EndpointMethods
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreAsyncHook, SimpleStoreHook
-from airflow_provider_simplestore.operators import importer
-from airflow_provider_simplestore.transfers.simplestore_to_sql import TYPED_COLUMNS
+from airflow_provider_simplestore.utils import import_rows
 from airflow_provider_simplestore.utils.formats import CSV_COLUMNS, lookup
 from airflow_provider_simplestore.utils.source import SYNC_RESOURCES, created_params, is_incremental
+from airflow_provider_simplestore.utils.sql_statements import TYPED_COLUMNS
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 PAGING = {"params", "page_size", "max_workers"}  # what every list_* method takes besides its filters
@@ -46,8 +46,13 @@ def regular_calls() -> Iterator[tuple[Resource, str]]:
 
 
 # The platform's convention for a resource's regular calls: the method, and whether on the item path.
-CONVENTION = {"list": ("GET", False), "get": ("GET", True), "create": ("POST", False), "update": ("PUT", True),
-              "delete": ("DELETE", True)}
+CONVENTION = {
+    "list": ("GET", False),
+    "get": ("GET", True),
+    "create": ("POST", False),
+    "update": ("PUT", True),
+    "delete": ("DELETE", True),
+}
 
 
 def test_regular_endpoints_come_from_the_resource_rows() -> None:
@@ -90,8 +95,12 @@ def test_every_regular_call_has_a_typed_method(hook_class: type) -> None:
             assert keywords - PAGING == set(spec.filters), f"{name}() keywords differ from RESOURCES[{spec.name!r}]"
             assert keywords >= PAGING, f"{name}() lacks {sorted(PAGING - keywords)}"
         else:
-            expected = {"get": [spec.id_param], "delete": [spec.id_param], "create": ["body"],
-                        "update": [spec.id_param, "body"]}[call]
+            expected = {
+                "get": [spec.id_param],
+                "delete": [spec.id_param],
+                "create": ["body"],
+                "update": [spec.id_param, "body"],
+            }[call]
             assert list(parameters)[1:] == expected, f"{name}() should take {expected}"
             assert parameters[list(parameters)[1]].annotation in ("str", "Body"), f"{name}() lacks type hints"
 
@@ -109,7 +118,13 @@ def test_the_written_out_methods_are_exactly_the_endpoints() -> None:
 
 ITEM_ID = "item-7"
 BODY = {"name": "sent as given"}
-ARGUMENTS = {"list": [], "get": [ITEM_ID], "delete": [ITEM_ID], "create": [BODY], "update": [ITEM_ID, BODY]}
+ARGUMENTS: dict[str, list[Any]] = {
+    "list": [],
+    "get": [ITEM_ID],
+    "delete": [ITEM_ID],
+    "create": [BODY],
+    "update": [ITEM_ID, BODY],
+}
 
 
 @pytest.fixture
@@ -120,16 +135,28 @@ def recording_conn(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Local
         return token_reply("tok-recorded") if seen.path.startswith("/connect/token") else page_reply([], 0)
 
     with LocalServer(respond) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_RECORDED", json.dumps({
-            "conn_type": "simplestore", "host": server.url, "login": "recorder", "password": "unused",
-            "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0}}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SIMPLESTORE_RECORDED",
+            json.dumps(
+                {
+                    "conn_type": "simplestore",
+                    "host": server.url,
+                    "login": "recorder",
+                    "password": "unused",
+                    "extra": {"auth_url": server.url + "/connect/token", "max_retries": 0},
+                }
+            ),
+        )
         yield "simplestore_recorded", server
 
 
 def api_requests(server: LocalServer, since: int) -> list[tuple[str, str, Any]]:
     """(method, path without the query, JSON body) of each API request after the first `since`."""
-    return [(s.method, s.path.partition("?")[0], json.loads(s.body) if s.body else None)
-            for s in server.seen[since:] if not s.path.startswith("/connect/token")]
+    return [
+        (s.method, s.path.partition("?")[0], json.loads(s.body) if s.body else None)
+        for s in server.seen[since:]
+        if not s.path.startswith("/connect/token")
+    ]
 
 
 async def answer(result: Any) -> Any:
@@ -142,9 +169,7 @@ async def answer(result: Any) -> Any:
 
 
 @pytest.mark.parametrize("hook_class", [SimpleStoreHook, SimpleStoreAsyncHook])
-def test_every_regular_method_sends_its_rows_request(
-    recording_conn: tuple[str, LocalServer], hook_class: type
-) -> None:
+def test_every_regular_method_sends_its_rows_request(recording_conn: tuple[str, LocalServer], hook_class: type) -> None:
     """Each list and item method sends its own row's ENDPOINTS request, id and body included (real HTTP)."""
     conn_id, server = recording_conn
     sent: dict[str, list[tuple[str, str, Any]]] = {}
@@ -172,7 +197,7 @@ def test_item_methods_take_the_id_by_position_or_by_its_name(simplestore_conn: A
     assert hook.get_product(product_id=product_id)["productId"] == product_id
     assert SimpleStoreHook.get_product(hook, product_id)["productId"] == product_id
     with pytest.raises(TypeError):
-        hook.get_product(order_id=product_id)
+        hook.get_product(order_id=product_id)  # type: ignore[call-arg]  # the wrong name on purpose
 
 
 def test_regular_call_names_what_a_resource_cannot_do() -> None:
@@ -189,9 +214,19 @@ def test_every_listable_resource_syncs_and_only_timed_ones_incrementally(monkeyp
     for spec in RESOURCES.values():
         assert is_incremental(spec.name, None) is (spec.created_field is not None), spec.name
     # A second resource with a creation time syncs incrementally too, on its own filters.
-    monkeypatch.setitem(RESOURCES, "things", Resource(
-        "things", "thing", "/v1/things", "/v1/things/{id}", "thingId", created_field="madeOnUtc",
-        filters={"created_from": "madeFromUtc", "created_to": "madeToUtc"}))
+    monkeypatch.setitem(
+        RESOURCES,
+        "things",
+        Resource(
+            "things",
+            "thing",
+            "/v1/things",
+            "/v1/things/{id}",
+            "thingId",
+            created_field="madeOnUtc",
+            filters={"created_from": "madeFromUtc", "created_to": "madeToUtc"},
+        ),
+    )
     assert is_incremental("things", None) is True
     assert set(created_params("things", _window())) == {"madeFromUtc", "madeToUtc"}
     with pytest.raises(SimpleStoreConfigError, match="only orders, things do"):
@@ -208,7 +243,7 @@ def test_csv_columns_follow_the_resources() -> None:
 
 
 def test_sql_columns_follow_the_resources() -> None:
-    assert set(TYPED_COLUMNS) == set(RESOURCES), "transfers/simplestore_to_sql.py TYPED_COLUMNS: one per resource"
+    assert set(TYPED_COLUMNS) == set(RESOURCES), "utils/sql_statements.py TYPED_COLUMNS: one per resource"
     for spec in RESOURCES.values():
         sources = {column.source for column in TYPED_COLUMNS[spec.name]}
         needed = {*spec.natural_keys, *([spec.created_field] if spec.created_field else [])}
@@ -220,19 +255,19 @@ def test_sql_columns_follow_the_resources() -> None:
 
 def test_the_importer_imports_exactly_the_importable_resources() -> None:
     importable = {spec.name for spec in RESOURCES.values() if spec.importable}
-    assert set(importer.TARGETS) == importable
+    assert set(import_rows.TARGETS) == importable
     for name in importable:
         spec = RESOURCES[name]
         assert {"create", "update"} <= set(spec.calls), f"{name} is importable: it needs create and update"
-        missing = set(spec.natural_keys) - set(importer.TARGETS[name].fields)
+        missing = set(spec.natural_keys) - set(import_rows.TARGETS[name].fields)
         assert not missing, f"IMPORT_FIELDS[{name!r}] lacks its natural keys {sorted(missing)}"
         assert spec.natural_keys, f"{name} is importable: it needs natural keys to match rows"
 
 
 def test_an_importable_resource_without_fields_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(importer.IMPORT_FIELDS, "customers")
+    monkeypatch.delitem(import_rows.IMPORT_FIELDS, "customers")
     with pytest.raises(TypeError, match="resource customers is importable but IMPORT_FIELDS has no fields"):
-        importer.import_targets()
+        import_rows.import_targets()
 
 
 # --- the sandbox answers every filter a resource declares (real HTTP) ------------------------------
@@ -262,7 +297,8 @@ def test_the_sandbox_applies_every_declared_filter(simplestore_conn: Any, spec: 
     if keyword.startswith("include_"):
         field = keyword.removeprefix("include_")
         assert all(field in record for record in records), f"{spec.name} records have no {field!r}"
-        shown = list(hook.list_resource(spec.name, **{keyword: False}))
+        hidden: dict[str, Any] = {keyword: False}
+        shown = list(hook.list_resource(spec.name, **hidden))
         assert len(shown) == len(records)
         assert not any(field in record for record in shown), f"the sandbox ignores {spec.filters[keyword]}=false"
     elif keyword == "is_active":

@@ -17,7 +17,7 @@ import pytest
 from airflow_provider_simplestore.client.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
-from tests.hooks.conftest import SyncClient
+from tests.hook_support import SyncClient
 from tests.local_server import LocalServer, Reply, Seen, page_reply, token_reply
 
 ONE_ORDER = {"pageSize": 1}
@@ -116,7 +116,7 @@ def test_max_workers_is_a_positive_integer_or_auto(value: Any) -> None:
     with pytest.raises(ValueError, match="max_workers"):
         check_workers(value)
     with pytest.raises(ValueError, match="auto_max_workers"):
-        SimpleStoreHook(auto_max_workers=value if value is not None else "auto")
+        SimpleStoreHook(auto_max_workers=value if value is not None else "auto")  # type: ignore[arg-type]  # on purpose
 
 
 # ---- the controllers on a fake clock ---------------------------------------------------------------
@@ -202,6 +202,7 @@ def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
         pacer.observe(429, 0.004)
     assert pacer.rate() == pytest.approx(80 * 0.97, rel=0.05)
     learned = pacer.rate()
+    assert learned is not None
     clock.now += 5
     assert pacer.rate() == pytest.approx(learned * 1.10, rel=0.01)  # 2 % a second
     pacer.set_cap("conn", 10)
@@ -388,9 +389,17 @@ def test_a_429_for_one_client_id_does_not_pause_another(sandbox: Any, connect: C
         return page_reply([{"orderId": 1}], 1)
 
     with LocalServer(respond) as server:
+
         def conn(conn_id: str, login: str) -> str:
-            return connect(sandbox, conn_id, host=server.url, login=login, auth_url=server.url + "/connect/token",
-                           max_retries=0, max_retry_wait=600)
+            return connect(
+                sandbox,
+                conn_id,
+                host=server.url,
+                login=login,
+                auth_url=server.url + "/connect/token",
+                max_retries=0,
+                max_retry_wait=600,
+            )
 
         a = SimpleStoreHook(conn("shop_a", "client-a"))
         b = SimpleStoreHook(conn("shop_b", "client-b"))

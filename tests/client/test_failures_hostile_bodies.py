@@ -45,8 +45,7 @@ def hostile_conn(sandbox: Any, connect: Callable[..., str]) -> Iterator[str]:
         return token_reply("tok-hostile-1") if path == "/connect/token" else BODIES[path]
 
     with LocalServer(respond) as server:
-        yield connect(sandbox, host=server.url, password=SECRET, auth_url=server.url + "/connect/token",
-                      max_retries=0)
+        yield connect(sandbox, host=server.url, password=SECRET, auth_url=server.url + "/connect/token", max_retries=0)
 
 
 @pytest.fixture

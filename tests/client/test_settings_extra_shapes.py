@@ -1,4 +1,4 @@
-"""Issue 11 point 1: an `extra` that is not a JSON object is a config error, never "all defaults"."""
+"""An `extra` that is not a JSON object is a config error, never "all defaults"."""
 
 from __future__ import annotations
 

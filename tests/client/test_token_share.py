@@ -32,8 +32,11 @@ print(hook.count("/v1/products"))
 
 
 def run_tasks(sb: Any, share_dir: Path, count: int, **extras: Any) -> None:
-    env = {**os.environ, "AIRFLOW_CONN_SIMPLESTORE_DEFAULT": sb.connection_json(**extras),
-           SHARE_DIR_ENV: str(share_dir)}
+    env = {
+        **os.environ,
+        "AIRFLOW_CONN_SIMPLESTORE_DEFAULT": sb.connection_json(**extras),
+        SHARE_DIR_ENV: str(share_dir),
+    }
 
     def one(_: int) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120)
@@ -68,9 +71,7 @@ def test_sharing_off_means_one_grant_per_process(fresh_sandbox: Any, tmp_path: P
     assert not list((tmp_path / "share").glob("*.token"))
 
 
-def test_shared_file_is_private_and_opaque(
-    fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_shared_file_is_private_and_opaque(fresh_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sb = fresh_sandbox(seed=3)
     share = tmp_path / "share"
     process_call(sb, share, monkeypatch)
@@ -80,8 +81,9 @@ def test_shared_file_is_private_and_opaque(
     data = token_file.read_bytes()
     assert sb.client_secret.encode() not in data and sb.client_id.encode() not in data
     key = (sb.token_url, sb.client_id)
-    assert TokenShare(share).slot(key, "another-secret-entirely").load() is None  # other secret: a miss
-    token = TokenShare(share).slot(key, sb.client_secret).load()
+    other = TokenShare(share).slot(key, "another-secret-entirely")
+    assert other is not None and other.load() is None  # other secret: a miss
+    token = _slot(sb, share).load()
     assert token is not None and token.value.encode() not in data
 
 
@@ -116,7 +118,7 @@ def test_damaged_file_is_a_miss_and_gets_replaced(
     token_file.write_bytes(b"not a fernet token")
     process_call(sb, share, monkeypatch)
     assert sb.stats()["token_grants"] == 2
-    assert TokenShare(share).slot((sb.token_url, sb.client_id), sb.client_secret).load() is not None
+    assert _slot(sb, share).load() is not None
 
 
 def _slot(sb: Any, share: Path) -> TokenSlot:
@@ -165,8 +167,12 @@ def test_an_oversized_token_file_is_a_miss(fresh_sandbox: Any, tmp_path: Path, m
     assert good is not None
     # A valid file of this very secret and a good token, padded past the limit: read whole, it would
     # be adopted; a reader that stops at MAX_TOKEN_FILE bytes treats it as damaged.
-    padded = {"value": good.value, "expires_at": good.expires_at, "lifetime": good.lifetime,
-              "padding": "x" * MAX_TOKEN_FILE}
+    padded = {
+        "value": good.value,
+        "expires_at": good.expires_at,
+        "lifetime": good.lifetime,
+        "padding": "x" * MAX_TOKEN_FILE,
+    }
     slot.path.write_bytes(slot._fernet.encrypt(json.dumps(padded).encode()))
     assert slot.load() is None
     process_call(sb, share, monkeypatch)

@@ -25,19 +25,20 @@ SECRET = "echo-S3cret-value-9f2c71"
 TOKEN = "tok-7d1e5c0a9b4f3e2d"
 # Each API route answers with the secret and the token echoed somewhere different.
 API_ROUTES = {
-    "/v1/problem-400": lambda auth: Reply(400, {"title": f"token {TOKEN} refused",
-                                                "detail": f"Authorization was {auth}; secret {SECRET}"}),
+    "/v1/problem-400": lambda auth: Reply(
+        400, {"title": f"token {TOKEN} refused", "detail": f"Authorization was {auth}; secret {SECRET}"}
+    ),
     "/v1/text-500": lambda auth: Reply(500, f"{TOKEN} upstream echo: {auth} / {SECRET}"),
-    "/v1/html-200": lambda auth: Reply(200, f"<html>{TOKEN} {SECRET} {auth}</html>",
-                                       {"Content-Type": "text/html"}),
+    "/v1/html-200": lambda auth: Reply(200, f"<html>{TOKEN} {SECRET} {auth}</html>", {"Content-Type": "text/html"}),
     "/v1/redirect": lambda auth: Reply(302, "", {"Location": f"http://127.0.0.1:9/login?t={TOKEN}&s={SECRET}"}),
     "/v1/headers-503": lambda auth: Reply(503, "", {"X-Request-Id": f"{TOKEN}-{SECRET}", "Retry-After": "0"}),
     "/v1/content-type-200": lambda auth: Reply(200, "not json", {"Content-Type": f"text/plain; t={TOKEN}; s={SECRET}"}),
 }
 # Token routes (the auth_url of the connection): each fails while echoing what it was sent.
 TOKEN_ROUTES = {
-    "/connect/token-400": lambda form: Reply(400, {"error": "invalid_client",
-                                                   "error_description": f"{SECRET} does not match"}),
+    "/connect/token-400": lambda form: Reply(
+        400, {"error": "invalid_client", "error_description": f"{SECRET} does not match"}
+    ),
     "/connect/token-500": lambda form: Reply(500, f"could not handle {form}"),
     "/connect/token-401-text": lambda form: Reply(401, f"{SECRET}: {form}"),
 }
@@ -89,8 +90,9 @@ def assert_scrubbed(error: BaseException, caplog: pytest.LogCaptureFixture) -> N
 
 
 @pytest.mark.parametrize("route", sorted(API_ROUTES))
-def test_api_errors_echoing_secrets_are_scrubbed(echo_conn: Callable[..., str], client: Callable[..., Any],
-                                                 caplog: pytest.LogCaptureFixture, route: str) -> None:
+def test_api_errors_echoing_secrets_are_scrubbed(
+    echo_conn: Callable[..., str], client: Callable[..., Any], caplog: pytest.LogCaptureFixture, route: str
+) -> None:
     capture_logs(caplog)
     c = client(echo_conn(max_retries=1))
     with pytest.raises(SimpleStoreError) as caught:
@@ -99,8 +101,9 @@ def test_api_errors_echoing_secrets_are_scrubbed(echo_conn: Callable[..., str], 
 
 
 @pytest.mark.parametrize("route", sorted(TOKEN_ROUTES))
-def test_token_errors_echoing_the_secret_are_scrubbed(echo_conn: Callable[..., str], client: Callable[..., Any],
-                                                      caplog: pytest.LogCaptureFixture, route: str) -> None:
+def test_token_errors_echoing_the_secret_are_scrubbed(
+    echo_conn: Callable[..., str], client: Callable[..., Any], caplog: pytest.LogCaptureFixture, route: str
+) -> None:
     capture_logs(caplog)
     c = client(echo_conn(route, max_retries=1))
     with pytest.raises(SimpleStoreError) as caught:
@@ -108,8 +111,9 @@ def test_token_errors_echoing_the_secret_are_scrubbed(echo_conn: Callable[..., s
     assert_scrubbed(caught.value, caplog)
 
 
-def test_test_connection_scrubs_an_echoing_token_server(echo_conn: Callable[..., str],
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_test_connection_scrubs_an_echoing_token_server(
+    echo_conn: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
     """A 500 is the token answer whose text test_connection shows (a 400/401 gets a fixed message)."""
     capture_logs(caplog)
     ok, message = SimpleStoreHook(echo_conn("/connect/token-500")).test_connection()
@@ -117,8 +121,9 @@ def test_test_connection_scrubs_an_echoing_token_server(echo_conn: Callable[...,
     assert "***" in message
 
 
-def test_test_connection_scrubs_an_echoing_api(echo: LocalServer, echo_conn: Callable[..., str],
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_test_connection_scrubs_an_echoing_api(
+    echo: LocalServer, echo_conn: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
     """The probe reads products; here that route echoes like /v1/problem-400."""
     capture_logs(caplog)
     API_ROUTES["/v1/products"] = API_ROUTES["/v1/problem-400"]

@@ -1,4 +1,4 @@
-"""Issue 11 point 2: a secret or token straddling the excerpt's cut must not leak in part.
+"""A secret or token straddling the excerpt's cut must not leak in part.
 
 Bodies are redacted before they are cut; no 4-character run of a secret survives in an error's
 message, title, detail or excerpt, nor in test_connection()'s message. Real HTTP: a tiny server
@@ -95,8 +95,13 @@ def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], str]]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        conn = {"conn_type": "simplestore", "host": url, "login": "client", "password": SECRET,
-                "extra": {"auth_url": url + "/connect/token", "max_retries": 0}}
+        conn = {
+            "conn_type": "simplestore",
+            "host": url,
+            "login": "client",
+            "password": SECRET,
+            "extra": {"auth_url": url + "/connect/token", "max_retries": 0},
+        }
         monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_HOSTILE", json.dumps(conn))
         return "simplestore_hostile"
 

@@ -1,16 +1,14 @@
-"""errors.py: status -> class, problem/OAuth parsing, request ids, redaction, pickling."""
+"""client/failures.py: status -> class, problem/OAuth parsing, request ids, excerpts, transport errors."""
 
 from __future__ import annotations
 
 import json
-import pickle
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_simplestore.client import failures, redaction
 from airflow_provider_simplestore.client.failures import error_from_response
-from airflow_provider_simplestore.client.redaction import redact
 from airflow_provider_simplestore.exceptions import (
     SimpleStoreAuthError,
     SimpleStoreConflictError,
@@ -53,9 +51,7 @@ def test_each_status_gets_its_class(status: int, cls: type[SimpleStoreError]) ->
 
 
 def test_a_problem_body_fills_title_detail_and_the_message() -> None:
-    error = error_from_response(
-        "GET", "/v1/products/p1", 404, {"X-Request-Id": "req-42"}, json.dumps(PROBLEM).encode()
-    )
+    error = error_from_response("GET", "/v1/products/p1", 404, {"X-Request-Id": "req-42"}, json.dumps(PROBLEM).encode())
     assert (error.title, error.detail, error.request_id) == ("Not Found", PROBLEM["detail"], "req-42")
     assert str(error) == "GET /v1/products/p1: HTTP 404: Not Found - product 'p1' was not found (request id req-42)"
     assert error.body_excerpt is not None and "was not found" in error.body_excerpt
@@ -95,43 +91,6 @@ def test_secrets_never_reach_the_error() -> None:
     error = error_from_response("POST", "/connect/token", 400, {}, body, secrets=["hunter22", "abc123token"])
     text = " ".join(str(v) for v in (error, error.title, error.detail, error.body_excerpt))
     assert "hunter22" not in text and "abc123token" not in text
-
-
-@pytest.mark.parametrize(
-    ("text", "secret_part"),
-    [
-        ("Authorization: Bearer eyJhbGciOi.xyz-123", "eyJhbGciOi"),
-        ('{"access_token": "tok-123456", "expires_in": 3600}', "tok-123456"),
-        ("grant_type=client_credentials&client_id=a&client_secret=p4ssw0rd!", "p4ssw0rd"),
-        ("'access_token':'zzz999'", "zzz999"),
-        ("cannot reach https://client:pw-in-url@api.example.com/v1", "pw-in-url"),
-    ],
-)
-def test_redact(text: str, secret_part: str) -> None:
-    redacted = redact(text)
-    assert secret_part not in redacted and "***" in redacted
-
-
-def test_redact_literal_secrets_but_not_tiny_ones() -> None:
-    assert redact("my secret is opensesame", ["opensesame"]) == "my secret is ***"
-    assert redact("a b c", ["b"]) == "a b c"  # too short to mask safely
-
-
-def test_errors_survive_pickling_with_their_fields() -> None:
-    error = error_from_response("GET", "/v1/orders", 503, {"x-request-id": "r1"}, json.dumps(PROBLEM), retry_after=2)
-    copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is SimpleStoreServerError and str(copy) == str(error)
-    assert (copy.status, copy.request_id, copy.retry_after, copy.title) == (503, "r1", 2, "Not Found")
-    transport = failures.transport_error("POST", "/v1/cart", "h:1", reason="connect", request_sent=False)
-    copy_t = pickle.loads(pickle.dumps(transport))
-    assert (copy_t.reason, copy_t.request_sent, copy_t.method) == ("connect", False, "POST")
-
-
-def test_airflow_serialize_round_trip() -> None:
-    error = error_from_response("GET", "/v1/orders", 404, {}, json.dumps(PROBLEM))
-    classpath, args, kwargs = error.serialize()
-    assert classpath == "airflow_provider_simplestore.exceptions.SimpleStoreNotFoundError"
-    assert str(SimpleStoreNotFoundError(*args, **kwargs)) == str(error)
 
 
 def test_transport_error_text() -> None:

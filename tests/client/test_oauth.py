@@ -1,4 +1,4 @@
-"""token.py: refresh lead, single-flight across threads and asyncio tasks, invalidate, masking."""
+"""client/oauth.py: refresh lead, single-flight across threads and asyncio tasks, invalidate, masking."""
 
 from __future__ import annotations
 
@@ -188,8 +188,11 @@ def test_token_form() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "check"),
     [
-        (200, b'{"access_token": "tok-abcdef", "expires_in": 60, "token_type": "Bearer"}',
-         lambda t: t == Token("tok-abcdef", 60)),
+        (
+            200,
+            b'{"access_token": "tok-abcdef", "expires_in": 60, "token_type": "Bearer"}',
+            lambda t: t == Token("tok-abcdef", 60),
+        ),
         (200, b'{"access_token": "tok-abcdef"}', lambda t: t.expires_in == 3600),
     ],
 )

@@ -1,4 +1,4 @@
-"""protocol.py and resources.py: encoding, decoding, the envelope, page maths, the path table."""
+"""client/wire.py, and the path table of client/resources.py: encoding, decoding, the envelope, page maths."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from airflow_provider_simplestore import __version__, protocol
+from airflow_provider_simplestore import __version__
+from airflow_provider_simplestore.client import wire
 from airflow_provider_simplestore.client.resources import ENDPOINTS, RESOURCES, Endpoint
 from airflow_provider_simplestore.client.wire import Answer, Page
 from airflow_provider_simplestore.exceptions import SimpleStoreNotFoundError, SimpleStoreResponseError
@@ -22,75 +23,114 @@ class Status(enum.Enum):
 
 
 def envelope(items: list, size: int = 2, index: int = 0, total: int = 5, pages: int | None = 3) -> dict:
-    data = {"result": items, "pageSize": size, "pageIndex": index, "totalRecordsFound": total,
-            "resultCount": len(items), "queryDurationMilliseconds": 1}
+    data = {
+        "result": items,
+        "pageSize": size,
+        "pageIndex": index,
+        "totalRecordsFound": total,
+        "resultCount": len(items),
+        "queryDurationMilliseconds": 1,
+    }
     if pages is not None:
         data["totalPages"] = pages
     return data
 
 
 def test_headers() -> None:
-    assert protocol.USER_AGENT.split("/") == ["airflow-provider-simplestore", __version__]
-    assert protocol.headers("tok", body=True) == {
-        "User-Agent": protocol.USER_AGENT, "Accept": "application/json", "Content-Type": "application/json",
+    assert wire.USER_AGENT.split("/") == ["airflow-provider-simplestore", __version__]
+    assert wire.headers("tok", body=True) == {
+        "User-Agent": wire.USER_AGENT,
+        "Accept": "application/json",
+        "Content-Type": "application/json",
         "Authorization": "Bearer tok",
     }
-    assert "Content-Type" not in protocol.headers("tok") and "Authorization" not in protocol.token_headers()
+    assert "Content-Type" not in wire.headers("tok") and "Authorization" not in wire.token_headers()
 
 
 def test_encode_params() -> None:
     aware = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
-    params = {"orderId": ["a", "b"], "isActive": True, "x": False, "none": None, "from": aware,
-              "naive": datetime(2026, 3, 1, 1, 2, 3, 456000), "day": date(2026, 3, 1), "status": Status.PAID, "n": 5}
-    assert protocol.encode_params(params) == (
-        ("orderId", "a"), ("orderId", "b"), ("isActive", "true"), ("x", "false"),
-        ("from", "2026-03-01T10:30:00Z"), ("naive", "2026-03-01T01:02:03.456Z"), ("day", "2026-03-01"),
-        ("status", "Paid"), ("n", "5"),
+    params = {
+        "orderId": ["a", "b"],
+        "isActive": True,
+        "x": False,
+        "none": None,
+        "from": aware,
+        "naive": datetime(2026, 3, 1, 1, 2, 3, 456000),
+        "day": date(2026, 3, 1),
+        "status": Status.PAID,
+        "n": 5,
+    }
+    assert wire.encode_params(params) == (
+        ("orderId", "a"),
+        ("orderId", "b"),
+        ("isActive", "true"),
+        ("x", "false"),
+        ("from", "2026-03-01T10:30:00Z"),
+        ("naive", "2026-03-01T01:02:03.456Z"),
+        ("day", "2026-03-01"),
+        ("status", "Paid"),
+        ("n", "5"),
     )
-    assert protocol.encode_params([("a", 1), ("a", 2)]) == (("a", "1"), ("a", "2"))
-    assert protocol.encode_params(None) == ()
+    assert wire.encode_params([("a", 1), ("a", 2)]) == (("a", "1"), ("a", "2"))
+    assert wire.encode_params(None) == ()
 
 
 def test_page_params_replace_any_paging_the_caller_passed() -> None:
-    assert protocol.page_params({"PageSize": 7, "pageindex": 3, "status": "Paid"}, 2, 50) == (
-        ("status", "Paid"), ("pageSize", "50"), ("pageIndex", "2"),
+    assert wire.page_params({"PageSize": 7, "pageindex": 3, "status": "Paid"}, 2, 50) == (
+        ("status", "Paid"),
+        ("pageSize", "50"),
+        ("pageIndex", "2"),
     )
 
 
 def test_encode_body() -> None:
-    body = {"when": datetime(2026, 1, 2, tzinfo=timezone.utc), "price": Decimal("9.95"), "qty": Decimal("2"),
-            "tags": ("a",), "name": "Teekanne ü"}
-    assert json.loads(protocol.encode_body(body) or b"") == {
-        "when": "2026-01-02T00:00:00Z", "price": 9.95, "qty": 2, "tags": ["a"], "name": "Teekanne ü",
+    body = {
+        "when": datetime(2026, 1, 2, tzinfo=timezone.utc),
+        "price": Decimal("9.95"),
+        "qty": Decimal("2"),
+        "tags": ("a",),
+        "name": "Teekanne ü",
     }
-    assert protocol.encode_body(None) is None
+    assert json.loads(wire.encode_body(body) or b"") == {
+        "when": "2026-01-02T00:00:00Z",
+        "price": 9.95,
+        "qty": 2,
+        "tags": ["a"],
+        "name": "Teekanne ü",
+    }
+    assert wire.encode_body(None) is None
     with pytest.raises(TypeError, match="cannot send a object"):
-        protocol.encode_body({"x": object()})
+        wire.encode_body({"x": object()})
 
 
 def test_prepare() -> None:
-    call = protocol.prepare("http://h:1/", "get", "/v1/orders?x=1", {"a": [1, 2]})
+    call = wire.prepare("http://h:1/", "get", "/v1/orders?x=1", {"a": [1, 2]})
     assert (call.method, call.url, call.path, call.query, call.body) == (
-        "GET", "http://h:1/v1/orders?x=1", "/v1/orders", (("a", "1"), ("a", "2")), None)
+        "GET",
+        "http://h:1/v1/orders?x=1",
+        "/v1/orders",
+        (("a", "1"), ("a", "2")),
+        None,
+    )
     with pytest.raises(ValueError, match="start with '/'"):
-        protocol.prepare("http://h:1", "GET", "v1/orders")
+        wire.prepare("http://h:1", "GET", "v1/orders")
 
 
 def test_decode_response() -> None:
-    assert protocol.decode_response("GET", "/v1/x", Answer(200, {}, b'{"a": 1}')) == {"a": 1}
-    assert protocol.decode_response("DELETE", "/v1/x", Answer(204, {}, b"")) is None
-    assert protocol.decode_response("DELETE", "/v1/x", Answer(200, {}, b"  ")) is None
+    assert wire.decode_response("GET", "/v1/x", Answer(200, {}, b'{"a": 1}')) == {"a": 1}
+    assert wire.decode_response("DELETE", "/v1/x", Answer(204, {}, b"")) is None
+    assert wire.decode_response("DELETE", "/v1/x", Answer(200, {}, b"  ")) is None
     with pytest.raises(SimpleStoreResponseError, match=r"GET /v1/x: HTTP 200 with a body that is not JSON \(text/"):
-        protocol.decode_response("GET", "/v1/x", Answer(200, {"content-type": "text/html"}, b"<html>"))
+        wire.decode_response("GET", "/v1/x", Answer(200, {"content-type": "text/html"}, b"<html>"))
     with pytest.raises(SimpleStoreNotFoundError) as info:
-        protocol.decode_response("GET", "/v1/x", Answer(404, {"Retry-After": "3"}, b'{"title": "Not Found"}'))
+        wire.decode_response("GET", "/v1/x", Answer(404, {"Retry-After": "3"}, b'{"title": "Not Found"}'))
     assert info.value.retry_after == 3 and info.value.title == "Not Found"
 
 
 def test_parse_page() -> None:
-    page = protocol.parse_page("/v1/x", envelope([{"id": 1}, {"id": 2}]), requested_index=0)
+    page = wire.parse_page("/v1/x", envelope([{"id": 1}, {"id": 2}]), requested_index=0)
     assert page == Page(index=0, items=[{"id": 1}, {"id": 2}], page_size=2, total_records=5, total_pages=3)
-    no_pages = protocol.parse_page("/v1/x", envelope([{"id": 1}], pages=None), requested_index=0)
+    no_pages = wire.parse_page("/v1/x", envelope([{"id": 1}], pages=None), requested_index=0)
     assert no_pages.total_pages == 3  # computed when the server omits it
 
 
@@ -108,7 +148,7 @@ def test_parse_page() -> None:
 )
 def test_not_the_envelope(data: object, problem: str) -> None:
     with pytest.raises(SimpleStoreResponseError, match="not the paged envelope") as info:
-        protocol.parse_page("/v1/x", data, requested_index=0)
+        wire.parse_page("/v1/x", data, requested_index=0)
     assert problem in str(info.value)
 
 
@@ -116,25 +156,33 @@ def test_a_page_size_changed_mid_listing_is_refused() -> None:
     """Page 1 asked for 2 per page but got 1 per page: the offsets no longer line up with page 0's."""
     shrunk = {**envelope([{"id": 2}], size=1, index=1), "totalPages": 5}
     with pytest.raises(SimpleStoreResponseError, match="changed its page size") as info:
-        protocol.parse_page("/v1/x", shrunk, requested_index=1, requested_size=2)
+        wire.parse_page("/v1/x", shrunk, requested_index=1, requested_size=2)
     assert "asked with pageSize 2 but has pageSize 1" in str(info.value)
     # the first page may apply less than asked (the server's cap): later pages are asked with that
-    first = protocol.parse_page("/v1/x", envelope([{"id": 1}], size=1), requested_index=0, requested_size=100)
+    first = wire.parse_page("/v1/x", envelope([{"id": 1}], size=1), requested_index=0, requested_size=100)
     assert first.page_size == 1
     # a last page that reports its own length is harmless
     last = {**envelope([{"id": 5}], size=1, index=2), "totalPages": 3}
-    assert protocol.parse_page("/v1/x", last, requested_index=2, requested_size=2).items == [{"id": 5}]
+    assert wire.parse_page("/v1/x", last, requested_index=2, requested_size=2).items == [{"id": 5}]
 
 
 def test_page_plan() -> None:
-    first = Page(index=0, items=[1, 2], page_size=2, total_records=5, total_pages=3)
-    assert list(protocol.remaining_pages(first)) == [1, 2]
-    assert list(protocol.remaining_pages(Page(0, [], 100, 0, 0))) == []
+    first = Page(index=0, items=[{"id": 1}, {"id": 2}], page_size=2, total_records=5, total_pages=3)
+    assert list(wire.remaining_pages(first)) == [1, 2]
+    assert list(wire.remaining_pages(Page(0, [], 100, 0, 0))) == []
 
 
 def test_resources_contract() -> None:
-    assert set(RESOURCES) == {"products", "categories", "collections", "specials", "customers", "orders",
-                              "baskets", "folders"}
+    assert set(RESOURCES) == {
+        "products",
+        "categories",
+        "collections",
+        "specials",
+        "customers",
+        "orders",
+        "baskets",
+        "folders",
+    }
     assert RESOURCES["orders"].created_field == "createdOnUtc"
     assert RESOURCES["products"].natural_keys == {"slug": "slug", "inventory.sku": "sku"}
     assert RESOURCES["customers"].natural_keys == {"emailAddress": "email"}
@@ -170,6 +218,6 @@ def test_every_endpoint_has_a_method_on_both_hooks(hook_class: type) -> None:
 def test_async_hook_methods_are_awaitable_or_async_iterables() -> None:
     hook = SimpleStoreAsyncHook("unused")
     coroutine = hook.get_order("o1")
-    assert inspect.isawaitable(coroutine)
+    assert inspect.iscoroutine(coroutine)
     coroutine.close()  # never awaited: no I/O happened
     assert hasattr(hook.list_orders(), "__aiter__")

@@ -40,9 +40,17 @@ def test_defaults_come_from_the_connection_form_table() -> None:
 
 
 def test_strings_from_the_ui_or_a_uri_are_coerced() -> None:
-    extra = {"timeout": "12.5", "connect_timeout": "3", "max_retries": "2", "retry_deadline": "40",
-             "max_retry_wait": "0", "page_size": "50", "verify": "false", "allow_insecure_http": "TRUE",
-             "auth_url": " https://auth.example.com/connect/token "}
+    extra = {
+        "timeout": "12.5",
+        "connect_timeout": "3",
+        "max_retries": "2",
+        "retry_deadline": "40",
+        "max_retry_wait": "0",
+        "page_size": "50",
+        "verify": "false",
+        "allow_insecure_http": "TRUE",
+        "auth_url": " https://auth.example.com/connect/token ",
+    }
     settings = SimpleStoreSettings.from_connection(conn(extra, host="http://api.example.com/"))
     assert (settings.timeout, settings.connect_timeout, settings.page_size) == (12.5, 3.0, 50)
     assert settings.retry == RetrySettings(max_retries=2, deadline=40.0, max_wait=0.0)
@@ -54,11 +62,14 @@ def test_strings_from_the_ui_or_a_uri_are_coerced() -> None:
 def test_a_port_kept_apart_from_a_full_url_is_used() -> None:
     # As Airflow parses simplestore://https%3A%2F%2Fapi.example.com:8443 (host and port apart).
     assert SimpleStoreSettings.from_connection(conn(host="https://api.example.com", port=8443)).base_url == (
-        "https://api.example.com:8443")
+        "https://api.example.com:8443"
+    )
     assert SimpleStoreSettings.from_connection(conn(host="api.example.com", port=8443)).base_url == (
-        "https://api.example.com:8443")
+        "https://api.example.com:8443"
+    )
     assert SimpleStoreSettings.from_connection(conn(host="https://api.example.com:8443", port=8443)).base_url == (
-        "https://api.example.com:8443")
+        "https://api.example.com:8443"
+    )
     with pytest.raises(SimpleStoreConfigError, match="'host' names port 9000 and the connection's port is 8443"):
         SimpleStoreSettings.from_connection(conn(host="https://api.example.com:9000", port=8443))
 

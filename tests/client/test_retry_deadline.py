@@ -48,7 +48,7 @@ def always_503(attempts: list[float], clock: Clock) -> Callable[[], Any]:
 
 
 def test_sync_retrying_never_sleeps_past_the_deadline() -> None:
-    clock, attempts = Clock(), []
+    clock, attempts = Clock(), list[float]()
     retrying = build_retrying(SETTINGS, method="GET", path="/v1/orders", sleep=clock.sleep, clock=clock)
     with pytest.raises(SimpleStoreServerError):
         retrying(always_503(attempts, clock))
@@ -57,7 +57,7 @@ def test_sync_retrying_never_sleeps_past_the_deadline() -> None:
 
 
 def test_async_retrying_never_sleeps_past_the_deadline() -> None:
-    clock, attempts = Clock(), []
+    clock, attempts = Clock(), list[float]()
     retrying = build_async_retrying(SETTINGS, method="GET", path="/v1/orders", sleep=clock.asleep, clock=clock)
     failing = always_503(attempts, clock)
 
@@ -70,7 +70,9 @@ def test_async_retrying_never_sleeps_past_the_deadline() -> None:
 
 
 def test_hooks_stop_before_a_wait_that_would_pass_the_deadline(
-    fresh_sandbox: Callable[..., Any], connect: Callable[..., str], client: Callable[..., Any],
+    fresh_sandbox: Callable[..., Any],
+    connect: Callable[..., str],
+    client: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Both hooks against a sandbox that answers 503 Retry-After: 4 to every orders read."""

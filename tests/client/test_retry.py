@@ -203,8 +203,9 @@ def test_stops_at_the_deadline_on_an_injected_clock(run: Callable[..., tuple[Any
 
 
 @RUNNERS
-def test_one_log_line_per_retry_without_secrets(run: Callable[..., tuple[Any, list]],
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_one_log_line_per_retry_without_secrets(
+    run: Callable[..., tuple[Any, list]], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="airflow_provider_simplestore")
     # No pattern redacts these two: only the rule "the retry line names the status, never the
     # body or the error text" keeps them out of the log.
@@ -228,11 +229,17 @@ def test_an_invalid_retry_after_gets_the_normal_backoff_not_an_instant_retry(
     answers = iter([Reply(429, {"title": "slow down"}, {"Retry-After": header}), page_reply([{"orderId": 1}], 1)])
 
     def respond(seen: Seen) -> Reply:
-        return token_reply("token") if seen.method == "POST" else next(answers)
+        return token_reply("tok-retry-after-1") if seen.method == "POST" else next(answers)
 
     with LocalServer(respond) as server:
-        conn = connect(sandbox, "shop_retry_after", host=server.url, auth_url=server.url + "/connect/token",
-                       max_retries=1, max_retry_wait=0.2)
+        conn = connect(
+            sandbox,
+            "shop_retry_after",
+            host=server.url,
+            auth_url=server.url + "/connect/token",
+            max_retries=1,
+            max_retry_wait=0.2,
+        )
         c = client(conn)
         assert c.call("count", "/v1/orders") == 1
     # Read as "retry now" it would be 0; ignored, the backoff draws from (0, 0.2].

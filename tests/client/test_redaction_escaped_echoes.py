@@ -47,8 +47,9 @@ def respond(request: Seen) -> Reply:
 @pytest.fixture
 def echo_conn(sandbox: Any, connect: Callable[..., str]) -> Iterator[Callable[[str], str]]:
     with LocalServer(respond) as server:
-        yield lambda auth_path: connect(sandbox, host=server.url, password=SECRET, auth_url=server.url + auth_path,
-                                        max_retries=0)
+        yield lambda auth_path: connect(
+            sandbox, host=server.url, password=SECRET, auth_url=server.url + auth_path, max_retries=0
+        )
 
 
 def texts(error: BaseException) -> str:
@@ -58,17 +59,24 @@ def texts(error: BaseException) -> str:
 
 def echoes(text: str) -> list[str]:
     """Which encodings of the secret are in `text` (the secret's distinctive middle part)."""
-    forms = {"plain": "ote\\back/slash", "json": json.dumps(SECRET)[4:-6], "url": quote(SECRET, safe="")[4:-6],
-             "form": quote(SECRET, safe="").replace("%20", "+")[4:-6]}
+    forms = {
+        "plain": "ote\\back/slash",
+        "json": json.dumps(SECRET)[4:-6],
+        "url": quote(SECRET, safe="")[4:-6],
+        "form": quote(SECRET, safe="").replace("%20", "+")[4:-6],
+    }
     return [name for name, form in forms.items() if form in text]
 
 
-@pytest.mark.parametrize(("auth_path", "route"), [
-    ("/connect/token-json-echo", None),
-    ("/connect/token-form-echo", None),
-    ("/connect/token", "/v1/json-echo"),
-    ("/connect/token", "/v1/problem-echo"),
-])
+@pytest.mark.parametrize(
+    ("auth_path", "route"),
+    [
+        ("/connect/token-json-echo", None),
+        ("/connect/token-form-echo", None),
+        ("/connect/token", "/v1/json-echo"),
+        ("/connect/token", "/v1/problem-echo"),
+    ],
+)
 def test_an_escaped_or_encoded_echo_of_the_secret_is_scrubbed(
     echo_conn: Callable[[str], str], client: Callable[..., Any], auth_path: str, route: str | None
 ) -> None:

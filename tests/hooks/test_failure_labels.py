@@ -1,4 +1,6 @@
-"""Issue 11 point 8: right labels and bounded waits on both hooks, and clear token/TLS config errors.
+"""Each failure is named for what it is, on both hooks: a stalled or trickled body is a read timeout
+within its deadline, `unauthorized_client` is not called wrong credentials, a token that is not Bearer
+is refused, a bad `verify` or a `ca_bundle` that is not PEM is a config error naming the field.
 
 The misbehaving servers are real sockets on 127.0.0.1; nothing is mocked.
 """
@@ -86,9 +88,19 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
         url = f"http://127.0.0.1:{srv.server_address[1]}"
-        conn = {"conn_type": "simplestore", "host": url, "login": "client", "password": "labels-secret",
-                "extra": {"auth_url": url + "/connect/token", "max_retries": 0, "timeout": TIMEOUT,
-                          "connect_timeout": TIMEOUT, **extras}}
+        conn = {
+            "conn_type": "simplestore",
+            "host": url,
+            "login": "client",
+            "password": "labels-secret",
+            "extra": {
+                "auth_url": url + "/connect/token",
+                "max_retries": 0,
+                "timeout": TIMEOUT,
+                "connect_timeout": TIMEOUT,
+                **extras,
+            },
+        }
         monkeypatch.setenv("AIRFLOW_CONN_SIMPLESTORE_LABELS", json.dumps(conn))
         return "simplestore_labels"
 
