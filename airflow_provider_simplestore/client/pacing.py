@@ -8,18 +8,28 @@ connections with the same URL and client id share one pause, one learned rate an
 connections with another client id (or another API) have a pacer of their own.
 
 A 429 with Retry-After pauses them all; a later, shorter Retry-After never shortens a pause
-already held. 429s also teach it the server's rate: while they keep coming the server's bucket
-is empty, so what it admits between the first 429 of an episode and the latest is its rate; the
-pacer then goes a little under that and probes upward slowly (so a lesson fades: after a minute
-without a 429 it no longer binds). A pause is capped by the hook at the connection's `max_retry_wait`.
+already held. A pause is capped by the hook at the connection's `max_retry_wait`.
+
+429s also teach it the server's rate. While they keep coming the server's bucket is empty, so
+what it admits between the first 429 of an episode and the latest is its rate: the pacer goes a
+little under that and probes upward slowly (so a lesson fades: after a minute without a 429 it no
+longer binds). Requests already under way when the bucket ran dry come back during the first
+pause, some admitted just before: the count starts after them. The first 429 of all tells only
+that the account went too fast: the pacer goes at 40 % of what went through in the last tenth of
+a second (the listing's full speed; a second's window would also hold its slow first pages) and
+probes upward quickly until 429s measure the server. A later episode starts 5 % under the lower
+of its pace and what went through in the last second (a probe may have run past it).
 
 `max_requests_per_second` caps it, whatever it learns. Each connection of the account registers
 its own cap (its latest reading; none withdraws it) and the account goes at the lowest cap any
 of its connections has registered in this process: a connection without the extra, or with a
 higher one, cannot lift the cap another connection of the account set.
 
-`AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and no 429
-arrives, and shrinks multiplicatively on a 429 or on latency that rises without throughput.
+`AdaptiveLimit` is one listing's concurrency: it grows while throughput rises and shrinks on
+latency that rises without throughput. 429s are the pacer's to answer: more pages in flight then
+wait for a turn in this process, not at the server. Pages enter in the order they asked, so a
+worker that just finished a page cannot take its room back ahead of an older page, which the
+in-order listing would otherwise wait for while the pacer's turns go unused.
 
 Locks are `threading.Lock`s held for a few arithmetic operations, never across a wait, so the
 same object serves threads and event loops at once; only the waiting differs (`time.sleep` and
@@ -45,10 +55,12 @@ DEFAULT_PAUSE = 1.0  # seconds to pause on a 429 without a usable Retry-After
 RATE_WINDOW = 1.0  # seconds of answers kept; also: 429s further apart are separate episodes
 LEARN_MARGIN = 0.97  # pace a little under what the server admitted
 FIRST_CUT = 0.95  # the first 429 of an episode: slow down a little before there is a measure
-UNKNOWN_CUT = 0.5  # ... or by half when nothing was learned yet (what went through had a burst in it)
-MIN_MEASURE = 0.1  # seconds of an episode before its admitted rate is trusted
+UNKNOWN_CUT = 0.4  # ... or to 40 % of the recent pace when nothing was learned yet (a burst was in it)
+RECENT = 0.1  # seconds of answers that recent pace is taken over
+RECENT_ANSWERS = 5  # fewer in that time (a slow listing): over the whole window instead
+MIN_MEASURE = 0.05  # seconds of an episode before its admitted rate is trusted
 PROBE_PER_SECOND = 0.02  # a measured rate grows 2 % a second until the next 429
-PROBE_UNMEASURED = 0.25  # a guessed one (a cut without a measure yet) 25 % a second
+PROBE_UNMEASURED = 0.5  # a guessed one (a cut without a measure yet) 50 % a second
 
 # Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
 _waited: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("simplestore_paced", default=None)
@@ -84,7 +96,8 @@ class Pacer:
         self._learned: float | None = None
         self._learned_at = 0.0
         self._measured = False  # whether _learned came from an episode's measure (else a guess)
-        self._episode: tuple[float, int] | None = None  # (first 429, answers counted so far then)
+        # (when its count starts, answers counted so far then, end of its first pause)
+        self._episode: tuple[float, int, float] | None = None
         self._last_429 = float("-inf")
         self._answered = 0  # non-429 answers ever
         self._answers: deque[float] = deque()  # times of the last RATE_WINDOW's non-429 answers
@@ -160,17 +173,29 @@ class Pacer:
             self._paused_until = max(self._paused_until, now + pause)
             self._learn(now)
 
+    def _recent_rate(self, now: float) -> float:
+        """(lock held) Answers a second over the last RECENT seconds (too few: over the window)."""
+        recent = sum(1 for t in self._answers if t >= now - RECENT)
+        return recent / RECENT if recent >= RECENT_ANSWERS else self._window_rate(now)
+
+    def _window_rate(self, now: float) -> float:
+        """(lock held) Answers a second over the last RATE_WINDOW (or since the first answer, if later)."""
+        span = min(RATE_WINDOW, now - self._answers[0]) if self._answers else RATE_WINDOW
+        return len(self._answers) / max(span, RECENT)
+
     def _learn(self, now: float) -> None:
-        """A 429 at `now` (lock held): start an episode with a small cut, or measure the server."""
+        """A 429 at `now` (lock held, its pause set): start an episode with a cut, or measure the server."""
         if self._episode is None or now - self._last_429 > RATE_WINDOW:
-            self._episode = (now, self._answered)
-            current, cut = self.rate(now), FIRST_CUT
-            if current is None:  # nothing learned yet: what went through in the last second
-                span = min(RATE_WINDOW, now - self._answers[0]) if self._answers else RATE_WINDOW
-                current, cut = len(self._answers) / max(span, MIN_MEASURE), UNKNOWN_CUT
-            self._learned = max(1.0, current * cut)
+            self._episode = (now, self._answered, self._paused_until)
+            current = self.rate(now)
+            if current is None:
+                self._learned = max(1.0, self._recent_rate(now) * UNKNOWN_CUT)
+            else:
+                self._learned = max(1.0, min(current, self._window_rate(now)) * FIRST_CUT)
+        elif now < self._episode[2]:  # under way before the first pause: the count starts after it
+            self._episode = (now, self._answered, self._episode[2])
         else:
-            started, answered = self._episode
+            started, answered, _ = self._episode
             if now - started >= MIN_MEASURE:
                 self._learned = max(1.0, (self._answered - answered) / (now - started) * LEARN_MARGIN)
                 self._measured = True
@@ -202,11 +227,11 @@ class AdaptiveLimit:
     A hill climb, judged once an epoch (about three rounds of requests): after a step up, more
     throughput (5 %) earns another step (doubling in slow start, then +1), none steps back down.
     While it holds, latency 50 % above where it settled, without more throughput, multiplies the
-    limit by 0.9, and every few quiet epochs it probes one step up again. A 429 anywhere on the
-    account multiplies it by 0.75 (once per epoch: a storm of 429s is one signal).
+    limit by 0.9, and every few quiet epochs it probes one step up again. A 429 is the pacer's: it
+    pauses the account and slows its turns, so more pages in flight only wait for a turn in this
+    process; cutting the limit too would leave the pacer turns no page is there to take.
     """
 
-    DECREASE_ON_429 = 0.75
     DECREASE_ON_LATENCY = 0.9
     RISE = 1.05  # throughput must beat the epoch before by 5 % to count as rising
     LATENCY_RISE = 1.5
@@ -221,9 +246,8 @@ class AdaptiveLimit:
         self._in_flight = 0
         self._cond = threading.Condition(threading.Lock())  # threads wait on it
         self._room: asyncio.Event | None = None  # tasks wait on it (one listing: one event loop)
+        self._line: deque[object] = deque()  # pages waiting for room, oldest first
         self._slow_start = True
-        self._cut_allowed = True
-        self._seen_429 = pacer.rate_limited
         self._epoch_start = clock()
         self._done = 0
         self._latency = 0.0
@@ -232,13 +256,35 @@ class AdaptiveLimit:
         self._settled_latency: float | None = None  # latency when it began holding
         self._holds = 0
 
-    def _try_enter(self) -> bool:
+    def _admit(self, me: object | None) -> bool:
+        """(lock held) Let `me` in if there is room and no page waits ahead of it (None: not in line)."""
+        if (self._line[0] if self._line else None) is not me or self._in_flight >= int(self.limit):
+            return False
+        if me is not None:
+            self._line.popleft()
+        self._in_flight += 1
+        self.peak = max(self.peak, self._in_flight)
+        return True
+
+    def _try_enter(self, me: object | None = None) -> bool:
         with self._cond:
-            if self._in_flight >= int(self.limit):
-                return False
-            self._in_flight += 1
-            self.peak = max(self.peak, self._in_flight)
-            return True
+            return self._admit(me)
+
+    def _join(self) -> object:
+        """A place at the end of the line."""
+        me = object()
+        with self._cond:
+            self._line.append(me)
+        return me
+
+    def _step_out(self, me: object) -> None:
+        """A page that gave up waiting (cancelled) leaves the line, so the ones behind it are not stuck."""
+        with self._cond:
+            if me in self._line:
+                self._line.remove(me)
+            self._cond.notify_all()
+        if self._room is not None:
+            self._room.set()
 
     def _leave(self, latency: float | None) -> None:
         with self._cond:
@@ -251,14 +297,6 @@ class AdaptiveLimit:
 
     def _adjust(self) -> None:
         now = self.clock()
-        if self.pacer.rate_limited != self._seen_429:
-            self._seen_429 = self.pacer.rate_limited
-            if self._cut_allowed:  # a storm of 429s is one signal: one cut per epoch
-                self._step(max(1.0, self.limit * self.DECREASE_ON_429), now, self._prev_throughput)
-                self._cut_allowed = False
-            return
-        if self._done >= max(2, int(self.limit)):
-            self._cut_allowed = True
         if self._done < max(6, 3 * int(self.limit)) or now <= self._epoch_start:
             return
         throughput = self._done / (now - self._epoch_start)
@@ -296,10 +334,15 @@ class AdaptiveLimit:
 
     def run(self, fn: Callable[[], T]) -> T:
         """Call `fn` (one page) once there is room, and learn from how long it took."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._in_flight < int(self.limit))
-            self._in_flight += 1
-            self.peak = max(self.peak, self._in_flight)
+        me = self._join()
+        try:
+            with self._cond:
+                while not self._admit(me):
+                    self._cond.wait()
+                self._cond.notify_all()  # the next in line may fit too
+        except BaseException:
+            self._step_out(me)
+            raise
         waited: list[float] = []
         token = _waited.set(waited)
         started, seen_429, latency = self.clock(), self.pacer.rate_limited, None
@@ -313,11 +356,18 @@ class AdaptiveLimit:
 
     async def arun(self, fn: Callable[[], Awaitable[T]]) -> T:
         """`run` for asyncio tasks: waits for room without blocking the event loop."""
-        while not self._try_enter():
-            if self._room is None:
-                self._room = asyncio.Event()
-            self._room.clear()  # no await since _try_enter: no wake-up is lost
-            await self._room.wait()
+        me = self._join()
+        try:
+            while not self._try_enter(me):
+                if self._room is None:
+                    self._room = asyncio.Event()
+                self._room.clear()  # no await since _try_enter: no wake-up is lost
+                await self._room.wait()
+        except BaseException:  # cancelled in line
+            self._step_out(me)
+            raise
+        if self._room is not None:
+            self._room.set()  # the next in line may fit too
         waited: list[float] = []
         token = _waited.set(waited)
         started, seen_429, latency = self.clock(), self.pacer.rate_limited, None

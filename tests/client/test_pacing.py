@@ -5,7 +5,9 @@ on a fake clock (the only thing mocked)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -147,36 +149,56 @@ def test_adaptive_limit_grows_to_its_ceiling_and_no_further() -> None:
     assert seen[0] == 2 and seen[-1] == 6
 
 
-def test_adaptive_limit_backs_off_on_a_429_and_on_latency_without_throughput() -> None:
+def test_adaptive_limit_backs_off_on_latency_without_throughput() -> None:
+    clock = Clock()
+    limit = AdaptiveLimit(Pacer(clock), ceiling=16, clock=clock)
+    for _ in range(18):  # up to the ceiling, then holding there
+        _round(limit, clock, 0.02)
+    assert limit.limit == 16
+    for _ in range(6):  # ten times slower, no more throughput: queueing somewhere (two epochs of rounds)
+        _round(limit, clock, 0.2)
+    assert limit.limit < 16
+
+
+def test_a_429_is_left_to_the_pacer_not_the_concurrency() -> None:
+    """The pacer pauses the account and slows its turns; pages beyond its rate wait for a turn in
+    this process. Cutting the concurrency as well (by a quarter on each storm, regrown only when
+    more of it raised throughput, which a paced listing never shows) left too few pages waiting at
+    the pacer to take every turn it gives."""
     clock = Clock()
     pacer = Pacer(clock)
     limit = AdaptiveLimit(pacer, ceiling=16, clock=clock)
     for _ in range(12):
         _round(limit, clock, 0.02)
     assert limit.limit == 16
-    pacer.observe(429, 0.0)
-    _round(limit, clock, 0.02)
-    assert limit.limit == 12  # x 0.75, once for a storm of 429s
-    for _ in range(3):
+    for _ in range(5):  # storms of 429s, a second apart: every page in flight refused
+        in_flight = 0
+        while limit._try_enter():
+            in_flight += 1
+        for _ in range(in_flight):
+            pacer.observe(429, 0.0)
+            limit._leave(None)
+        clock.now += 1
         _round(limit, clock, 0.02)
-    before = limit.limit
-    _round(limit, clock, 0.2)  # ten times slower, no more throughput: queueing somewhere
-    _round(limit, clock, 0.2)
-    assert limit.limit < before
+    assert limit.limit == 16
+    assert pacer.rate() is not None  # the pacer is what slowed down
+
+
+def _answers(pacer: Pacer, clock: Clock, rate: float, seconds: float) -> None:
+    """`rate` answers a second (not 429) for `seconds`."""
+    for _ in range(round(rate * seconds)):
+        clock.now += 1 / rate
+        pacer.observe(200, None)
 
 
 def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
     clock = Clock()
     pacer = Pacer(clock)
-    for _ in range(300):  # 300/s went through (the server's burst included)
-        clock.now += 1 / 300
-        pacer.observe(200, None)
+    _answers(pacer, clock, 300, 1.0)  # 300/s went through (the server's burst included)
     pacer.observe(429, 0.004)
-    assert pacer.rate() == pytest.approx(150, rel=0.05)  # halved: nothing measured yet
+    assert pacer.rate() == pytest.approx(300 * 0.4, rel=0.05)  # nothing measured yet: 40 % of that
     for _ in range(4):  # the server keeps refusing: it admits 80/s
-        for _ in range(8):
-            clock.now += 0.1 / 8
-            pacer.observe(200, None)
+        _answers(pacer, clock, 80, 0.1)
         pacer.observe(429, 0.004)
     assert pacer.rate() == pytest.approx(80 * 0.97, rel=0.05)
     learned = pacer.rate()
@@ -185,6 +207,47 @@ def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
     assert pacer.rate() == pytest.approx(learned * 1.10, rel=0.01)  # 2 % a second
     pacer.set_cap("conn", 10)
     assert pacer.rate() == 10
+
+
+def test_a_first_guess_is_made_from_the_listings_full_speed_not_its_slow_start() -> None:
+    """An "auto" listing starts with two pages in flight and doubles: a second of answers before
+    the first 429 is mostly its slow start. Guessing from that paced a 200/s server at about 100/s,
+    and the probe took seconds to climb back."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    _answers(pacer, clock, 40, 0.9)
+    _answers(pacer, clock, 400, 0.1)  # full speed; then the server's bucket runs dry
+    pacer.observe(429, 0.004)
+    assert pacer.rate() == pytest.approx(400 * 0.4, rel=0.05)  # not 40 % of the 76 answers of the second
+
+
+def test_answers_already_under_way_when_the_server_ran_dry_are_not_counted_as_admitted() -> None:
+    """Pages sent before the first 429 come back during its pause, a few admitted just before the
+    bucket ran dry: counting them as admitted since then paced a 200/s server at about 240/s (more
+    429s) until a longer measure corrected it."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    _answers(pacer, clock, 600, 0.2)
+    pacer.observe(429, 0.005)  # the bucket is dry: the account pauses 5 ms
+    for _ in range(4):  # the rest of what was under way comes back within the pause
+        clock.now += 0.001
+        pacer.observe(200, None)
+    pacer.observe(429, 0.001)
+    _answers(pacer, clock, 200, 0.06)  # what the server admits from then on
+    pacer.observe(429, 0.004)
+    assert pacer.rate() == pytest.approx(200 * 0.97, rel=0.05)
+
+
+def test_a_later_episode_starts_under_what_went_through_not_under_a_probe_past_it() -> None:
+    """A probe can run past the server's rate for a while before its 429 (the bucket refilled
+    while the pacer went slower); cutting 5 % from there still went faster than the server admits."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer._learned, pacer._learned_at, pacer._measured = 150.0, clock.now, False  # a guess, probing 50 %/s
+    _answers(pacer, clock, 200, 2.0)  # the server admitted 200/s while the probe went on to 300/s
+    assert pacer.rate() == pytest.approx(300, rel=0.02)
+    pacer.observe(429, 0.005)
+    assert pacer.rate() == pytest.approx(200 * 0.95, rel=0.02)
 
 
 def test_pacer_spaces_requests_at_its_cap_and_pauses_after_a_429() -> None:
@@ -219,19 +282,54 @@ def test_a_long_retry_after_pauses_no_longer_than_max_retry_wait(
     assert done.wait(30), "the pause after a 429 was not capped by max_retry_wait"
 
 
-def test_a_storm_of_429s_is_one_cut() -> None:
-    clock = Clock()
-    pacer = Pacer(clock)
-    limit = AdaptiveLimit(pacer, ceiling=16, clock=clock)
-    for _ in range(12):
-        _round(limit, clock, 0.02)
-    assert limit.limit == 16
-    for _ in range(16):
+def test_a_page_that_asked_first_enters_first() -> None:
+    """A worker that finished a page and asks again at once must not take the room ahead of a page
+    already waiting: pages are handed out in order, so the listing waited for the starved page
+    (up to a quarter of a second under load) while the pacer's turns went unused."""
+    limit = AdaptiveLimit(Pacer(), ceiling=1)
+    assert limit._try_enter()  # one page in flight: no room
+    entered: list[str] = []
+    waiting = threading.Thread(target=limit.run, args=(lambda: entered.append("waiting page"),), daemon=True)
+    waiting.start()
+    _until(lambda: len(limit._line) == 1)
+    with limit._cond:  # the page in flight ends and its worker asks again, before anyone else runs
+        limit._in_flight -= 1
+        limit._cond.notify_all()
+        overtook = limit._admit(None)
+    if overtook:
+        limit._leave(None)  # the newcomer's page is done: the waiting one can still end
+    waiting.join(30)
+    assert not overtook and entered == ["waiting page"]
+
+
+def test_a_page_cancelled_in_line_does_not_hold_up_the_ones_behind_it() -> None:
+    async def main() -> list[str]:
+        limit = AdaptiveLimit(Pacer(), ceiling=1)
         assert limit._try_enter()
-    for _ in range(3):  # three requests refused at once, each reported as its answer comes back
-        pacer.observe(429, 0.0)
+        entered: list[str] = []
+
+        async def page(name: str) -> None:
+            entered.append(name)
+
+        first = asyncio.ensure_future(limit.arun(lambda: page("cancelled")))
+        second = asyncio.ensure_future(limit.arun(lambda: page("behind it")))
+        while len(limit._line) < 2:
+            await asyncio.sleep(0.001)
+        first.cancel()  # e.g. the listing stopped early
         limit._leave(None)
-    assert limit.limit == 12
+        if limit._room is not None:
+            limit._room.set()
+        await asyncio.wait_for(second, 10)
+        return entered
+
+    assert asyncio.run(main()) == ["behind it"]
+
+
+def _until(condition: Callable[[], bool], deadline: float = 30) -> None:
+    stop = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < stop, "condition not met in time"
+        time.sleep(0.001)
 
 
 # ---- what one pacer serves: an account (API URL, client id), not a connection ----------------------
