@@ -163,17 +163,16 @@ def hook_lineage_has_readers() -> bool:
     Airflow decides the same way whether its collector records anything; but building even its no-op
     collector discovers every provider's asset factories (with the amazon provider, an import of
     boto3: 0.2-0.4 s of a task), so without a reader the provider does not ask for it."""
-    try:
-        from airflow.sdk import plugins_manager as sdk_plugins  # 3.2+
-    except ImportError:
-        sdk_plugins = None
-    try:
-        if sdk_plugins is not None and hasattr(sdk_plugins, "get_hook_lineage_readers_plugins"):
-            return bool(sdk_plugins.get_hook_lineage_readers_plugins())
-        from airflow import plugins_manager
+    import importlib
 
-        plugins_manager.initialize_hook_lineage_readers_plugins()
-        return bool(plugins_manager.hook_lineage_reader_classes)
+    try:
+        try:
+            sdk_plugins: Any = importlib.import_module("airflow.sdk.plugins_manager")  # 3.2+
+            return bool(sdk_plugins.get_hook_lineage_readers_plugins())
+        except (ImportError, AttributeError):
+            plugins: Any = importlib.import_module("airflow.plugins_manager")  # 2.11-3.1
+            plugins.initialize_hook_lineage_readers_plugins()
+            return bool(plugins.hook_lineage_reader_classes)
     except Exception:  # another layout of the plugins manager: let Airflow's collector decide
         return True
 
