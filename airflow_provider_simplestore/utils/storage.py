@@ -264,8 +264,13 @@ class HashingWriter:
         return self._sha.hexdigest()
 
 
+def _temporary_name(name: str) -> str:
+    """The hidden sibling a write goes to first (`_temporary_pattern` finds those a killed run left)."""
+    return f".{name}.{uuid.uuid4().hex[:12]}.tmp"
+
+
 def temporary_sibling(path: ObjectStoragePath) -> ObjectStoragePath:
-    return path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    return path.parent / _temporary_name(path.name)
 
 
 @contextmanager
@@ -300,7 +305,7 @@ def _local_write(path: ObjectStoragePath) -> Iterator[HashingWriter]:
     `os` calls: fsspec's local filesystem would not fsync before the rename."""
     target = path.path
     directory, name = os.path.split(target)
-    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+    temporary = os.path.join(directory, _temporary_name(name))
     try:
         with suppress(FileExistsError):  # a file where a folder should be: the open below says so
             os.makedirs(directory, exist_ok=True)
