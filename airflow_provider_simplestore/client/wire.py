@@ -6,12 +6,13 @@ query and body encoding, response decoding, the paged envelope and the page plan
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -191,6 +192,29 @@ def encode_body(body: Any) -> bytes | None:
     return json.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+@functools.cache
+def _msgspec_decode() -> Callable[[bytes], Any] | None:
+    try:
+        import msgspec  # Airflow 3 requires it; 2.11 may not have it
+    except ImportError:
+        return None
+    return msgspec.json.Decoder().decode
+
+
+def loads(content: bytes) -> Any:
+    """`json.loads(content)`, about twice as fast on a page of records: msgspec decodes it where it
+    can, and what it decodes is what `json.loads` gives. What msgspec refuses and `json.loads` may
+    take (NaN, lone surrogates, a BOM, numbers beyond a float) or refuses its own way goes to
+    `json.loads`, so results and errors stay `json.loads`'s."""
+    decode = _msgspec_decode()
+    if decode is not None:
+        try:
+            return decode(content)
+        except Exception:  # msgspec.DecodeError, ValidationError, RecursionError: json.loads decides
+            pass
+    return json.loads(content)
+
+
 def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: Iterable[str | None] = ()) -> Any:
     """The decoded JSON of a 2xx answer (None when empty), or raise the typed error."""
     secrets = tuple(secrets)  # used more than once below
@@ -200,7 +224,7 @@ def decode_response(method: str, path: str, answer: ReadResponse, *, secrets: It
     if not content or not content.strip():
         return None
     try:
-        return json.loads(content)
+        return loads(content)
     except (ValueError, RecursionError) as exc:
         content_type = response_headers.get("content-type") or response_headers.get("Content-Type") or "?"
         what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "a body that is not JSON"

@@ -118,6 +118,7 @@ def cell(value: Any, *, neutralise_formulas: bool = True) -> str:
 # writes NaN and infinities as null where `dumps` refuses them. Both print every other float as
 # repr() does: zero, and 1e-4 <= |x| < 1e16, where repr uses no exponent.
 _SCALARS = frozenset({str, int, bool, type(None)})
+_STR_ONLY = {str}
 # Written by both ways at first use: a msgspec that prints any of them differently is not used.
 _CANARIES = [
     {
@@ -144,18 +145,23 @@ def _msgspec_writes_as_dumps() -> bool:
 
 
 def _msgspec_safe(records: list[Any]) -> bool:
-    """Whether msgspec writes `records` as `dumps` does: only dicts, lists, str, int, bool, None and
-    floats in repr's plain range, nested at most MAX_NESTING deep (so a cycle is not followed forever)."""
+    """Whether msgspec writes `records` as `dumps` does: only dicts with str keys, lists, str, int, bool,
+    None and floats in repr's plain range, nested at most MAX_NESTING deep (so a cycle is not followed
+    forever). One pass per level of nesting; keys are checked a level at a time (they are almost
+    always str: JSON gives nothing else)."""
     level = records
     for _ in range(MAX_NESTING + 1):
         if not level:
             return True
         below: list[Any] = []
+        keys: list[Any] = []
         extend = below.extend
         for value in level:
             kind = type(value)
+            if kind is str:  # the most common value: skip the tests below
+                continue
             if kind is dict:
-                extend(value)  # the keys: msgspec refuses the few `dumps` takes but JSON never gives
+                keys.extend(value)
                 extend(value.values())
             elif kind is list:
                 extend(value)
@@ -164,6 +170,8 @@ def _msgspec_safe(records: list[Any]) -> bool:
                     return False
             elif kind not in _SCALARS:
                 return False
+        if keys and set(map(type, keys)) != _STR_ONLY:  # msgspec writes some others unlike `dumps`
+            return False
         level = below
     return False
 

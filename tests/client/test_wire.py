@@ -127,6 +127,58 @@ def test_decode_response() -> None:
     assert info.value.retry_after == 3 and info.value.title == "Not Found"
 
 
+# What a server may send that msgspec and json.loads read differently or not at all, and what both
+# read: numbers past 64 bits and past a float, NaN, surrogates, a BOM, duplicate keys, deep nesting.
+LOADS_CASES = [
+    b'{"a": 1, "a": 2, "b": [1.5, -0.0, 0.1, 1E5, 5e-324, 1e-400, 1.7976931348623157e308]}',
+    b"[12345678901234567890123, -9223372036854775809, 123456789012345678901234567890.5]",
+    b'{"s": "\\u00e9\\ud83d\\ude00\\u0000 \xc3\xa9", "t": true, "f": false, "n": null}',
+    b"[1e400, -1e400]",
+    b"[NaN, Infinity, -Infinity]",
+    b'["\\ud800", "\\udc00\\ud800"]',
+    b"\xef\xbb\xbf{}",
+    b"[" * 3000 + b"]" * 3000,
+    b"[1,]",
+    b'{"a": 1} trailing',
+    b'"\xff"',
+]
+
+
+@pytest.mark.parametrize("content", LOADS_CASES, ids=range(len(LOADS_CASES)))
+def test_loads_gives_what_json_loads_gives_or_raises_what_it_raises(content: bytes) -> None:
+    try:
+        expected: object = json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        with pytest.raises(type(exc)) as raised:
+            wire.loads(content)
+        assert str(raised.value) == str(exc)
+        return
+    got = wire.loads(content)
+    assert repr(got) == repr(expected)  # repr: NaN != NaN, and -0.0 == 0.0
+    assert [type(v) for v in _leaves(got)] == [type(v) for v in _leaves(expected)]
+
+
+def test_loads_decodes_with_msgspec_where_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else the test above would compare json.loads with itself."""
+    pytest.importorskip("msgspec")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("json.loads used for a plain JSON page")
+
+    monkeypatch.setattr(wire.json, "loads", refuse)
+    assert wire.loads(b'{"result": [{"orderId": "o-1", "total": 433.2}]}') == {
+        "result": [{"orderId": "o-1", "total": 433.2}]
+    }
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in (key, *_leaves(item))]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
 def test_parse_page() -> None:
     page = wire.parse_page("/v1/x", envelope([{"id": 1}, {"id": 2}]), requested_index=0)
     assert page == Page(index=0, items=[{"id": 1}, {"id": 2}], page_size=2, total_records=5, total_pages=3)

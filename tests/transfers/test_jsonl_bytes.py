@@ -130,6 +130,7 @@ def test_msgspec_is_used_where_installed() -> None:
         pytest.param([{"a": 1}, {3: 4, 2.5: 5}], id="number keys"),
         pytest.param([{"a": 1}, {True: 1, None: 2}], id="keys msgspec refuses"),
         pytest.param([{1e16: 6}], id="float key with an exponent"),
+        pytest.param([{"a": {"b": [{dt.date(2026, 1, 1): 1}]}}], id="a nested key msgspec writes and dumps refuses"),
         pytest.param([{"deep": json.loads("[" * 40 + "1.0" + "]" * 40)}], id="nesting past MAX_NESTING"),
         pytest.param([{"text": "\ud800"}], id="lone surrogate"),
         pytest.param([{"when": dt.date(2026, 1, 1)}], id="not a JSON type"),
