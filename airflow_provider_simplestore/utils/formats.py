@@ -118,7 +118,7 @@ def cell(value: Any, *, neutralise_formulas: bool = True) -> str:
 # writes NaN and infinities as null where `dumps` refuses them. Both print every other float as
 # repr() does: zero, and 1e-4 <= |x| < 1e16, where repr uses no exponent.
 _SCALARS = frozenset({str, int, bool, type(None)})
-_STR_ONLY = {str}
+_STR_ONLY = frozenset({str})
 # Written by both ways at first use: a msgspec that prints any of them differently is not used.
 _CANARIES = [
     {

@@ -28,6 +28,12 @@ def proxy() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
+def client_of(sandbox: Any, connect: Callable[..., str], client: Callable[..., Any]) -> Callable[[str], Any]:
+    """client_of(url): a sync or async client whose API and token URL are both at `url`."""
+    return lambda url: client(connect(sandbox, host=url, auth_url=url + "/connect/token"))
+
+
+@pytest.fixture
 def quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "NETRC", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
@@ -36,14 +42,10 @@ def quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("quiet_environment")
 def test_every_call_goes_through_the_proxy_the_environment_names(
-    sandbox: Any,
-    connect: Callable[..., str],
-    client: Callable[..., Any],
-    proxy: LocalServer,
-    monkeypatch: pytest.MonkeyPatch,
+    client_of: Callable[[str], Any], proxy: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    c = client(connect(sandbox, host=API, auth_url=API + "/connect/token"))
+    c = client_of(API)
     assert c.call("count", "/v1/products") == 42
     assert c.call("count", "/v1/orders") == 42
     assert [p.split("?")[0] for p in proxy.paths()] == [
@@ -55,16 +57,12 @@ def test_every_call_goes_through_the_proxy_the_environment_names(
 
 @pytest.mark.usefixtures("quiet_environment")
 def test_no_proxy_sends_the_host_direct(
-    sandbox: Any,
-    connect: Callable[..., str],
-    client: Callable[..., Any],
-    proxy: LocalServer,
-    monkeypatch: pytest.MonkeyPatch,
+    client_of: Callable[[str], Any], proxy: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with LocalServer(answer) as api:
-        c = client(connect(sandbox, host=api.url, auth_url=api.url + "/connect/token"))
+        c = client_of(api.url)
         assert c.call("count", "/v1/products") == 42
         assert [p.split("?")[0] for p in api.paths()] == ["POST /connect/token", "GET /v1/products"]
     assert proxy.seen == []
@@ -72,18 +70,14 @@ def test_no_proxy_sends_the_host_direct(
 
 @pytest.mark.usefixtures("quiet_environment")
 def test_a_netrc_entry_for_the_host_does_not_replace_the_bearer_token(
-    sandbox: Any,
-    connect: Callable[..., str],
-    client: Callable[..., Any],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    client_of: Callable[[str], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     with LocalServer(answer) as api:
-        c = client(connect(sandbox, host=api.url, auth_url=api.url + "/connect/token"))
+        c = client_of(api.url)
         assert c.call("count", "/v1/products") == 42
         call = next(s for s in api.seen if s.method == "GET")
     assert call.headers["Authorization"] == "Bearer env-token"
