@@ -20,6 +20,14 @@ a second (the listing's full speed; a second's window would also hold its slow f
 probes upward quickly until 429s measure the server. A later episode starts 5 % under the lower
 of its pace and what went through in the last second (a probe may have run past it).
 
+A server that says how many requests its bucket still holds (`X-RateLimit-Remaining` or
+`RateLimit-Remaining` on an answer) is read before it refuses anything. While the bucket drains,
+what it holds plus what it admitted grows at the server's rate, whatever its window or burst: the
+pacer goes a little under that rate, measured over the current drain (at least MIN_MEASURE, at
+most RATE_WINDOW), and lets go at once as many requests as the latest answer says the bucket holds
+beyond those sent since (its "credit"), so a full bucket is spent at full speed and an empty one
+is not run past. A 429 still teaches as above; no header, no change.
+
 `max_requests_per_second` caps it, whatever it learns. Each connection of the account registers
 its own cap (its latest reading; none withdraws it) and the account goes at the lowest cap any
 of its connections has registered in this process: a connection without the extra, or with a
@@ -58,12 +66,21 @@ FIRST_CUT = 0.95  # the first 429 of an episode: slow down a little before there
 UNKNOWN_CUT = 0.4  # ... or to 40 % of the recent pace when nothing was learned yet (a burst was in it)
 RECENT = 0.1  # seconds of answers that recent pace is taken over
 RECENT_ANSWERS = 5  # fewer in that time (a slow listing): over the whole window instead
-MIN_MEASURE = 0.05  # seconds of an episode before its admitted rate is trusted
+MIN_MEASURE = 0.05  # seconds of an episode (or of a drain) before its admitted rate is trusted
+CREDIT_MARGIN = 1  # requests of a bucket's Remaining left unspent: answers arrive a little out of order
 PROBE_PER_SECOND = 0.02  # a measured rate grows 2 % a second until the next 429
 PROBE_UNMEASURED = 0.5  # a guessed one (a cut without a measure yet) 50 % a second
 
 # Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
 _waited: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("simplestore_paced", default=None)
+
+
+def parse_remaining(value: str | None) -> int | None:
+    """A RateLimit-Remaining header's whole number of requests left (None if absent or not one)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def check_workers(value: object, *, name: str = "max_workers") -> Workers:
@@ -101,6 +118,12 @@ class Pacer:
         self._last_429 = float("-inf")
         self._answered = 0  # non-429 answers ever
         self._answers: deque[float] = deque()  # times of the last RATE_WINDOW's non-429 answers
+        self._granted = 0  # turns given ever: a request's ticket is the count at its turn
+        self._credit = 0  # turns that may go now whatever the pace: the bucket holds them
+        # (time, what the bucket was given so far, up to a constant) of the current drain, oldest
+        # first: its slope is the server's rate
+        self._drain: deque[tuple[float, int]] = deque()
+        self._drain_top = -1  # Remaining when the drain began: as high again, a new drain begins
 
     def set_cap(self, conn_id: str, cap: float | None) -> None:
         """Register a connection's max_requests_per_second (None: it sets none); the lowest one binds."""
@@ -121,16 +144,19 @@ class Pacer:
         rates = [r for r in (self.max_rate, learned) if r is not None]
         return min(rates) if rates else None
 
-    def _reserve(self) -> float:
-        """Claim the next slot; seconds until it starts."""
+    def _reserve(self) -> tuple[float, int]:
+        """Claim the next slot; (seconds until it starts, the request's ticket)."""
         with self._lock:
             now = self.clock()
             start = max(now, self._paused_until)
+            self._granted += 1
             rate = self.rate(now)
-            if rate is not None:
+            if rate is not None and self._credit > 0 and self.max_rate is None:
+                self._credit -= 1  # the server's bucket holds this one: no slot (a cap is always kept)
+            elif rate is not None:
                 start = max(start, self._next_slot)
                 self._next_slot = start + 1 / rate
-            return start - now
+            return start - now, self._granted
 
     def _pause_left(self) -> float:
         return self._paused_until - self.clock()
@@ -140,26 +166,29 @@ class Pacer:
         if waited is not None:
             waited.append(seconds)
 
-    def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        """Block until this request may go (its rate slot, then any pause set meanwhile)."""
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> int:
+        """Block until this request may go (its rate slot, then any pause set meanwhile); its ticket."""
         started = self.clock()
-        delay = self._reserve()
+        delay, ticket = self._reserve()
         while delay > 0:
             sleep(delay)
             delay = self._pause_left()
         self._record_wait(self.clock() - started)
+        return ticket
 
-    async def await_turn(self) -> None:
+    async def await_turn(self) -> int:
         """`wait` for asyncio tasks (real asyncio.sleep: the retry sleep hook is for retries)."""
         started = self.clock()
-        delay = self._reserve()
+        delay, ticket = self._reserve()
         while delay > 0:
             await asyncio.sleep(delay)
             delay = self._pause_left()
         self._record_wait(self.clock() - started)
+        return ticket
 
-    def observe(self, status: int, retry_after: float | None) -> None:
-        """Report one answer. A 429 pauses every request of this account and teaches a rate."""
+    def observe(self, status: int, retry_after: float | None, remaining: int | None = None, ticket: int = 0) -> None:
+        """Report one answer: a 429 pauses every request of this account and teaches a rate; the
+        bucket's `remaining` (None: not said), read on the answer to the turn `ticket`, does too."""
         with self._lock:
             now = self.clock()
             while self._answers and self._answers[0] < now - RATE_WINDOW:
@@ -167,11 +196,32 @@ class Pacer:
             if status != 429:
                 self._answers.append(now)
                 self._answered += 1
+                if remaining is not None and ticket:
+                    self._read_remaining(now, remaining, ticket)
                 return
             self.rate_limited += 1
+            self._credit = 0  # (the drain goes on: a refused request takes nothing from the bucket)
             pause = DEFAULT_PAUSE if retry_after is None else retry_after
             self._paused_until = max(self._paused_until, now + pause)
             self._learn(now)
+
+    def _read_remaining(self, now: float, remaining: int, ticket: int) -> None:
+        """(lock held) The bucket held `remaining` after admitting turn `ticket`: measure its rate, set the credit."""
+        if remaining >= self._drain_top or not self._drain:
+            self._drain.clear()  # full again (or first word): a new drain starts here
+            self._drain_top = remaining
+        # What the bucket holds plus what it let in (turns given up to this one, less those refused):
+        # tickets, not answers, count it, so answers arriving out of order do not blur it.
+        supplied_now = remaining + ticket - self.rate_limited
+        self._drain.append((now, supplied_now))
+        while now - self._drain[0][0] > RATE_WINDOW:
+            self._drain.popleft()
+        began, supplied = self._drain[0]
+        if now - began >= MIN_MEASURE:
+            self._learned = max(1.0, (supplied_now - supplied) / (now - began) * LEARN_MARGIN)
+            self._learned_at, self._measured = now, True
+        # Turns given after this one were (nearly all) taken after it: the bucket holds the rest.
+        self._credit = max(0, remaining - (self._granted - ticket) - CREDIT_MARGIN)
 
     def _recent_rate(self, now: float) -> float:
         """(lock held) Answers a second over the last RECENT seconds (too few: over the window)."""

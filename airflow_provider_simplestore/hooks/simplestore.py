@@ -46,6 +46,7 @@ from airflow_provider_simplestore.client.pacing import (
     check_ceiling,
     check_workers,
     pacer_for,
+    parse_remaining,
 )
 from airflow_provider_simplestore.client.redaction import redact
 from airflow_provider_simplestore.client.retry import build_async_retrying, build_retrying, parse_retry_after
@@ -156,10 +157,13 @@ class _SimpleStoreHookBase(BaseHook):
         return pacer_for(settings.base_url, settings.client_id, settings.conn_id, settings.max_requests_per_second)
 
     @staticmethod
-    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any) -> None:
+    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any, ticket: int) -> None:
         """Report an answer to the pacer; a 429's pause is capped like a retry wait (max_retry_wait)."""
         retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
-        pacer.observe(status, None if retry_after is None else min(retry_after, settings.retry.max_wait))
+        remaining = parse_remaining(headers.get("x-ratelimit-remaining") or headers.get("ratelimit-remaining"))
+        pacer.observe(
+            status, None if retry_after is None else min(retry_after, settings.retry.max_wait), remaining, ticket
+        )
 
     def _auto_limit(self, settings: SimpleStoreSettings, workers: Workers) -> AdaptiveLimit | None:
         """The concurrency controller of an "auto" listing (None for a fixed max_workers)."""
@@ -267,14 +271,14 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         pacer = self._pacer(settings)
         token = self._token()
-        pacer.wait()
+        ticket = pacer.wait()
         response = self._send(call, token)
         if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = self._token()
-            pacer.wait()
+            ticket = pacer.wait()
             response = self._send(call, token)
-        self._observe(settings, pacer, response.status_code, response.headers)
+        self._observe(settings, pacer, response.status_code, response.headers, ticket)
         return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> Answer:
@@ -518,14 +522,14 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         settings = await self.get_settings()
         pacer = self._pacer(settings)
         token = await self._token()
-        await pacer.await_turn()
+        ticket = await pacer.await_turn()
         response = await self._send(call, token)
         if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = await self._token()
-            await pacer.await_turn()
+            ticket = await pacer.await_turn()
             response = await self._send(call, token)
-        self._observe(settings, pacer, response.status_code, response.headers)
+        self._observe(settings, pacer, response.status_code, response.headers, ticket)
         return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     async def _send(self, call: Call, token: str) -> httpx.Response:

@@ -14,7 +14,13 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from airflow_provider_simplestore.client.pacing import AdaptiveLimit, Pacer, check_workers, pacer_for
+from airflow_provider_simplestore.client.pacing import (
+    AdaptiveLimit,
+    Pacer,
+    check_workers,
+    pacer_for,
+    parse_remaining,
+)
 from airflow_provider_simplestore.exceptions import SimpleStoreConfigError, SimpleStoreRateLimitError
 from airflow_provider_simplestore.hooks.simplestore import SimpleStoreHook
 from tests.hook_support import SyncClient
@@ -44,6 +50,19 @@ def test_one_429_pauses_every_request_of_the_connection(
     finally:
         first.close()
     assert sb.stats()["rate_limited"] == 1
+
+
+def test_a_listing_that_reads_the_buckets_remaining_is_not_refused(
+    fresh_sandbox: Callable[..., Any], connect: Callable[..., str]
+) -> None:
+    """The sandbox's answers say how many requests its bucket holds (X-RateLimit-Remaining): a listing
+    faster than the limit learns the rate while the bucket drains and spends it to the end without a
+    429. Without reading it, the pacer learned only from refusals: the bucket ran dry first."""
+    sb = fresh_sandbox(orders=600, rate_limit=100, burst=50)
+    hook = SimpleStoreHook(connect(sb), max_retries=0)  # a 429 fails the listing: counted below too
+    ids = [order["orderId"] for order in hook.paginate("/v1/orders", page_size=4, max_workers=4)]
+    assert len(ids) == len(set(ids)) == 600
+    assert sb.stats()["rate_limited"] == 0
 
 
 def test_client_side_cap_is_shared_by_every_hook_of_the_connection(
@@ -250,15 +269,69 @@ def test_a_later_episode_starts_under_what_went_through_not_under_a_probe_past_i
     assert pacer.rate() == pytest.approx(200 * 0.95, rel=0.02)
 
 
+def _drain(pacer: Pacer, clock: Clock, sent_per_second: float, refill: float, burst: int, seconds: float) -> int:
+    """Requests sent as fast as `sent_per_second` to a bucket of `burst` refilling at `refill`; each
+    answer says what the bucket holds, as X-RateLimit-Remaining does. Returns the bucket's tokens."""
+    tokens = float(burst)
+    for _ in range(round(sent_per_second * seconds)):
+        clock.now += 1 / sent_per_second
+        tokens = min(burst, tokens + refill / sent_per_second)
+        _, ticket = pacer._reserve()
+        assert tokens >= 1, "the simulated client ran the bucket dry"
+        tokens -= 1
+        pacer.observe(200, None, int(tokens), ticket)
+    return int(tokens)
+
+
+def test_the_buckets_remaining_teaches_its_rate_before_any_429() -> None:
+    """Answers that say how many requests the bucket holds tell its rate while it drains: nothing
+    has to be refused first. Before, the pacer knew nothing until a 429, then went at 40 % of the
+    listing's speed and probed back up: a fifth of the limit unused over a one-second listing."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    _drain(pacer, clock, sent_per_second=300, refill=200, burst=20, seconds=0.1)  # 19 -> 9 left
+    assert pacer.rate() == pytest.approx(200 * 0.97, rel=0.05)
+    assert pacer.rate_limited == 0
+
+
+def test_a_bucket_that_stays_full_teaches_nothing() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    _drain(pacer, clock, sent_per_second=50, refill=200, burst=20, seconds=1)
+    assert pacer.rate() is None
+
+
+def test_what_the_bucket_still_holds_goes_at_once_then_the_pace_binds() -> None:
+    """The credit: as many turns as the last answer says the bucket holds, less the turns given
+    since that request's own and one spare, go without waiting for the learned pace."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer._learned, pacer._learned_at, pacer._measured = 10.0, clock.now, True
+    _, ticket = pacer._reserve()  # paced: now
+    pacer._reserve()  # another request after it, paced: in 0.1 s
+    pacer.observe(200, None, 5, ticket)  # 5 left: one was sent since, one kept spare -> 3 go at once
+    assert [pacer._reserve()[0] for _ in range(5)] == pytest.approx([0, 0, 0, 0.2, 0.3])
+    pacer.set_cap("conn", 10)  # a connection's own cap is never run past
+    pacer.observe(200, None, 5, pacer._reserve()[1])
+    assert pacer._reserve()[0] > 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("12", 12), (" 0 ", 0), (None, None), ("", None), ("-1", None), ("1.5", None), ("١٢", None)]
+)
+def test_remaining_is_a_whole_number_or_not_read(value: str | None, expected: int | None) -> None:
+    assert parse_remaining(value) == expected
+
+
 def test_pacer_spaces_requests_at_its_cap_and_pauses_after_a_429() -> None:
     clock = Clock()
     pacer = Pacer(clock)
     pacer.set_cap("conn", 4)
-    waits = [pacer._reserve() for _ in range(4)]
+    waits = [pacer._reserve()[0] for _ in range(4)]
     assert waits == pytest.approx([0, 0.25, 0.5, 0.75])
     pacer.set_cap("conn", None)
     pacer.observe(429, 2.0)
-    assert pacer._reserve() == pytest.approx(2.0)
+    assert pacer._reserve()[0] == pytest.approx(2.0)
 
 
 def test_a_long_retry_after_pauses_no_longer_than_max_retry_wait(
@@ -421,6 +494,6 @@ def test_a_shorter_retry_after_never_shortens_a_held_pause() -> None:
     pacer.observe(429, 10.0)
     clock.now += 0.5
     pacer.observe(429, 1.0)  # another request's 429, asking for less: the first pause still holds
-    assert pacer._reserve() == pytest.approx(9.5)
+    assert pacer._reserve()[0] == pytest.approx(9.5)
     pacer.observe(429, 30.0)  # a longer one extends it
-    assert pacer._reserve() == pytest.approx(30.0)
+    assert pacer._reserve()[0] == pytest.approx(30.0)
