@@ -193,7 +193,7 @@ def unpaced(sb: Any, page_size: int) -> str:
 
     _fresh(sb, LIMIT)
     out: dict[str, Any] = {}
-    observe, Pacer.observe = Pacer.observe, lambda self, status, retry_after: None  # type: ignore[method-assign]
+    observe, Pacer.observe = Pacer.observe, lambda self, *answer: None  # type: ignore[method-assign]
     try:
         listing(page_size, 16, out)
         outcome = f"finished in {out['seconds']:.2f} s"

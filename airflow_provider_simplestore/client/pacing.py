@@ -24,9 +24,9 @@ A server that says how many requests its bucket still holds (`X-RateLimit-Remain
 `RateLimit-Remaining` on an answer) is read before it refuses anything. While the bucket drains,
 what it holds plus what it admitted grows at the server's rate, whatever its window or burst: the
 pacer goes a little under that rate, measured over the current drain (at least MIN_MEASURE, at
-most RATE_WINDOW), and lets go at once as many requests as the latest answer says the bucket holds
-beyond those sent since (its "credit"), so a full bucket is spent at full speed and an empty one
-is not run past. A 429 still teaches as above; no header, no change.
+most RATE_WINDOW), and lets go at once as many requests as the latest answer says the bucket holds,
+plus what it refilled since that request went, beyond those sent since (its "credit"): a full
+bucket is spent at full speed, and an empty one is not run past. A 429 still teaches as above; no header, no change.
 
 `max_requests_per_second` caps it, whatever it learns. Each connection of the account registers
 its own cap (its latest reading; none withdraws it) and the account goes at the lowest cap any
@@ -52,7 +52,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 T = TypeVar("T")
 Workers = int | Literal["auto"]
@@ -73,6 +73,13 @@ PROBE_UNMEASURED = 0.5  # a guessed one (a cut without a measure yet) 50 % a sec
 
 # Seconds this context (thread or task) spent waiting for its turn: kept out of latency samples.
 _waited: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("simplestore_paced", default=None)
+
+
+class Turn(NamedTuple):
+    """A request's turn: its number among the account's turns, and when it was let go."""
+
+    number: int
+    at: float
 
 
 def parse_remaining(value: str | None) -> int | None:
@@ -118,7 +125,7 @@ class Pacer:
         self._last_429 = float("-inf")
         self._answered = 0  # non-429 answers ever
         self._answers: deque[float] = deque()  # times of the last RATE_WINDOW's non-429 answers
-        self._granted = 0  # turns given ever: a request's ticket is the count at its turn
+        self._granted = 0  # turns given ever (a Turn's number is the count at it)
         self._credit = 0  # turns that may go now whatever the pace: the bucket holds them
         # (time, what the bucket was given so far, up to a constant) of the current drain, oldest
         # first: its slope is the server's rate
@@ -144,8 +151,8 @@ class Pacer:
         rates = [r for r in (self.max_rate, learned) if r is not None]
         return min(rates) if rates else None
 
-    def _reserve(self) -> tuple[float, int]:
-        """Claim the next slot; (seconds until it starts, the request's ticket)."""
+    def _reserve(self) -> tuple[float, Turn]:
+        """Claim the next slot; (seconds until it starts, the request's turn)."""
         with self._lock:
             now = self.clock()
             start = max(now, self._paused_until)
@@ -156,7 +163,7 @@ class Pacer:
             elif rate is not None:
                 start = max(start, self._next_slot)
                 self._next_slot = start + 1 / rate
-            return start - now, self._granted
+            return start - now, Turn(self._granted, start)
 
     def _pause_left(self) -> float:
         return self._paused_until - self.clock()
@@ -166,29 +173,31 @@ class Pacer:
         if waited is not None:
             waited.append(seconds)
 
-    def wait(self, sleep: Callable[[float], None] = time.sleep) -> int:
-        """Block until this request may go (its rate slot, then any pause set meanwhile); its ticket."""
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> Turn:
+        """Block until this request may go (its rate slot, then any pause set meanwhile); its turn."""
         started = self.clock()
-        delay, ticket = self._reserve()
+        delay, turn = self._reserve()
         while delay > 0:
             sleep(delay)
             delay = self._pause_left()
         self._record_wait(self.clock() - started)
-        return ticket
+        return turn
 
-    async def await_turn(self) -> int:
+    async def await_turn(self) -> Turn:
         """`wait` for asyncio tasks (real asyncio.sleep: the retry sleep hook is for retries)."""
         started = self.clock()
-        delay, ticket = self._reserve()
+        delay, turn = self._reserve()
         while delay > 0:
             await asyncio.sleep(delay)
             delay = self._pause_left()
         self._record_wait(self.clock() - started)
-        return ticket
+        return turn
 
-    def observe(self, status: int, retry_after: float | None, remaining: int | None = None, ticket: int = 0) -> None:
+    def observe(
+        self, status: int, retry_after: float | None, remaining: int | None = None, turn: Turn | None = None
+    ) -> None:
         """Report one answer: a 429 pauses every request of this account and teaches a rate; the
-        bucket's `remaining` (None: not said), read on the answer to the turn `ticket`, does too."""
+        bucket's `remaining` (None: not said), read on the answer to `turn`, does too."""
         with self._lock:
             now = self.clock()
             while self._answers and self._answers[0] < now - RATE_WINDOW:
@@ -196,8 +205,8 @@ class Pacer:
             if status != 429:
                 self._answers.append(now)
                 self._answered += 1
-                if remaining is not None and ticket:
-                    self._read_remaining(now, remaining, ticket)
+                if remaining is not None and turn is not None:
+                    self._read_remaining(now, remaining, turn)
                 return
             self.rate_limited += 1
             self._credit = 0  # (the drain goes on: a refused request takes nothing from the bucket)
@@ -205,14 +214,14 @@ class Pacer:
             self._paused_until = max(self._paused_until, now + pause)
             self._learn(now)
 
-    def _read_remaining(self, now: float, remaining: int, ticket: int) -> None:
-        """(lock held) The bucket held `remaining` after admitting turn `ticket`: measure its rate, set the credit."""
+    def _read_remaining(self, now: float, remaining: int, turn: Turn) -> None:
+        """(lock held) The bucket held `remaining` after admitting `turn`: measure its rate, set the credit."""
         if remaining >= self._drain_top or not self._drain:
             self._drain.clear()  # full again (or first word): a new drain starts here
             self._drain_top = remaining
         # What the bucket holds plus what it let in (turns given up to this one, less those refused):
-        # tickets, not answers, count it, so answers arriving out of order do not blur it.
-        supplied_now = remaining + ticket - self.rate_limited
+        # turns, not answers, count it, so answers arriving out of order do not blur it.
+        supplied_now = remaining + turn.number - self.rate_limited
         self._drain.append((now, supplied_now))
         while now - self._drain[0][0] > RATE_WINDOW:
             self._drain.popleft()
@@ -220,8 +229,10 @@ class Pacer:
         if now - began >= MIN_MEASURE:
             self._learned = max(1.0, (supplied_now - supplied) / (now - began) * LEARN_MARGIN)
             self._learned_at, self._measured = now, True
-        # Turns given after this one were (nearly all) taken after it: the bucket holds the rest.
-        self._credit = max(0, remaining - (self._granted - ticket) - CREDIT_MARGIN)
+        # The turns given since this one take from the bucket after it, and it refills meanwhile: as
+        # long as since this turn went (the next request reaches the server as late after this one).
+        refilled = (self._learned or 0.0) * max(0.0, now - turn.at)
+        self._credit = max(0, int(remaining + refilled) - (self._granted - turn.number) - CREDIT_MARGIN)
 
     def _recent_rate(self, now: float) -> float:
         """(lock held) Answers a second over the last RECENT seconds (too few: over the window)."""

@@ -44,6 +44,7 @@ from airflow_provider_simplestore.client.pacing import (
     AUTO_CEILING,
     AdaptiveLimit,
     Pacer,
+    Turn,
     Workers,
     check_ceiling,
     check_workers,
@@ -159,12 +160,12 @@ class _SimpleStoreHookBase(BaseHook):
         return pacer_for(settings.base_url, settings.client_id, settings.conn_id, settings.max_requests_per_second)
 
     @staticmethod
-    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any, ticket: int) -> None:
+    def _observe(settings: SimpleStoreSettings, pacer: Pacer, status: int, headers: Any, turn: Turn) -> None:
         """Report an answer to the pacer; a 429's pause is capped like a retry wait (max_retry_wait)."""
         retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
         remaining = parse_remaining(headers.get("x-ratelimit-remaining") or headers.get("ratelimit-remaining"))
         pacer.observe(
-            status, None if retry_after is None else min(retry_after, settings.retry.max_wait), remaining, ticket
+            status, None if retry_after is None else min(retry_after, settings.retry.max_wait), remaining, turn
         )
 
     def _auto_limit(self, settings: SimpleStoreSettings, workers: Workers) -> AdaptiveLimit | None:
@@ -273,14 +274,14 @@ class SimpleStoreHook(EndpointMethods[Any, Iterator[dict[str, Any]]], _SimpleSto
         settings = self.settings
         pacer = self._pacer(settings)
         token = self._token()
-        ticket = pacer.wait()
+        turn = pacer.wait()
         response = self._send(call, token)
         if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = self._token()
-            ticket = pacer.wait()
+            turn = pacer.wait()
             response = self._send(call, token)
-        self._observe(settings, pacer, response.status_code, response.headers, ticket)
+        self._observe(settings, pacer, response.status_code, response.headers, turn)
         return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     def _send(self, call: Call, token: str, *, timeout: tuple[float, float] | None = None) -> Answer:
@@ -542,14 +543,14 @@ class SimpleStoreAsyncHook(EndpointMethods[Awaitable[Any], AsyncIterator[dict[st
         settings = await self.get_settings()
         pacer = self._pacer(settings)
         token = await self._token()
-        ticket = await pacer.await_turn()
+        turn = await pacer.await_turn()
         response = await self._send(call, token)
         if response.status_code == wire.REPLAY_STATUS:
             self.token_cache.invalidate(settings.token_key, token, secret=settings.token_share_secret)
             token = await self._token()
-            ticket = await pacer.await_turn()
+            turn = await pacer.await_turn()
             response = await self._send(call, token)
-        self._observe(settings, pacer, response.status_code, response.headers, ticket)
+        self._observe(settings, pacer, response.status_code, response.headers, turn)
         return wire.decode_response(call.method, call.path, response, secrets=(settings.client_secret, token))
 
     async def _send(self, call: Call, token: str) -> httpx.Response:

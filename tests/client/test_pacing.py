@@ -276,10 +276,10 @@ def _drain(pacer: Pacer, clock: Clock, sent_per_second: float, refill: float, bu
     for _ in range(round(sent_per_second * seconds)):
         clock.now += 1 / sent_per_second
         tokens = min(burst, tokens + refill / sent_per_second)
-        _, ticket = pacer._reserve()
+        _, turn = pacer._reserve()
         assert tokens >= 1, "the simulated client ran the bucket dry"
         tokens -= 1
-        pacer.observe(200, None, int(tokens), ticket)
+        pacer.observe(200, None, int(tokens), turn)
     return int(tokens)
 
 
@@ -307,13 +307,26 @@ def test_what_the_bucket_still_holds_goes_at_once_then_the_pace_binds() -> None:
     clock = Clock()
     pacer = Pacer(clock)
     pacer._learned, pacer._learned_at, pacer._measured = 10.0, clock.now, True
-    _, ticket = pacer._reserve()  # paced: now
+    _, turn = pacer._reserve()  # paced: now
     pacer._reserve()  # another request after it, paced: in 0.1 s
-    pacer.observe(200, None, 5, ticket)  # 5 left: one was sent since, one kept spare -> 3 go at once
+    pacer.observe(200, None, 5, turn)  # 5 left: one was sent since, one kept spare -> 3 go at once
     assert [pacer._reserve()[0] for _ in range(5)] == pytest.approx([0, 0, 0, 0.2, 0.3])
     pacer.set_cap("conn", 10)  # a connection's own cap is never run past
     pacer.observe(200, None, 5, pacer._reserve()[1])
     assert pacer._reserve()[0] > 0
+
+
+def test_what_the_bucket_refilled_since_the_request_went_counts_too() -> None:
+    """The requests sent after it reach the server as much later as they went: by then the bucket
+    has refilled for that long. Left out, a listing at 20 ms kept about seven requests' worth of the
+    bucket unspent all along."""
+    clock = Clock()
+    pacer = Pacer(clock)
+    pacer._learned, pacer._learned_at, pacer._measured = 10.0, clock.now, True
+    _, turn = pacer._reserve()
+    clock.now += 0.5  # its answer comes back half a second later: 5 more in the bucket by now
+    pacer.observe(200, None, 0, turn)
+    assert pacer._credit == 4  # one kept spare
 
 
 @pytest.mark.parametrize(
