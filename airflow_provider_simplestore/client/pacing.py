@@ -58,7 +58,7 @@ T = TypeVar("T")
 Workers = int | Literal["auto"]
 AUTO: Literal["auto"] = "auto"
 AUTO_CEILING = 16  # default most requests in flight for max_workers="auto"
-AUTO_START = 2  # first concurrency of an "auto" listing (then doubled while throughput rises)
+AUTO_START = 4  # first concurrency of an "auto" listing (then doubled while throughput rises)
 DEFAULT_PAUSE = 1.0  # seconds to pause on a 429 without a usable Retry-After
 RATE_WINDOW = 1.0  # seconds of answers kept; also: 429s further apart are separate episodes
 LEARN_MARGIN = 0.97  # pace a little under what the server admitted

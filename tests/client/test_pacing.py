@@ -165,7 +165,7 @@ def test_adaptive_limit_grows_to_its_ceiling_and_no_further() -> None:
     limit = AdaptiveLimit(Pacer(clock), ceiling=6, clock=clock)
     seen = [_round(limit, clock, 0.02) for _ in range(20)]
     assert max(seen) == 6 and limit.peak == 6 and limit.limit == 6
-    assert seen[0] == 2 and seen[-1] == 6
+    assert seen[0] == 4 and seen[-1] == 6
 
 
 def test_adaptive_limit_backs_off_on_latency_without_throughput() -> None:
@@ -229,7 +229,7 @@ def test_pacer_learns_what_the_server_admits_then_probes_upward() -> None:
 
 
 def test_a_first_guess_is_made_from_the_listings_full_speed_not_its_slow_start() -> None:
-    """An "auto" listing starts with two pages in flight and doubles: a second of answers before
+    """An "auto" listing starts with a few pages in flight and doubles: a second of answers before
     the first 429 is mostly its slow start. Guessing from that paced a 200/s server at about 100/s,
     and the probe took seconds to climb back."""
     clock = Clock()
