@@ -330,7 +330,18 @@ def test_what_the_bucket_refilled_since_the_request_went_counts_too() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [("12", 12), (" 0 ", 0), (None, None), ("", None), ("-1", None), ("1.5", None), ("١٢", None)]
+    ("value", "expected"),
+    [
+        ("12", 12),
+        (" 0 ", 0),
+        (None, None),
+        ("", None),
+        ("-1", None),
+        ("1.5", None),
+        ("١٢", None),  # digits, but not ASCII ones
+        ("9" * 18, 10**18 - 1),
+        ("9" * 5000, None),  # a hostile server: int() would raise ValueError past 4,300 digits
+    ],
 )
 def test_remaining_is_a_whole_number_or_not_read(value: str | None, expected: int | None) -> None:
     assert parse_remaining(value) == expected
