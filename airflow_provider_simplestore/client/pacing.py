@@ -26,8 +26,8 @@ what it holds plus what it admitted grows at the server's rate, whatever its win
 pacer goes a little under that rate, measured over the current drain (at least MIN_MEASURE, at
 most RATE_WINDOW), and lets go at once as many requests as the latest answer says the bucket holds,
 plus what it refilled since that request went, beyond those sent since (its "credit"): a full
-bucket is spent at full speed, and an empty one is not run past. A 429 still teaches as above;
-no header, no change.
+bucket is spent at full speed, and an empty one is seldom run past (a late answer can make the
+refill look larger than it was). A 429 still teaches as above; no header, no change.
 
 `max_requests_per_second` caps it, whatever it learns. Each connection of the account registers
 its own cap (its latest reading; none withdraws it) and the account goes at the lowest cap any
