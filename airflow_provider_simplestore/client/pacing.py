@@ -218,8 +218,8 @@ class Pacer:
 
     def _read_remaining(self, now: float, remaining: int, turn: Turn) -> None:
         """(lock held) The bucket held `remaining` after admitting `turn`: measure its rate, set the credit."""
-        if remaining >= self._drain_top or not self._drain:
-            self._drain.clear()  # full again (or first word): a new drain starts here
+        if remaining >= self._drain_top:
+            self._drain.clear()  # full again (or the first reading: the top starts at -1): a new drain
             self._drain_top = remaining
         # What the bucket holds plus what it let in (turns given up to this one, less those refused):
         # turns, not answers, count it, so answers arriving out of order do not blur it.
